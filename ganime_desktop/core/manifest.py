@@ -1,0 +1,251 @@
+"""The model manifest: which ONNX models exist, how to feed them, and where they came from.
+
+One JSON file (``assets/models/manifest.json`` for the shipped models, ``manifest.json`` in the
+user models folder for the user's own) written by ``python -m export`` and read by the app.
+Qt-free and TensorFlow-free: the exporter and the app share this module.
+
+Conventions every generator follows (the exporter guarantees them):
+- input ``NHWC`` float32, the sketch as 3 identical RGB channels (plus hint channels later),
+  value range [-1, 1] with white paper at +1; H and W multiples of ``size_multiple``;
+- output ``NHWC`` float32 RGB in [-1, 1].
+A ``style-transfer`` entry (fast-nst) has two files, ``style_predict`` and ``transform``, with
+the Magenta conventions: RGB in [0, 1], style image 256x256, transform fixed at 384x384.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+KINDS = ("generator", "style-transfer")
+APPROACHES = ("pix2pix", "pix2pix-tv", "cyclegan", "fast-nst", "nst", "pix2pix-hints")
+PRECISIONS = ("fp32", "fp16", "int8")
+FILE_ROLES = {"generator": ("generator",), "style-transfer": ("style_predict", "transform")}
+
+_FILE_SCHEMA = {
+    "type": "object",
+    "required": ["path", "sha256", "bytes"],
+    "properties": {
+        "path": {"type": "string", "minLength": 1},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "bytes": {"type": "integer", "minimum": 1},
+    },
+    "additionalProperties": False,
+}
+
+_TENSOR_SCHEMA = {
+    "type": "object",
+    "required": ["layout", "channels", "value_range"],
+    "properties": {
+        "layout": {"enum": ["NHWC"]},
+        "channels": {"type": "integer", "minimum": 1},
+        "hint_channels": {"type": "integer", "minimum": 0},
+        "value_range": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+        "size_multiple": {"type": "integer", "minimum": 1},
+        "working_size": {"type": "integer", "minimum": 1},
+    },
+}
+
+# JSON Schema (draft 2020-12) of the manifest; ``validate`` checks the same rules without a
+# jsonschema dependency, and a test keeps the two in agreement.
+MANIFEST_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "GANime Studio model manifest",
+    "type": "object",
+    "required": ["schema_version", "models"],
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "models": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "display_name", "approach", "kind", "precision", "files", "input",
+                             "output"],
+                "properties": {
+                    "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$"},
+                    "display_name": {"type": "string", "minLength": 1},
+                    "approach": {"enum": list(APPROACHES)},
+                    "kind": {"enum": list(KINDS)},
+                    "precision": {"enum": list(PRECISIONS)},
+                    "description": {"type": "string"},
+                    "default": {"type": "boolean"},
+                    "files": {"type": "object", "additionalProperties": _FILE_SCHEMA, "minProperties": 1},
+                    "input": _TENSOR_SCHEMA,
+                    "output": _TENSOR_SCHEMA,
+                    "provenance": {"type": "object"},
+                    "evaluation": {"type": ["object", "null"]},
+                },
+            },
+        },
+    },
+}
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be read or breaks the schema; the message names the file."""
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    path: str  # relative to the manifest's folder
+    sha256: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    layout: str = "NHWC"
+    channels: int = 3
+    value_range: tuple[float, float] = (-1.0, 1.0)
+    hint_channels: int = 0
+    size_multiple: int = 1
+    working_size: int = 256
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    display_name: str
+    approach: str
+    kind: str
+    precision: str
+    files: dict[str, ModelFile]
+    input: TensorSpec
+    output: TensorSpec
+    description: str = ""
+    default: bool = False
+    provenance: dict[str, Any] = field(default_factory=dict)
+    evaluation: dict[str, Any] | None = None
+    base_dir: Path = Path(".")  # the manifest's folder; not written to JSON
+
+    def file_path(self, role: str) -> Path:
+        return self.base_dir / self.files[role].path
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("base_dir")
+        for key in ("input", "output"):
+            data[key]["value_range"] = list(data[key]["value_range"])
+        return data
+
+
+def sha256_of(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_file(path: Path, base_dir: Path) -> ModelFile:
+    """The manifest's record of a model file: relative path, sha256, size."""
+    return ModelFile(path=Path(os.path.relpath(path, base_dir)).as_posix(), sha256=sha256_of(path),
+                     bytes=path.stat().st_size)
+
+
+def validate(data: Any, source: str = "manifest") -> None:
+    """Raise ManifestError naming ``source`` and the first problem found."""
+
+    def fail(msg: str) -> None:
+        raise ManifestError(f"{source}: {msg}")
+
+    if not isinstance(data, dict):
+        fail("the top level must be a JSON object")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        fail(f"schema_version must be {SCHEMA_VERSION}, got {data.get('schema_version')!r} "
+             "(a manifest from another version of GANime Studio; re-export the models)")
+    models = data.get("models")
+    if not isinstance(models, list):
+        fail("'models' must be a list")
+    names = set()
+    item_schema = MANIFEST_SCHEMA["properties"]["models"]["items"]
+    for i, m in enumerate(models):
+        where = f"models[{i}]"
+        if not isinstance(m, dict):
+            fail(f"{where} must be an object")
+        for key in item_schema["required"]:
+            if key not in m:
+                fail(f"{where} lacks '{key}'")
+        where = f"model {m['name']!r}"
+        if m["name"] in names:
+            fail(f"{where} appears twice")
+        names.add(m["name"])
+        for key in ("approach", "kind", "precision"):
+            allowed = item_schema["properties"][key]["enum"]
+            if m[key] not in allowed:
+                fail(f"{where}: {key} {m[key]!r} is not one of {', '.join(allowed)}")
+        files = m["files"]
+        if not isinstance(files, dict):
+            fail(f"{where}: 'files' must be an object")
+        missing = set(FILE_ROLES[m["kind"]]) - set(files)
+        if missing:
+            fail(f"{where}: a {m['kind']} needs files {sorted(missing)}")
+        for role, f in files.items():
+            if not isinstance(f, dict) or set(f) != {"path", "sha256", "bytes"}:
+                fail(f"{where}: file '{role}' needs exactly path, sha256 and bytes")
+            if not isinstance(f["sha256"], str) or len(f["sha256"]) != 64:
+                fail(f"{where}: file '{role}' has a malformed sha256")
+            if not isinstance(f["bytes"], int) or f["bytes"] < 1:
+                fail(f"{where}: file '{role}' has a bad byte size")
+        for key in ("input", "output"):
+            t = m[key]
+            if not isinstance(t, dict) or t.get("layout") != "NHWC":
+                fail(f"{where}: {key}.layout must be NHWC")
+            rng = t.get("value_range")
+            if not (isinstance(rng, list) and len(rng) == 2 and rng[0] < rng[1]):
+                fail(f"{where}: {key}.value_range must be [low, high]")
+
+
+def _spec_from_json(m: dict[str, Any], base_dir: Path) -> ModelSpec:
+    def tensor(t: dict[str, Any]) -> TensorSpec:
+        return TensorSpec(**{**t, "value_range": tuple(t["value_range"])})
+
+    return ModelSpec(
+        name=m["name"], display_name=m["display_name"], approach=m["approach"], kind=m["kind"],
+        precision=m["precision"], files={r: ModelFile(**f) for r, f in m["files"].items()},
+        input=tensor(m["input"]), output=tensor(m["output"]), description=m.get("description", ""),
+        default=bool(m.get("default", False)), provenance=m.get("provenance") or {},
+        evaluation=m.get("evaluation"), base_dir=base_dir,
+    )
+
+
+def load_manifest(path: str | os.PathLike) -> list[ModelSpec]:
+    """Read and validate a manifest; ModelSpec.base_dir is the manifest's folder."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"{path}: no such manifest") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ManifestError(f"{path}: cannot read the manifest ({exc}); re-export the models") from None
+    validate(data, str(path))
+    return [_spec_from_json(m, path.parent) for m in data["models"]]
+
+
+def write_manifest(path: str | os.PathLike, specs: list[ModelSpec]) -> None:
+    """Validate and write atomically (a killed export never leaves a half-written manifest)."""
+    path = Path(path)
+    data = {"schema_version": SCHEMA_VERSION, "models": [s.to_json() for s in specs]}
+    validate(data, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def upsert(specs: list[ModelSpec], spec: ModelSpec) -> list[ModelSpec]:
+    """Replace the entry of the same name, or append."""
+    return [s for s in specs if s.name != spec.name] + [spec]

@@ -1,0 +1,28 @@
+"""Shared test setup: Qt offscreen, quiet TensorFlow, paths to the real data in ../shared."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def faces_dir() -> Path:
+    path = SHARED_DATA / "anime-faces"
+    if not path.is_dir():
+        pytest.skip(f"real data not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fullbody_dir() -> Path:
+    path = SHARED_DATA / "anime-fullbody"
+    if not path.is_dir():
+        pytest.skip(f"real data not found at {path}")
+    return path
