@@ -3,10 +3,11 @@
 Augmentations (train only), all applied to the stacked (sketch, colour) tensor so both sides
 move together:
 - random jitter: resize so the shorter side is size x U(1, max_zoom) (1.12 is pix2pix's 286/256),
-  random crop back to size x size; random horizontal flip;
+  random crop back to size x size; random horizontal flip; a larger max_zoom gives crops of
+  large pages at several scales;
 - sketch variety so models trained on synthesized sketches work on real line art: line darkness
   x' = 1 - lam * (1 - x), lam ~ U(0.7, 1) (Ci et al.); thickness varies through the per-image
-  XDoG sigma; placement on white paper: with probability ``paper_prob`` the pair is scaled
+  XDoG sigma; placement on white paper: with probability ``paper_prob`` the whole pair is scaled
   down and put at a random place on a white canvas, so the model learns blank paper stays white.
 """
 
@@ -70,23 +71,28 @@ def _center_crop(pair: tf.Tensor, size: int) -> tf.Tensor:
 
 
 def _on_white_paper(pair: tf.Tensor, size: int, scale_range: tuple[float, float]) -> tf.Tensor:
-    """Scale the pair down and place it at a random spot on a white canvas (value 1)."""
-    side = tf.cast(tf.round(size * tf.random.uniform([], *scale_range)), tf.int32)
-    small = tf.image.resize(pair, [side, side], method="area", antialias=True)
-    top = tf.random.uniform([], 0, size - side + 1, dtype=tf.int32)
-    left = tf.random.uniform([], 0, size - side + 1, dtype=tf.int32)
+    """The whole image, scaled so its longer side is size x U(scale_range), at a random spot on a
+    white canvas (value 1): whole figures on blank paper, as on a manga page."""
+    hw = tf.cast(tf.shape(pair)[:2], tf.float32)
+    longer = size * tf.random.uniform([], *scale_range)
+    new_hw = tf.maximum(tf.cast(tf.round(hw * longer / tf.reduce_max(hw)), tf.int32), 1)
+    small = tf.image.resize(pair, new_hw, method="area", antialias=True)
+    top = tf.random.uniform([], 0, size - new_hw[0] + 1, dtype=tf.int32)
+    left = tf.random.uniform([], 0, size - new_hw[1] + 1, dtype=tf.int32)
     # pad (x - 1) with zeros, then add 1 back: the new area is white paper
     return tf.image.pad_to_bounding_box(small - 1.0, top, left, size, size) + 1.0
 
 
 def augment(pair: tf.Tensor, size: int, cfg: AugmentConfig) -> tf.Tensor:
     """[H, W, 4] in [0, 1] (sketch, R, G, B) -> [size, size, 4] augmented."""
-    pair = _random_resized_crop(pair, size, cfg.max_zoom)
-    if cfg.flip:
-        pair = tf.image.random_flip_left_right(pair)
     if cfg.paper_prob > 0:
         pair = tf.cond(tf.random.uniform([]) < cfg.paper_prob,
-                       lambda: _on_white_paper(pair, size, cfg.paper_scale), lambda: pair)
+                       lambda: _on_white_paper(pair, size, cfg.paper_scale),
+                       lambda: _random_resized_crop(pair, size, cfg.max_zoom))
+    else:
+        pair = _random_resized_crop(pair, size, cfg.max_zoom)
+    if cfg.flip:
+        pair = tf.image.random_flip_left_right(pair)
     if cfg.darkness_min < 1.0:
         lam = tf.random.uniform([], cfg.darkness_min, 1.0)
         pair = tf.concat([1.0 - lam * (1.0 - pair[..., :1]), pair[..., 1:]], axis=-1)
@@ -95,7 +101,7 @@ def augment(pair: tf.Tensor, size: int, cfg: AugmentConfig) -> tf.Tensor:
 
 def to_model_range(pair: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """Split into (sketch as 3 channels, colour), both in [-1, 1]."""
-    pair = pair * 2.0 - 1.0
+    pair = tf.clip_by_value(pair, 0.0, 1.0) * 2.0 - 1.0  # antialiased resizing can overshoot slightly
     return tf.repeat(pair[..., :1], 3, axis=-1), pair[..., 1:]
 
 
@@ -130,7 +136,7 @@ def make_dataset(
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
 
 
-def fits_in_memory(sources: list[PairSource], load_size: int, budget_bytes: int = 3 << 30) -> bool:
+def fits_in_memory(sources: list[PairSource], load_size: int, budget_bytes: int = 8 << 30) -> bool:
     """Rough check that the decoded uint8 pairs fit a memory budget."""
     per_pair = load_size * load_size * 1.8 * 4  # 4 uint8 channels, aspect up to 1.8
     return len(sources) * per_pair <= budget_bytes

@@ -36,7 +36,8 @@ class TrainingError(Exception):
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("data")
-    g.add_argument("--data", required=True, help="dataset root folder (default: %(default)s)")
+    g.add_argument("--data", required=True, nargs="+", metavar="DIR",
+                   help="dataset root folder(s); several are mixed (default: %(default)s)")
     g.add_argument("--data-format", default="auto", choices=["auto", *data_lib.LAYOUTS],
                    help="dataset layout: kaggle (colour|sketch side by side), paired (sketch/ + color/), "
                         "color (colour only; sketches by XDoG) (default: %(default)s)")
@@ -93,6 +94,7 @@ def config_from_args(args: argparse.Namespace, approach: str) -> dict[str, Any]:
     cfg = {k: v for k, v in vars(args).items() if k not in ("func",)}
     cfg["approach"] = approach
     cfg["load_size"] = cfg.get("load_size") or cfg["image_size"]
+    cfg["data_dir"] = cfg["data"][0]  # the first folder: held-out samples, export parity, evaluation
     cfg["depth"] = unet_depth(cfg["image_size"])
     cfg["size_multiple"] = size_multiple(cfg["depth"])
     cfg["command"] = "python -m training " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -285,21 +287,22 @@ class _StopRequested:
 
 def prepare_data(cfg: dict[str, Any], log=print):
     """Scan, validate and (for colour-only data) synthesize sketches, before any model is built."""
-    sources = data_lib.list_sources(cfg["data"], cfg["data_format"], cfg["split"])
-    if cfg.get("limit"):
-        sources = sources[: cfg["limit"]]
+    sources = []
+    for folder in cfg["data"]:
+        found = data_lib.list_sources(folder, cfg["data_format"], cfg["split"])
+        sources += found[: cfg["limit"]] if cfg.get("limit") else found
     cache_dir = Path(cfg["cache_dir"]) if cfg.get("cache_dir") else data_lib.default_cache_dir()
     loader = data_lib.PairLoader(load_size=cfg["load_size"], seed=cfg["seed"], cache_dir=cache_dir)
     t0 = time.perf_counter()
     sources = data_lib.prepare_sources(sources, loader)
-    log(f"data: {len(sources)} {sources[0].layout} pairs from {cfg['data']} "
+    log(f"data: {len(sources)} pairs from {', '.join(cfg['data'])} "
         f"(checked in {time.perf_counter() - t0:.1f} s)")
     return sources, loader
 
 
 def held_out_sources(cfg: dict[str, Any], train_sources, count: int):
     """Fixed images for the TensorBoard grid: the test/val split when there is one."""
-    root = Path(cfg["data"])
+    root = Path(cfg["data"][0])
     for split in ("test", "val"):
         if split != cfg["split"] and (root / split).is_dir():
             try:
