@@ -1,0 +1,125 @@
+"""``ganime colorize``: colour a folder of pages from the terminal, without Qt.
+
+Exit codes: 0 everything coloured (or already there), 1 some page failed, 2 usage error,
+130 cancelled with Ctrl+C (the page in progress is discarded, the report is still written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TextIO
+
+from .core.batch import BatchJob, BatchOptions, BatchProgress, BatchUsageError
+from .core.batch_plan import OUTPUT_FORMATS
+from .core.pipeline import DEFAULT_STRATEGY, STRATEGIES
+from .core.sessions import DEVICES
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ganime colorize",
+        description="Colour every page in INPUT_DIR with one or more models; results go to OUTPUT_DIR as "
+                    "{page}_{model}.{format}, with report.json and report.csv. Re-running resumes.")
+    p.add_argument("input_dir", type=Path, metavar="INPUT_DIR", help="folder of sketches (PNG, JPEG, WebP, BMP, TIFF)")
+    p.add_argument("output_dir", type=Path, metavar="OUTPUT_DIR", help="where the colourings go (created if needed)")
+    p.add_argument("--model", dest="models", action="append", default=[], metavar="NAME",
+                   help="model to use; repeat for several (default: the default model)")
+    p.add_argument("--recursive", action="store_true", help="also colour subfolders, mirrored in OUTPUT_DIR")
+    p.add_argument("--overwrite", action="store_true", help="redo pages whose output already exists")
+    p.add_argument("--format", choices=OUTPUT_FORMATS, default="png", help="output format (default png)")
+    p.add_argument("--device", choices=DEVICES, default="auto", help="auto: CUDA when it works, else CPU")
+    p.add_argument("--reference", type=Path, metavar="IMAGE", help="colour reference for style-transfer models")
+    p.add_argument("--models-dir", dest="models_dirs", action="append", type=Path, default=[], metavar="DIR",
+                   help="an extra folder of models (with a manifest.json); also env GANIME_MODELS_DIR")
+    p.add_argument("--working-size", type=int, metavar="PX", help="run the model at this size (default: the model's)")
+    p.add_argument("--strategy", choices=STRATEGIES, default=DEFAULT_STRATEGY,
+                   help=f"how pages larger than the working size are handled (default {DEFAULT_STRATEGY})")
+    p.add_argument("--quality", type=int, default=95, metavar="Q", help="JPEG/WebP quality (default 95)")
+    return p
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+class ProgressPrinter:
+    """A live line on a terminal, plain lines otherwise (logs, CI, pipes)."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.live = stream.isatty()
+
+    def __call__(self, p: BatchProgress) -> None:
+        if p.event == "start":
+            print(f"{p.total} item(s) to go", file=self.stream, flush=True)
+            return
+        if p.event == "finish":
+            if self.live:
+                print(file=self.stream)
+            return
+        r = p.result
+        rate = f"{p.pages_per_minute:.1f} pages/min" if p.pages_per_minute else "-- pages/min"
+        head = f"[{p.done}/{p.total}] {rate}, ETA {_clock(p.eta_seconds)}"
+        what = f"{r.source}" + (f" -> {r.output}" if r.output else "")
+        line = f"{head}  {what}: {r.status}" + (f" ({r.reason})" if r.reason and r.status == "failed" else "")
+        if self.live:
+            if r.status == "failed":  # failures stay visible above the live line
+                print(f"\r\033[Kfailed: {r.reason}", file=self.stream)
+            print(f"\r\033[K{head}  {what[-60:]}", end="", file=self.stream, flush=True)
+        else:
+            print(line, file=self.stream, flush=True)
+
+
+def run_colorize(argv: list[str]) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse printed the usage and the problem
+        return EXIT_USAGE if exc.code else EXIT_OK
+    options = BatchOptions(
+        input_dir=args.input_dir, output_dir=args.output_dir, models=args.models, recursive=args.recursive,
+        overwrite=args.overwrite, format=args.format, device=args.device, reference=args.reference,
+        models_dirs=args.models_dirs, working_size=args.working_size, strategy=args.strategy,
+        quality=args.quality)
+    job = BatchJob(options)
+    for problem in job.registry.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    try:
+        job.prepare()
+    except BatchUsageError as exc:
+        print(f"ganime colorize: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for name, colorizer in job.colorizers.items():
+        print(f"{name}: running on {colorizer.provider_info.describe()}", file=sys.stderr)
+
+    cancel = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def on_sigint(_sig, _frame):
+            if cancel.is_set():
+                raise KeyboardInterrupt
+            cancel.set()
+            print("\ncancelling: finishing the current page (Ctrl+C again to abort)", file=sys.stderr)
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        report = job.run(on_progress=ProgressPrinter(sys.stderr), cancel_event=cancel)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    print(report.summary(), file=sys.stderr)
+    for failure in report.failures():
+        print(f"  failed: {failure.source} [{failure.model}]: {failure.reason}", file=sys.stderr)
+    print(f"report: {options.output_dir / 'report.json'} and report.csv", file=sys.stderr)
+    if report.cancelled:
+        return EXIT_CANCELLED
+    return EXIT_FAILED if report.failures() else EXIT_OK

@@ -1,0 +1,21 @@
+"""The ``ganime`` command: ``ganime colorize ...`` runs the headless batch (no Qt imported),
+anything else starts the desktop app (ganime_desktop.ui.app.run_app parses its own options).
+
+Both accept ``--models-dir DIR`` (repeatable) to add a folder of models; the environment
+variable GANIME_MODELS_DIR (os.pathsep-separated) does the same for both via default_registry().
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "colorize":
+        from .batch_cli import run_colorize
+
+        return run_colorize(argv[1:])
+    from .ui.app import run_app  # Qt is imported only here
+
+    return run_app(argv)

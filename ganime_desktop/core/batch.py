@@ -1,0 +1,308 @@
+"""Colour a whole folder of pages with one or more models: the runner behind the batch panel and
+``ganime colorize``.
+
+Use::
+
+    job = BatchJob(BatchOptions(input_dir, output_dir, models=["pix2pix-tv"]))
+    job.prepare()              # BatchUsageError for a missing folder, unknown model, ...
+    report = job.run(on_progress=callback, cancel_event=threading.Event())
+    # or in one call: run_batch(options, on_progress=..., cancel_event=...)
+
+Threads: a reader thread decodes pages into a queue of at most 2, the inference thread colours
+them (each page is read once for all models) into a queue of at most 2, a writer thread encodes
+and writes atomically. Memory stays bounded however many pages, and decoding/encoding overlap
+with inference.
+
+Events: ``on_progress(progress: BatchProgress)`` is called ONLY on the thread that called
+``run()`` (the GUI runs the job in a worker thread and forwards progress with a Qt signal):
+
+- ``progress.event == "start"``: once, before any page; ``total`` is known, ``result`` is None.
+- ``progress.event == "item"``: once per settled item, with ``result: PageResult``. An item is
+  one (page, model) output, or one file that is not an image (``model`` None). ``result.status``:
+  ``"done"`` written; ``"skipped"`` output already there (re-run without --overwrite);
+  ``"not-an-image"`` a file that is not a page (listed, not an error); ``"failed"`` with
+  ``reason`` (unreadable page, model error, unwritable output); ``"cancelled"`` discarded.
+  Skips and non-images come first, then pages in natural order (p2 before p10).
+- ``progress.event == "finish"``: once, at the end; ``report`` holds the BatchReport.
+``done``/``total`` count items; ``pages_per_minute`` and ``eta_seconds`` count only items that
+were actually coloured (None until the first one).
+
+Cancel: set ``cancel_event``; the page being coloured is abandoned between model steps (nothing
+is written for it), results already coloured are still written (atomically), the rest are
+reported as cancelled. A killed process leaves no partial output: each file is written to a
+temp file and renamed, and the next run deletes temp files a killed run left behind.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .batch_plan import OUTPUT_FORMATS, PlannedPage, plan_pages, stale_temp_files
+from .batch_report import REPORT_NAMES, BatchReport, PageResult, write_reports
+from .cancel import Cancelled
+from .imageio import ImageReadError, ImageWriteError, read_image, write_image_atomic
+from .pipeline import DEFAULT_STRATEGY, Colorizer, ColorizerCache
+from .registry import ModelRegistry, UnknownModelError, default_registry
+from .sessions import DEVICES, ModelLoadError
+
+__all__ = ["BatchJob", "BatchOptions", "BatchProgress", "BatchReport", "BatchUsageError", "PageResult",
+           "run_batch"]
+
+QUEUE_DEPTH = 2  # pages waiting between stages: bounds memory on folders of big scans
+_END = object()  # end-of-stream marker between the threads
+
+
+class BatchUsageError(ValueError):
+    """The job cannot start (bad folder, unknown or unusable model, ...); the message says why."""
+
+
+@dataclass
+class BatchOptions:
+    input_dir: Path
+    output_dir: Path
+    models: list[str]
+    recursive: bool = False
+    overwrite: bool = False
+    format: str = "png"
+    device: str = "auto"
+    reference: Path | None = None
+    models_dirs: list[Path] = field(default_factory=list)  # extra manifest folders (--models-dir)
+    working_size: int | None = None
+    strategy: str = DEFAULT_STRATEGY
+    quality: int = 95
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    event: str  # "start" | "item" | "finish"
+    done: int
+    total: int
+    result: PageResult | None = None
+    pages_per_minute: float | None = None
+    eta_seconds: float | None = None
+    report: BatchReport | None = None
+
+
+@dataclass
+class _Item:
+    page: PlannedPage
+    model: str
+    output: Path
+
+
+class BatchJob:
+    def __init__(self, options: BatchOptions, *, registry: ModelRegistry | None = None,
+                 cache: ColorizerCache | None = None):
+        self.options = options
+        self.registry = registry or (cache.registry if cache else default_registry(options.models_dirs))
+        self.cache = cache or ColorizerCache(self.registry)
+        self.pages: list[PlannedPage] = []
+        self.not_images: list[str] = []
+        self.colorizers: dict[str, Colorizer] = {}
+        self.reference: np.ndarray | None = None
+        self._prepared = False
+
+    # --- setup ---------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Check the options, load the models and plan the pages; BatchUsageError if it cannot start."""
+        o = self.options
+        o.input_dir, o.output_dir = Path(o.input_dir), Path(o.output_dir)
+        if not o.input_dir.is_dir():
+            raise BatchUsageError(f"input folder {o.input_dir} does not exist or is not a folder")
+        if o.output_dir.resolve() == o.input_dir.resolve():
+            raise BatchUsageError("the output folder must differ from the input folder "
+                                  "(choose e.g. a 'coloured' subfolder)")
+        if o.output_dir.exists() and not o.output_dir.is_dir():
+            raise BatchUsageError(f"output {o.output_dir} exists and is not a folder")
+        if o.format not in OUTPUT_FORMATS:
+            raise BatchUsageError(f"unknown output format {o.format!r}; use one of {', '.join(OUTPUT_FORMATS)}")
+        if o.device not in DEVICES:
+            raise BatchUsageError(f"unknown device {o.device!r}; use one of {', '.join(DEVICES)}")
+        if not o.models:
+            defaults = self.registry.defaults()
+            if not defaults:
+                raise BatchUsageError("no usable model is installed; install the app's models or pass "
+                                      "--models-dir")
+            o.models = [defaults[0].name]
+        if len(set(o.models)) != len(o.models):
+            raise BatchUsageError("a model is named twice")
+        for name in o.models:
+            try:
+                self.colorizers[name] = self.cache.get(name, o.device, strategy=o.strategy)
+            except UnknownModelError as exc:
+                raise BatchUsageError(str(exc)) from None
+            except ModelLoadError as exc:
+                raise BatchUsageError(f"model {name!r} cannot be used: {exc}") from None
+        needs_reference = [n for n, c in self.colorizers.items() if c.needs_reference]
+        if needs_reference and o.reference is None:
+            raise BatchUsageError(f"model {needs_reference[0]!r} is a style-transfer model: pass "
+                                  "--reference IMAGE (the picture whose colours it should copy)")
+        if o.reference is not None:
+            try:
+                self.reference = read_image(o.reference)
+            except ImageReadError as exc:
+                raise BatchUsageError(f"reference image: {exc}") from None
+        try:
+            o.output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BatchUsageError(f"cannot create the output folder {o.output_dir} ({exc.strerror})") from None
+        self.pages, self.not_images = plan_pages(o.input_dir, o.output_dir, o.models, o.format, o.recursive)
+        self._prepared = True
+
+    def _remove_stale_temp_files(self) -> None:
+        report_page = PlannedPage(self.options.output_dir, "", {n: self.options.output_dir / n for n in REPORT_NAMES})
+        for path in stale_temp_files(self.options.output_dir, [*self.pages, report_page]):
+            path.unlink(missing_ok=True)
+
+    # --- the three stages ----------------------------------------------------------------------
+
+    def _read(self, todo: list[tuple[PlannedPage, list[_Item]]], pages_q: queue.Queue,
+              cancel: threading.Event) -> None:
+        try:
+            for page, items in todo:
+                if cancel.is_set():
+                    break
+                try:
+                    pages_q.put((items, read_image(page.source), None))
+                except ImageReadError as exc:
+                    pages_q.put((items, None, str(exc)))
+                except Exception as exc:  # e.g. MemoryError on one page: not the batch
+                    pages_q.put((items, None, f"{page.source}: cannot read ({type(exc).__name__}: {exc})"))
+        finally:
+            pages_q.put(_END)
+
+    def _infer(self, pages_q: queue.Queue, out_q: queue.Queue, events: queue.Queue,
+               cancel: threading.Event) -> None:
+        try:
+            while (got := pages_q.get()) is not _END:
+                items, rgb, error = got
+                for item in items:
+                    if error is not None:
+                        events.put(self._result(item, "failed", error))
+                        continue
+                    if cancel.is_set():
+                        events.put(self._result(item, "cancelled", "cancelled by the user"))
+                        continue
+                    started = time.perf_counter()
+                    try:
+                        colour = self.colorizers[item.model].colorize(
+                            rgb, reference=self.reference, working_size=self.options.working_size,
+                            should_cancel=cancel.is_set)
+                    except Cancelled:
+                        events.put(self._result(item, "cancelled", "cancelled by the user"))
+                        continue
+                    except Exception as exc:  # one bad page never stops the batch
+                        events.put(self._result(item, "failed", f"{item.page.source}: colouring failed "
+                                                f"({type(exc).__name__}: {exc})"))
+                        continue
+                    out_q.put((item, colour, time.perf_counter() - started))
+        finally:
+            out_q.put(_END)
+
+    def _write(self, out_q: queue.Queue, events: queue.Queue) -> None:
+        try:
+            while (got := out_q.get()) is not _END:
+                item, colour, seconds = got
+                started = time.perf_counter()
+                try:
+                    item.output.parent.mkdir(parents=True, exist_ok=True)
+                    write_image_atomic(item.output, colour, quality=self.options.quality)
+                except (ImageWriteError, OSError) as exc:
+                    events.put(self._result(item, "failed", str(exc)))
+                    continue
+                events.put(self._result(item, "done", None, seconds + time.perf_counter() - started))
+        finally:
+            events.put(_END)
+
+    def _result(self, item: _Item, status: str, reason: str | None, seconds: float = 0.0) -> PageResult:
+        out = item.output.relative_to(self.options.output_dir.resolve()).as_posix()
+        return PageResult(item.page.relative, item.model, out, status, reason, round(seconds, 3))
+
+    # --- the run --------------------------------------------------------------------------------
+
+    def run(self, on_progress: Callable[[BatchProgress], None] | None = None,
+            cancel_event: threading.Event | None = None) -> BatchReport:
+        if not self._prepared:
+            self.prepare()
+        cancel = cancel_event or threading.Event()
+        emit = on_progress or (lambda _p: None)
+        o = self.options
+        report = BatchReport.begin(o, {n: c.provider_info.describe() for n, c in self.colorizers.items()})
+        self._remove_stale_temp_files()
+
+        settled: list[PageResult] = [PageResult(rel, None, None, "not-an-image",
+                                                "not an image file (or an unsupported format)", 0.0)
+                                     for rel in self.not_images]
+        todo: list[tuple[PlannedPage, list[_Item]]] = []
+        for page in self.pages:
+            items = []
+            for model in o.models:
+                item = _Item(page, model, page.outputs[model])
+                if item.output.exists() and not o.overwrite:
+                    settled.append(self._result(item, "skipped", "output exists (use --overwrite to redo)"))
+                else:
+                    items.append(item)
+            if items:
+                todo.append((page, items))
+        total = len(settled) + sum(len(items) for _, items in todo)
+        emit(BatchProgress("start", 0, total))
+        for result in settled:
+            report.add(result)
+            emit(BatchProgress("item", len(report.results), total, result))
+
+        pages_q: queue.Queue = queue.Queue(maxsize=QUEUE_DEPTH)
+        out_q: queue.Queue = queue.Queue(maxsize=QUEUE_DEPTH)
+        events: queue.Queue = queue.Queue()
+        threads = [
+            threading.Thread(target=self._read, args=(todo, pages_q, cancel), name="batch-read", daemon=True),
+            threading.Thread(target=self._infer, args=(pages_q, out_q, events, cancel), name="batch-infer",
+                             daemon=True),
+            threading.Thread(target=self._write, args=(out_q, events), name="batch-write", daemon=True),
+        ]
+        for t in threads:
+            t.start()
+        started, coloured = time.perf_counter(), 0
+        try:
+            while (result := events.get()) is not _END:
+                report.add(result)
+                if result.status == "done":
+                    coloured += 1
+                rate = eta = None
+                if coloured:
+                    rate = coloured / max(time.perf_counter() - started, 1e-6) * 60.0
+                    eta = (total - len(report.results)) / rate * 60.0
+                emit(BatchProgress("item", len(report.results), total, result, rate, eta))
+        except BaseException:
+            cancel.set()  # a failing callback or Ctrl+C: stop the workers, let them drain
+            while events.get() is not _END:
+                pass
+            raise
+        finally:
+            for t in threads:
+                t.join()
+        # Items the reader never reached after a cancel.
+        seen = {(r.source, r.model) for r in report.results}
+        for page, items in todo:
+            for item in items:
+                if (page.relative, item.model) not in seen:
+                    report.add(self._result(item, "cancelled", "cancelled by the user"))
+        report.finish(cancelled=cancel.is_set())
+        write_reports(report, o.output_dir)
+        emit(BatchProgress("finish", len(report.results), total, None, report=report))
+        return report
+
+
+def run_batch(options: BatchOptions, on_progress: Callable[[BatchProgress], None] | None = None,
+              cancel_event: threading.Event | None = None) -> BatchReport:
+    """Prepare and run a batch job (BatchUsageError if it cannot start)."""
+    job = BatchJob(options)
+    job.prepare()
+    return job.run(on_progress=on_progress, cancel_event=cancel_event)

@@ -1,0 +1,193 @@
+"""The one colourization pipeline used by the GUI, the batch panel and the CLI.
+
+``Colorizer(entry_or_spec, device).colorize(rgb)`` takes any HxWx3 uint8 RGB page and returns
+HxWx3 uint8 RGB at the same size. Generators see the sketch as gray in 3 identical channels in
+the model's value range, white-padded to the size multiple. A page larger than the working size
+is handled by one of two strategies:
+
+- ``"recombine"`` (default): run the model once on the page shrunk to the working size (the
+  scale it was trained at, whole figure in view), upscale the colour, then lay the full
+  resolution line art back over it in Lab (L = min(prediction, sketch), chroma kept) so lines
+  stay crisp.
+- ``"tile"``: run the model at full resolution in overlapping working-size tiles, blended.
+
+Measured with ``python benchmarks/strategies.py`` (see its docstring): recombine is the default
+because it is both better and far faster there; the numbers are in DEFAULT_STRATEGY's comment.
+Style-transfer entries need a ``reference`` image and always recombine (their transform is fixed
+at 384x384).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from .cancel import Cancelled, check
+from .manifest import ModelSpec
+from .preprocess import (
+    as_rgb_uint8,
+    downscale_gray,
+    gray_to_model_input,
+    merge_line_art,
+    model_output_to_rgb,
+    multiply_line_art,
+    round_up,
+    scale_to_fit,
+    to_gray,
+    upscale,
+)
+from .registry import ModelEntry, ModelRegistry
+from .sessions import ModelLoadError, ProviderInfo, get_session
+from .style_transfer import StyleTransfer
+from .tiling import run_tiled
+
+__all__ = ["Cancelled", "Colorizer", "ColorizerCache", "ModelLoadError", "ReferenceRequired", "STRATEGIES"]
+
+STRATEGIES = ("recombine", "tile")
+# Chosen by benchmarks/strategies.py on 4 full-body test images upscaled to A4 @ 200 dpi (1654x2339),
+# XDoG sketches, a small L1-trained U-Net (working size 256); see the report in that script.
+DEFAULT_STRATEGY = "recombine"
+TILE_OVERLAP_FRACTION = 4  # tiles overlap by a quarter of their side
+# How "recombine" puts the full-resolution lines back: "multiply" divides the blurred lines the
+# model saw out of its upscaled prediction and multiplies the crisp ones in; "min" takes the
+# darker of prediction and sketch in Lab. Chosen by benchmarks/strategies.py (numbers above).
+LINE_MERGES = ("multiply", "min")
+DEFAULT_LINE_MERGE = "multiply"
+
+
+class ReferenceRequired(ValueError):
+    """A style-transfer model was asked to colour without a reference image."""
+
+
+def _spec_of(entry_or_spec: ModelEntry | ModelSpec) -> ModelSpec:
+    if isinstance(entry_or_spec, ModelSpec):
+        return entry_or_spec
+    if not entry_or_spec.available or entry_or_spec.spec is None:
+        raise ModelLoadError(f"model {entry_or_spec.name!r} is unavailable: {entry_or_spec.reason}")
+    return entry_or_spec.spec
+
+
+class Colorizer:
+    """One model on one device, ready to colour pages of any size (thread-safe)."""
+
+    def __init__(self, entry_or_spec: ModelEntry | ModelSpec, device: str = "auto", *,
+                 strategy: str = DEFAULT_STRATEGY, line_merge: str = DEFAULT_LINE_MERGE):
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+        if line_merge not in LINE_MERGES:
+            raise ValueError(f"unknown line merge {line_merge!r}; use one of {', '.join(LINE_MERGES)}")
+        self.line_merge = line_merge
+        self.spec = _spec_of(entry_or_spec)
+        self.device = device
+        self.strategy = strategy
+        self._style: StyleTransfer | None = None
+        if self.spec.kind == "style-transfer":
+            predict, _ = get_session(self.spec.file_path("style_predict"), device)
+            transform, info = get_session(self.spec.file_path("transform"), device)
+            self._style = StyleTransfer(predict, transform)
+            self.provider_info: ProviderInfo = info
+        else:
+            if self.spec.input.hint_channels:
+                raise ModelLoadError(f"model {self.spec.name!r} needs colour hints, which this version of "
+                                     "GANime Studio cannot give yet; choose another model")
+            self._session, self.provider_info = get_session(self.spec.file_path("generator"), device)
+            self._input_name = self._session.get_inputs()[0].name
+        self._run_lock = threading.Lock() if self.provider_info.active == "CUDA" else None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def needs_reference(self) -> bool:
+        return self.spec.kind == "style-transfer"
+
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        if self._run_lock is None:
+            return self._session.run(None, {self._input_name: x})[0]
+        with self._run_lock:  # one GPU job at a time: concurrent runs only compete for memory
+            return self._session.run(None, {self._input_name: x})[0]
+
+    def colorize(self, rgb: np.ndarray, *, reference: np.ndarray | None = None, working_size: int | None = None,
+                 should_cancel: Callable[[], bool] | None = None, strategy: str | None = None) -> np.ndarray:
+        """HxWx3 uint8 RGB sketch (gray and RGBA accepted) -> HxWx3 uint8 RGB colouring, same size.
+
+        Raises Cancelled if ``should_cancel()`` turns true (checked between steps and tiles),
+        ReferenceRequired for a style-transfer model without ``reference``.
+        """
+        rgb = as_rgb_uint8(rgb)
+        check(should_cancel)
+        if self._style is not None:
+            if reference is None:
+                raise ReferenceRequired(f"{self.spec.display_name} is a style-transfer model: "
+                                        "choose a reference image whose colours it should copy")
+            stylized = self._style.stylize(rgb, as_rgb_uint8(reference))
+            check(should_cancel)
+            return merge_line_art(stylized, to_gray(rgb))
+        strategy = strategy or self.strategy
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+        gray = to_gray(rgb)
+        size = int(working_size or self.spec.input.working_size)
+        if max(gray.shape) <= size:
+            return self._colorize_whole(gray)
+        if strategy == "tile":
+            return self._colorize_tiled(gray, size, should_cancel)
+        return self._colorize_recombined(gray, size, should_cancel)
+
+    def _colorize_whole(self, gray: np.ndarray) -> np.ndarray:
+        """Run once at the page's own size (padded with paper to the size multiple), crop back."""
+        h, w = gray.shape
+        x = gray_to_model_input(gray, self.spec.input.value_range, self.spec.input.size_multiple)
+        y = self._run(x)[0, :h, :w]
+        return model_output_to_rgb(y, self.spec.output.value_range)
+
+    def _colorize_recombined(self, gray: np.ndarray, size: int,
+                             should_cancel: Callable[[], bool] | None) -> np.ndarray:
+        h, w = gray.shape
+        sh, sw = scale_to_fit(h, w, size)
+        small_gray = downscale_gray(gray, sh, sw)
+        small = self._colorize_whole(small_gray)
+        check(should_cancel)
+        if self.line_merge == "min":
+            return merge_line_art(upscale(small, h, w), gray)
+        return multiply_line_art(upscale(small, h, w), gray, upscale(small_gray, h, w))
+
+    def _colorize_tiled(self, gray: np.ndarray, size: int,
+                        should_cancel: Callable[[], bool] | None) -> np.ndarray:
+        h, w = gray.shape
+        tile = round_up(size, self.spec.input.size_multiple)
+        stride = tile - tile // TILE_OVERLAP_FRACTION
+        # Pad with paper (right and bottom, like a whole-page run) so the tile grid fits exactly.
+        ph, pw = (tile + round_up(max(0, n - tile), stride) for n in (h, w))
+        x = gray_to_model_input(gray, self.spec.input.value_range, 1)
+        white = self.spec.input.value_range[1]
+        x = np.pad(x, ((0, 0), (0, ph - h), (0, pw - w), (0, 0)), constant_values=white)
+        y = run_tiled(x, self._run, tile, tile // TILE_OVERLAP_FRACTION, should_cancel=should_cancel)
+        return model_output_to_rgb(y[:h, :w], self.spec.output.value_range)
+
+
+class ColorizerCache:
+    """One Colorizer per (model name, device), verified (sha256) before its first use."""
+
+    def __init__(self, registry: ModelRegistry):
+        self.registry = registry
+        self._colorizers: dict[tuple[str, str, str], Colorizer] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, device: str = "auto", *, strategy: str = DEFAULT_STRATEGY) -> Colorizer:
+        """Raises UnknownModelError or ModelLoadError (with the reason) for an unusable model."""
+        key = (name, device, strategy)
+        with self._lock:
+            if key in self._colorizers:
+                return self._colorizers[key]
+        entry = self.registry.verify(name)
+        colorizer = Colorizer(entry, device, strategy=strategy)
+        with self._lock:
+            return self._colorizers.setdefault(key, colorizer)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._colorizers.clear()

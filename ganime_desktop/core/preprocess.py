@@ -1,0 +1,125 @@
+"""Pixel plumbing around a model: sketch -> model input, sizes and padding, and putting the
+full-resolution line art back over a colour prediction made at a smaller working size."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+
+def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    """Accept HxW gray, HxWx3 RGB or HxWx4 RGBA (on white) uint8; return HxWx3 uint8 RGB."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image array, got {getattr(image, 'dtype', type(image))}")
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    if image.ndim != 3 or image.shape[2] not in (3, 4) or image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"expected an HxW, HxWx3 or HxWx4 image, got shape {image.shape}")
+    if image.shape[2] == 4:
+        alpha = image[:, :, 3:].astype(np.float32) / 255.0
+        on_white = image[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+        return np.clip(on_white + 0.5, 0, 255).astype(np.uint8)
+    return image
+
+
+def to_gray(rgb: np.ndarray) -> np.ndarray:
+    """HxWx3 uint8 RGB -> HxW uint8 gray (the sketch's luminance; colour in a sketch is ignored)."""
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+def scale_to_fit(height: int, width: int, longer_side: int) -> tuple[int, int]:
+    """(h, w) with the longer side ``longer_side`` and the aspect kept (each side at least 1)."""
+    scale = longer_side / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def round_up(value: int, multiple: int) -> int:
+    return int(math.ceil(value / multiple) * multiple)
+
+
+def gray_to_model_input(gray: np.ndarray, value_range: tuple[float, float], size_multiple: int) -> np.ndarray:
+    """HxW uint8 -> 1xH'xW'x3 float32 in ``value_range``, padded with white (paper) at the right
+    and bottom to multiples of ``size_multiple``."""
+    h, w = gray.shape
+    ph, pw = round_up(h, size_multiple), round_up(w, size_multiple)
+    if (ph, pw) != (h, w):
+        gray = cv2.copyMakeBorder(gray, 0, ph - h, 0, pw - w, cv2.BORDER_CONSTANT, value=255)
+    low, high = value_range
+    x = gray.astype(np.float32) * ((high - low) / 255.0) + low
+    return np.repeat(x[None, :, :, None], 3, axis=3)
+
+
+def model_output_to_rgb(y: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
+    """HxWx3 float32 in ``value_range`` -> HxWx3 uint8 RGB."""
+    low, high = value_range
+    scaled = (y.astype(np.float32) - low) * (255.0 / (high - low))
+    return np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
+
+
+def _gray_to_lab_l_table() -> np.ndarray:
+    ramp = np.arange(256, dtype=np.uint8).reshape(1, 256, 1).repeat(3, axis=2)
+    return cv2.cvtColor(ramp, cv2.COLOR_RGB2Lab)[0, :, 0].copy()
+
+
+GRAY_TO_L = _gray_to_lab_l_table()  # uint8 gray -> OpenCV 8-bit Lab L (0..255)
+
+
+def merge_line_art(colour: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """Lay the full-resolution line art over a colour image of the same size (both uint8).
+
+    Lab: L = min(colour's L, sketch's L) so every line is at least as dark as drawn, and the
+    chroma shrinks with the darkening so lines come out black rather than oversaturated; paper
+    and flat areas keep the colour's L, a and b.
+    """
+    lab = cv2.cvtColor(colour, cv2.COLOR_RGB2Lab)
+    flat = lab.reshape(-1, 3)
+    sketch_l = cv2.LUT(gray, GRAY_TO_L).reshape(-1)
+    # Only pixels where the sketch is darker change (the lines, a few % of a page): cheap on big pages.
+    where = np.flatnonzero(sketch_l < flat[:, 0])
+    if where.size:
+        px = flat[where].astype(np.float32)
+        new_l = sketch_l[where].astype(np.float32)
+        ratio = new_l / np.maximum(px[:, 0], 1.0)
+        px[:, 1:] = (px[:, 1:] - 128.0) * ratio[:, None] + 128.5
+        px[:, 0] = new_l
+        flat[where] = np.clip(px, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
+
+
+MAX_LINE_GAIN = 4.0  # how much a pixel may brighten when a blurred low-resolution line is taken off
+
+
+def multiply_line_art(colour: np.ndarray, gray: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Swap the blurred line art a prediction was made from for the crisp full-resolution one.
+
+    ``colour`` is the model's prediction upscaled to full size, ``seen`` the sketch it was given,
+    upscaled the same way, ``gray`` the full-resolution sketch. Line art on colour is a multiply
+    layer (how manga is coloured), so colour * gray / seen divides the soft upscaled lines out of
+    the prediction and multiplies the sharp ones in: no dark halo where the small lines were
+    blown up, black where the real lines are. Pixels where gray == seen are left as they are.
+    """
+    out = colour.copy()
+    flat_out, g, s = out.reshape(-1, 3), gray.reshape(-1), seen.reshape(-1)
+    where = np.flatnonzero(g != s)  # paper and flat fills match exactly: only the line zones change
+    if where.size:
+        gain = (g[where].astype(np.float32) + 1.0) / (s[where].astype(np.float32) + 1.0)
+        gain = np.minimum(gain, MAX_LINE_GAIN)
+        flat_out[where] = np.clip(flat_out[where].astype(np.float32) * gain[:, None] + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def upscale(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize a uint8 image to (height, width): bicubic up, area down."""
+    if rgb.shape[:2] == (height, width):
+        return rgb
+    shrinking = height < rgb.shape[0] and width < rgb.shape[1]
+    return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
+
+
+def downscale_gray(gray: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Shrink line art with area averaging (thin lines fade to gray instead of vanishing)."""
+    if gray.shape == (height, width):
+        return gray
+    return cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)

@@ -1,0 +1,161 @@
+"""The GUI entry point: ``run_app(argv)`` behind ``ganime`` and ``python -m ganime_desktop``.
+
+    ganime [SKETCH] [--models-dir DIR ...] [--device auto|cpu|cuda] [--screenshot PNG]
+
+Opens the window with the sample sketch (or SKETCH) and the default models (or those ticked last
+time), and colours it in the background. ``--screenshot``
+does the same offscreen, colours the sketch with every default model, waits for the workers,
+saves the window as a PNG and exits: a smoke test of the whole app, also used for the docs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from pathlib import Path
+
+SCREENSHOT_TIMEOUT_S = 600.0  # a big real model on a slow CPU, first load included
+
+
+def sample_sketch_path() -> Path:
+    """The shipped sample sketch (repo checkout or PyInstaller bundle)."""
+    root = getattr(sys, "_MEIPASS", None)
+    base = Path(root) if root else Path(__file__).resolve().parents[2]
+    return base / "assets" / "samples" / "sketch_bust.png"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ganime", description="GANime Studio: colour manga and anime line art with neural networks. "
+                                   "Use 'ganime colorize --help' for headless batch colouring.")
+    parser.add_argument("sketch", nargs="?", help="an image to open instead of the sample sketch")
+    parser.add_argument("--models-dir", action="append", default=[], metavar="DIR", type=Path,
+                        help="also offer the models in DIR (a folder with manifest.json); repeatable")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"),
+                        help="where models run (default: the saved choice, else auto)")
+    parser.add_argument("--screenshot", metavar="PNG", type=Path,
+                        help="offscreen: colour the sketch with the default models, save the window "
+                             "to PNG and exit")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"ganime: {message}", file=sys.stderr)
+    return 1
+
+
+def run_app(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    for folder in args.models_dir:
+        if not folder.is_dir():
+            return _fail(f"--models-dir {folder}: no such folder")
+    if args.screenshot is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        if not args.screenshot.parent.is_dir():
+            return _fail(f"--screenshot {args.screenshot}: the folder {args.screenshot.parent} does not exist")
+
+    # the widgets are imported only now: `ganime --help` and argument errors answer at once
+    from PySide6.QtWidgets import QApplication
+
+    from .about import APP_NAME
+    from .main_window import MainWindow
+    from .settings import APPLICATION, ORGANIZATION
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "ganime"])
+    app.setApplicationName(APPLICATION)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationDisplayName(APP_NAME)
+
+    settings = None
+    if args.screenshot is not None:  # a throwaway settings file: a smoke run must not change the user's
+        import tempfile
+
+        from PySide6.QtCore import QSettings
+
+        from .settings import SETTINGS_FILE, AppSettings
+
+        scratch = tempfile.TemporaryDirectory(prefix="ganime-screenshot-")
+        settings = AppSettings(QSettings(str(Path(scratch.name) / SETTINGS_FILE), QSettings.Format.IniFormat))
+    window = MainWindow(settings=settings, extra_model_dirs=args.models_dir)
+    if args.device:
+        window.models.set_device(args.device)
+    sketch = Path(args.sketch) if args.sketch else sample_sketch_path()
+    if args.sketch or sketch.is_file():
+        window.open_path(sketch)
+        if not args.sketch:
+            window.document.path = None  # the sample is a starting point, not a file to overwrite
+            window._update_title()
+
+    if args.screenshot is not None:
+        return _screenshot(app, window, args.screenshot)
+
+    _install_error_dialog(window)
+    window.show()
+    if window.models.selected():
+        from PySide6.QtCore import QTimer
+
+        # colour the opening sketch in the background at once: the panes show something from the
+        # start, and the model sessions are loaded before the user's first stroke
+        QTimer.singleShot(0, window.colour_now)
+    code = app.exec()
+    window.shutdown_workers()  # the loop can also end without closing the window (app.quit())
+    return code
+
+
+def _install_error_dialog(window) -> None:
+    """An unexpected error in a slot shows a message with the details instead of vanishing in a console."""
+    previous = sys.excepthook
+
+    def hook(exc_type, exc, tb):
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        print(details, file=sys.stderr)
+        try:
+            box = window.show_message("Unexpected error",
+                                      f"{exc_type.__name__}: {exc}\n\nThe app keeps running; please report this "
+                                      "with the details (Help → About has the versions).")
+            box.setDetailedText(details)
+        except Exception:  # noqa: BLE001 - the window itself may be gone
+            previous(exc_type, exc, tb)
+
+    sys.excepthook = hook
+
+
+def _screenshot(app, window, out: Path) -> int:
+    from ganime_desktop.core.imageio import ImageWriteError, write_image_atomic
+
+    from . import compare_panes
+    from .qimage import qimage_to_rgb
+    from .workers import wait_until
+
+    window.ask_before_discarding = False
+    window.resize(1500, 900)
+    defaults = [e.name for e in window.registry.defaults()] or [e.name for e in window.registry.available()]
+    window.reload_models(defaults)
+    window.show()
+    app.processEvents()
+    window.fit_view()
+    status = 0
+    if window.models.selected():
+        window.colour_now()
+        idle = wait_until(lambda: not window.controller.is_busy(), window.controller.busy_changed,
+                          int(SCREENSHOT_TIMEOUT_S * 1000))
+        if not idle:
+            status = _fail(f"the models did not finish within {SCREENSHOT_TIMEOUT_S:.0f} s")
+        failed = [p for p in window.compare.panes if p.state != compare_panes.DONE]
+        for pane in failed:
+            status = _fail(f"{pane.title}: {pane.view.message or pane.state}")
+    else:
+        print("ganime: no models installed; the screenshot shows how to get them", file=sys.stderr)
+    app.processEvents()
+    try:
+        write_image_atomic(out, qimage_to_rgb(window.grab().toImage()))
+    except ImageWriteError as exc:
+        status = _fail(str(exc))
+    else:
+        print(f"Saved the window to {out}")
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return status

@@ -1,0 +1,347 @@
+"""The batch panel: colour a whole folder with the core's batch runner (the same one as
+``ganime colorize``), with progress, pages per minute, ETA, a per-file list and cancel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QBrush, QColor, QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ganime_desktop.core.batch import BatchJob, BatchOptions, BatchProgress, BatchReport
+from ganime_desktop.core.batch_plan import OUTPUT_FORMATS
+from ganime_desktop.core.pipeline import ColorizerCache
+from ganime_desktop.core.registry import ModelRegistry
+
+from .models_panel import NAME_ROLE, is_style_model, label_for
+from .settings import AppSettings
+from .workers import CancelToken, GeneratorWorker, new_pool, wait_for_pool
+
+STATUS_COLOURS = {"done": "#1a7f37", "failed": "#c62828", "cancelled": "#9a6700", "skipped": "#6e7781",
+                  "not-an-image": "#6e7781"}
+DEVICE_CHOICES = (("Auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"))
+
+
+def format_clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _run_job(cancel: CancelToken, job: BatchJob, *, emit) -> BatchReport:
+    """Worker body: prepare (loads the models) and run; progress goes out through ``emit``."""
+    job.prepare()
+    return job.run(on_progress=emit, cancel_event=cancel.event)
+
+
+def _folder_row(edit: QLineEdit, button_text: str, on_browse) -> QWidget:
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(edit, 1)
+    button = QPushButton(button_text)
+    button.clicked.connect(on_browse)
+    layout.addWidget(button)
+    return row
+
+
+class BatchPanel(QWidget):
+    """Emits ``finished(report)`` at the end of a run (also after a cancel)."""
+
+    finished = Signal(object)
+
+    def __init__(self, registry: ModelRegistry, settings: AppSettings, parent: QObject | None = None,
+                 cache: ColorizerCache | None = None) -> None:
+        super().__init__(parent)
+        self.registry = registry
+        self.cache = cache or ColorizerCache(registry)
+        self.settings = settings
+        self.pool = new_pool(1, self)
+        self.worker: GeneratorWorker | None = None
+        self.report: BatchReport | None = None
+        self._build()
+        self._restore()
+
+    # --- layout --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.input_edit = QLineEdit()
+        self.input_edit.setPlaceholderText("Folder of sketches")
+        self.output_edit = QLineEdit()
+        self.output_edit.setPlaceholderText("Where the colourings go (default: <input>/coloured)")
+        self.reference_edit = QLineEdit()
+        self.reference_edit.setPlaceholderText("Only for “Colour from reference”")
+        self.models_list = QListWidget()
+        self.models_list.setMaximumHeight(110)
+        self.recursive = QCheckBox("Include subfolders")
+        self.overwrite = QCheckBox("Redo pages already coloured")
+        self.format = QComboBox()
+        self.format.addItems(list(OUTPUT_FORMATS))
+        self.device = QComboBox()
+        for text, value in DEVICE_CHOICES:
+            self.device.addItem(text, value)
+
+        form = QFormLayout()
+        form.addRow("Input", _folder_row(self.input_edit, "Browse…", self._browse_input))
+        form.addRow("Output", _folder_row(self.output_edit, "Browse…", self._browse_output))
+        form.addRow("Models", self.models_list)
+        options = QHBoxLayout()
+        options.addWidget(self.recursive)
+        options.addWidget(self.overwrite)
+        options.addStretch(1)
+        form.addRow("", self._wrap(options))
+        choices = QHBoxLayout()
+        choices.addWidget(QLabel("Format"))
+        choices.addWidget(self.format)
+        choices.addSpacing(12)
+        choices.addWidget(QLabel("Device"))
+        choices.addWidget(self.device)
+        choices.addStretch(1)
+        form.addRow("", self._wrap(choices))
+        form.addRow("Reference", _folder_row(self.reference_edit, "Browse…", self._browse_reference))
+
+        self.start_button = QPushButton("Start")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.open_output_button = QPushButton("Open output folder")
+        self.open_output_button.setEnabled(False)
+        self.open_output_button.clicked.connect(self._open_output)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.open_output_button)
+
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m")
+        self.progress.setValue(0)
+        self.rate_label = QLabel("")
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.files = QTreeWidget()
+        self.files.setHeaderLabels(["Page", "Model", "Status", "Details"])
+        self.files.setRootIsDecorated(False)
+        self.files.setUniformRowHeights(True)
+        self.files.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        header = self.files.header()
+        header.setStretchLastSection(True)
+        for col in (0, 1, 2):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.rate_label)
+        layout.addWidget(self.message)
+        layout.addWidget(self.files, 1)
+
+    @staticmethod
+    def _wrap(layout) -> QWidget:
+        w = QWidget()
+        layout.setContentsMargins(0, 0, 0, 0)
+        w.setLayout(layout)
+        return w
+
+    # --- settings ------------------------------------------------------------------------------
+    def _restore(self) -> None:
+        s = self.settings
+        self.input_edit.setText(s.batch_value("input", "") or "")
+        self.output_edit.setText(s.batch_value("output", "") or "")
+        self.reference_edit.setText(s.batch_value("reference", "") or s.reference_image())
+        self.recursive.setChecked(s.batch_value("recursive", False))
+        self.overwrite.setChecked(s.batch_value("overwrite", False))
+        self.format.setCurrentText(s.batch_value("format", "png") or "png")
+        self.device.setCurrentIndex(max(0, self.device.findData(s.batch_value("device", s.device()))))
+        saved = s.batch_value("models", [])
+        self.set_models(saved or s.selected_models() or [e.name for e in self.registry.defaults()])
+
+    def _remember(self) -> None:
+        s = self.settings
+        for key, value in (("input", self.input_edit.text()), ("output", self.output_edit.text()),
+                           ("reference", self.reference_edit.text()), ("recursive", self.recursive.isChecked()),
+                           ("overwrite", self.overwrite.isChecked()), ("format", self.format.currentText()),
+                           ("device", self.device.currentData()), ("models", self.selected_models())):
+            s.set_batch_value(key, value)
+
+    def set_registry(self, registry: ModelRegistry, cache: ColorizerCache) -> None:
+        """After the window's model folders changed."""
+        selected = self.selected_models()
+        self.registry, self.cache = registry, cache
+        self.set_models(selected)
+
+    def set_models(self, selected: list[str]) -> None:
+        entries = self.registry.entries()
+        self.models_list.clear()
+        for entry in entries:
+            item = QListWidgetItem(label_for(entry, entries))
+            item.setData(NAME_ROLE, entry.name)
+            if entry.available:
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if entry.name in selected else Qt.CheckState.Unchecked)
+            else:
+                item.setFlags(Qt.ItemFlag.NoItemFlags)
+                item.setText(f"{item.text()} — unavailable")
+                item.setToolTip(entry.reason or "")
+            self.models_list.addItem(item)
+
+    def selected_models(self) -> list[str]:
+        items = (self.models_list.item(i) for i in range(self.models_list.count()))
+        return [it.data(NAME_ROLE) for it in items if it.checkState() == Qt.CheckState.Checked]
+
+    # --- browsing ------------------------------------------------------------------------------
+    def _browse_input(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of sketches", self.settings.last_dir("batch-in"))
+        if folder:
+            self.input_edit.setText(folder)
+            self.settings.set_last_dir("batch-in", folder)
+
+    def _browse_output(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Output folder", self.settings.last_dir("batch-out"))
+        if folder:
+            self.output_edit.setText(folder)
+            self.settings.set_last_dir("batch-out", folder)
+
+    def _browse_reference(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Colour reference", self.settings.last_dir("reference"))
+        if path:
+            self.reference_edit.setText(path)
+
+    def _open_output(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(self.output_edit.text()))
+
+    # --- running -------------------------------------------------------------------------------
+    def options(self) -> BatchOptions | None:
+        """The options from the form, or None after showing what is missing."""
+        src = self.input_edit.text().strip()
+        if not src:
+            self._say("Choose the folder of sketches to colour.", error=True)
+            return None
+        dst = self.output_edit.text().strip() or str(Path(src) / "coloured")
+        self.output_edit.setText(dst)
+        models = self.selected_models()
+        if not models:
+            self._say("Tick at least one model.", error=True)
+            return None
+        needs_reference = any(is_style_model(self.registry.get(n)) for n in models)
+        reference = self.reference_edit.text().strip()
+        return BatchOptions(
+            input_dir=Path(src), output_dir=Path(dst), models=models, recursive=self.recursive.isChecked(),
+            overwrite=self.overwrite.isChecked(), format=self.format.currentText(),
+            device=self.device.currentData(),
+            reference=Path(reference) if reference and needs_reference else None)
+
+    def is_running(self) -> bool:
+        return self.worker is not None
+
+    def start(self) -> bool:
+        if self.is_running():
+            return False
+        options = self.options()
+        if options is None:
+            return False
+        self._remember()
+        self.files.clear()
+        self.report = None
+        self.progress.setRange(0, 0)  # busy until the job knows its total (models load first)
+        self.rate_label.setText("Loading the models…")
+        self._say("")
+        job = BatchJob(options, registry=self.registry, cache=self.cache)
+        worker = GeneratorWorker(_run_job, job, progress_kwarg="emit")  # progress arrives as a signal
+        worker.signals.yielded.connect(self._on_progress)
+        worker.signals.returned.connect(self._on_report)
+        worker.signals.errored.connect(lambda exc: self._say(str(exc), error=True))
+        worker.signals.cancelled.connect(lambda: self._say("Cancelled before it started."))
+        worker.signals.finished.connect(self._on_finished)
+        self.worker = worker
+        self._set_running(True)
+        self.pool.start(worker)
+        return True
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.rate_label.setText("Cancelling: finishing the page in progress…")
+
+    def shutdown(self, timeout_ms: int = 60000) -> bool:
+        self.cancel()
+        return wait_for_pool(self.pool, timeout_ms)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        for w in (self.input_edit, self.output_edit, self.models_list, self.recursive, self.overwrite,
+                  self.format, self.device, self.reference_edit):
+            w.setEnabled(not running)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #c62828;" if error else "")
+
+    def _on_progress(self, p: BatchProgress) -> None:
+        if p.event == "start":
+            self.progress.setRange(0, max(1, p.total))
+            self.progress.setValue(0)
+            self.rate_label.setText(f"{p.total} item(s) to go")
+            return
+        if p.event != "item" or p.result is None:
+            return
+        self.progress.setValue(p.done)
+        rate = f"{p.pages_per_minute:.1f} pages/min" if p.pages_per_minute else "-- pages/min"
+        self.rate_label.setText(f"{p.done} / {p.total} · {rate} · ETA {format_clock(p.eta_seconds)}")
+        r = p.result
+        details = (r.reason if r.status in ("failed", "not-an-image", "skipped", "cancelled") else r.output) or ""
+        # the Page column names the file already; the reason starts with its full path
+        head, sep, rest = details.partition(": ")
+        short = rest if sep and Path(head).is_absolute() else details
+        item = QTreeWidgetItem([r.source, r.model or "", r.status, short])
+        item.setForeground(2, QBrush(QColor(STATUS_COLOURS.get(r.status, "#000"))))
+        item.setToolTip(3, details)
+        self.files.addTopLevelItem(item)
+        if r.status == "failed":
+            self.files.scrollToItem(item)
+
+    def _on_report(self, report: BatchReport) -> None:
+        self.report = report
+        self.progress.setRange(0, max(1, len(report.results)))
+        self.progress.setValue(len(report.results))
+        prefix = "Cancelled: " if report.cancelled else ""
+        self._say(f"{prefix}{report.summary()}.\nThe output folder also has report.json and report.csv.",
+                  error=bool(report.failures()))
+        self.message.setToolTip(str(Path(self.output_edit.text()) / "report.json"))
+        self.rate_label.setText("")
+        self.open_output_button.setEnabled(True)
+        self.finished.emit(report)
+
+    def _on_finished(self) -> None:
+        self.worker = None
+        self._set_running(False)
+        if self.progress.maximum() == 0:  # failed before the start event
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.rate_label.setText("")

@@ -1,0 +1,143 @@
+"""Runs the core's colourization for every selected model off the UI thread.
+
+Each request is a "generation": starting a new one cancels the jobs of the previous one, and
+results that arrive from an older generation are dropped (the sketch has changed since).
+Jobs run one at a time on a single-thread pool: onnxruntime already uses every core for one
+model, and two models at once would only fight over them (or over GPU memory).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from ganime_desktop.core.pipeline import ColorizerCache, ModelLoadError, ReferenceRequired
+from ganime_desktop.core.registry import ModelRegistry, UnknownModelError
+from ganime_desktop.core.sessions import ProviderInfo
+
+from .workers import CancelToken, GeneratorWorker, new_pool, wait_for_pool
+
+
+@dataclass(frozen=True)
+class Colouring:
+    name: str
+    rgb: np.ndarray
+    provider: ProviderInfo
+    seconds: float
+
+
+def _colour_job(cancel: CancelToken, cache: ColorizerCache, name: str, device: str, sketch: np.ndarray,
+                reference: np.ndarray | None):
+    """Generator run in the pool: yields progress text, returns a Colouring."""
+    yield "loading model"
+    colorizer = cache.get(name, device)  # verifies sha256 and opens the session the first time
+    yield "colouring"
+    start = time.perf_counter()
+    rgb = colorizer.colorize(sketch, reference=reference, should_cancel=cancel)
+    return Colouring(name, rgb, colorizer.provider_info, time.perf_counter() - start)
+
+
+class ColorizeController(QObject):
+    """Signals carry the model name first; the main window routes them to the right pane."""
+
+    job_queued = Signal(str)
+    job_progress = Signal(str, str)
+    job_done = Signal(object)  # Colouring
+    job_failed = Signal(str, str)  # name, message for the user
+    model_broken = Signal(str, str)  # name, reason: the model cannot be used at all
+    job_cancelled = Signal(str)
+    provider_changed = Signal(object)  # ProviderInfo of the latest finished job
+    busy_changed = Signal(bool)
+
+    def __init__(self, registry: ModelRegistry, device: str = "auto", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.registry = registry
+        self.cache = ColorizerCache(registry)
+        self.device = device
+        self.pool = new_pool(1, self)
+        self.provider: ProviderInfo | None = None
+        self._generation = 0
+        self._workers: dict[str, GeneratorWorker] = {}
+
+    def set_registry(self, registry: ModelRegistry) -> None:
+        """After the model folders changed; call shutdown() first."""
+        self.registry = registry
+        self.cache = ColorizerCache(registry)
+
+    def set_device(self, device: str) -> None:
+        self.device = device
+
+    def is_busy(self) -> bool:
+        return bool(self._workers)
+
+    def colorize(self, sketch: np.ndarray, names: list[str], reference: np.ndarray | None = None) -> None:
+        """Colour ``sketch`` with each model in ``names``, cancelling whatever is still running."""
+        self.cancel()
+        self._generation += 1
+        generation = self._generation
+        for name in names:
+            worker = GeneratorWorker(_colour_job, self.cache, name, self.device, sketch, reference)
+            s = worker.signals
+            s.yielded.connect(lambda text, n=name, g=generation: self._on_progress(g, n, text))
+            s.returned.connect(lambda result, g=generation: self._on_done(g, result))
+            s.errored.connect(lambda exc, n=name, g=generation: self._on_error(g, n, exc))
+            s.cancelled.connect(lambda n=name, g=generation: self._on_cancelled(g, n))
+            s.finished.connect(lambda n=name, w=worker: self._on_finished(n, w))
+            self._workers[name] = worker
+            self.job_queued.emit(name)
+            self.pool.start(worker)
+        if names:
+            self.busy_changed.emit(True)
+
+    def cancel(self) -> None:
+        for worker in self._workers.values():
+            worker.cancel()
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Cancel and wait for every job (window close); True if all ended in time."""
+        self.cancel()
+        done = wait_for_pool(self.pool, timeout_ms)
+        self._workers.clear()
+        return done
+
+    # --- worker callbacks (UI thread) ----------------------------------------------------------
+    def _current(self, generation: int) -> bool:
+        return generation == self._generation
+
+    def _on_progress(self, generation: int, name: str, text: str) -> None:
+        if self._current(generation):
+            self.job_progress.emit(name, text)
+
+    def _on_done(self, generation: int, result: Colouring) -> None:
+        if not self._current(generation):
+            return
+        self.provider = result.provider
+        self.provider_changed.emit(result.provider)
+        self.job_done.emit(result)
+
+    def _on_error(self, generation: int, name: str, exc: Exception) -> None:
+        if not self._current(generation):
+            return
+        if isinstance(exc, (ModelLoadError, UnknownModelError)):
+            self.model_broken.emit(name, str(exc))
+            self.job_failed.emit(name, str(exc))
+        elif isinstance(exc, ReferenceRequired):
+            self.job_failed.emit(name, str(exc))
+        elif isinstance(exc, MemoryError):
+            self.job_failed.emit(name, "Out of memory: the page is too large for this model on this device. "
+                                       "Scale the page down, or switch the device to CPU.")
+        else:
+            self.job_failed.emit(name, f"{type(exc).__name__}: {exc}")
+
+    def _on_cancelled(self, generation: int, name: str) -> None:
+        if self._current(generation):
+            self.job_cancelled.emit(name)
+
+    def _on_finished(self, name: str, worker: GeneratorWorker) -> None:
+        if self._workers.get(name) is worker:
+            del self._workers[name]
+            if not self._workers:
+                self.busy_changed.emit(False)

@@ -1,0 +1,169 @@
+"""The sketch being edited: a QImage of black line art on white, with a QUndoStack.
+
+One pen or eraser stroke is one undo step. A stroke is painted live while the mouse moves; when
+it ends, only the rectangle it touched is kept (before and after), so undo memory grows with the
+strokes, not with the page size.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QUndoCommand, QUndoStack
+
+from ganime_desktop.core.imageio import read_image, write_image_atomic
+
+from .qimage import blank_sketch, qimage_to_rgb, rgb_to_qimage
+
+INK = QColor(0, 0, 0)
+PAPER = QColor(255, 255, 255)
+DEFAULT_SIZE = (768, 1024)  # width, height of "New sketch"
+
+
+class _PatchCommand(QUndoCommand):
+    """Swap a rectangle of the sketch between two saved states."""
+
+    def __init__(self, doc: SketchDocument, text: str, rect: QRect, before: QImage, after: QImage,
+                 already_applied: bool) -> None:
+        super().__init__(text)
+        self._doc, self._rect, self._before, self._after = doc, rect, before, after
+        self._skip_first_redo = already_applied
+
+    def _paste(self, patch: QImage) -> None:
+        painter = QPainter(self._doc.image)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+        painter.drawImage(self._rect.topLeft(), patch)
+        painter.end()
+        self._doc.region_changed.emit(self._rect)
+        self._doc.changed.emit()
+
+    def redo(self) -> None:
+        if self._skip_first_redo:  # the stroke was painted live already
+            self._skip_first_redo = False
+            self._doc.changed.emit()
+            return
+        self._paste(self._after)
+
+    def undo(self) -> None:
+        self._paste(self._before)
+
+
+class SketchDocument(QObject):
+    """Holds the sketch image, its file path and its undo stack.
+
+    Signals: ``changed`` after every finished edit (stroke, undo, redo, clear, load): this is
+    what triggers recolouring; ``region_changed(QRect)`` for repaints during a stroke;
+    ``replaced`` when a new image (possibly of another size) takes the place of the old one.
+    """
+
+    changed = Signal()
+    region_changed = Signal(QRect)
+    replaced = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.image = blank_sketch(*DEFAULT_SIZE)
+        self.path: Path | None = None
+        self.undo_stack = QUndoStack(self)
+        self._stroke: dict | None = None
+
+    # --- whole-image operations ----------------------------------------------------------------
+    def new_blank(self, width: int = DEFAULT_SIZE[0], height: int = DEFAULT_SIZE[1]) -> None:
+        self._replace(blank_sketch(width, height), None)
+
+    def load(self, path: str | os.PathLike) -> None:
+        """Open any image the core can read; raises core.imageio.ImageReadError with the reason."""
+        rgb = read_image(path)
+        self._replace(rgb_to_qimage(rgb), Path(path))
+
+    def set_rgb(self, rgb: np.ndarray, path: Path | None = None) -> None:
+        self._replace(rgb_to_qimage(rgb), path)
+
+    def _replace(self, image: QImage, path: Path | None) -> None:
+        self._stroke = None
+        self.image = image
+        self.path = path
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self.replaced.emit()
+        self.changed.emit()
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the sketch (format from the suffix) atomically; raises ImageWriteError."""
+        written = write_image_atomic(path, self.to_rgb())
+        self.path = written
+        self.undo_stack.setClean()
+        return written
+
+    def to_rgb(self) -> np.ndarray:
+        return qimage_to_rgb(self.image)
+
+    def size(self):
+        return self.image.size()
+
+    def clear(self) -> None:
+        """Blank the page, as one undoable step."""
+        before = self.image.copy()
+        after = blank_sketch(self.image.width(), self.image.height())
+        painter = QPainter(self.image)
+        painter.drawImage(0, 0, after)
+        painter.end()
+        self.undo_stack.push(_PatchCommand(self, "Clear", self.image.rect(), before, after, True))
+        self.region_changed.emit(self.image.rect())
+
+    # --- strokes -------------------------------------------------------------------------------
+    def begin_stroke(self, pos: QPointF, width: float, erase: bool) -> QRect:
+        self._stroke = {
+            "before": self.image.copy(),  # cropped to the touched rect when the stroke ends
+            "pen": QPen(PAPER if erase else INK, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                        Qt.PenJoinStyle.RoundJoin),
+            "last": pos,
+            "bounds": QRectF(pos, pos),
+            "erase": erase,
+        }
+        return self._paint_segment(pos, pos)
+
+    def extend_stroke(self, pos: QPointF) -> QRect:
+        if self._stroke is None:
+            return QRect()
+        rect = self._paint_segment(self._stroke["last"], pos)
+        self._stroke["last"] = pos
+        return rect
+
+    def end_stroke(self) -> None:
+        stroke, self._stroke = self._stroke, None
+        if stroke is None:
+            return
+        rect = self._touched(stroke["bounds"], stroke["pen"].widthF())
+        if rect.isEmpty():
+            return
+        before = stroke["before"].copy(rect)
+        after = self.image.copy(rect)
+        text = "Erase" if stroke["erase"] else "Pen stroke"
+        self.undo_stack.push(_PatchCommand(self, text, rect, before, after, True))
+
+    def in_stroke(self) -> bool:
+        return self._stroke is not None
+
+    def _paint_segment(self, a: QPointF, b: QPointF) -> QRect:
+        painter = QPainter(self.image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(self._stroke["pen"])
+        if a == b:
+            painter.drawPoint(a)
+        else:
+            painter.drawLine(a, b)
+        painter.end()
+        seg = QRectF(a, b).normalized()
+        self._stroke["bounds"] = self._stroke["bounds"].united(seg)
+        rect = self._touched(seg, self._stroke["pen"].widthF())
+        self.region_changed.emit(rect)
+        return rect
+
+    def _touched(self, bounds: QRectF, width: float) -> QRect:
+        margin = width / 2.0 + 2.0  # antialiasing spills a pixel past the pen's edge
+        rect = bounds.adjusted(-margin, -margin, margin, margin).toAlignedRect()
+        return rect.intersected(self.image.rect())

@@ -1,0 +1,149 @@
+"""The app's persistent settings (QSettings, INI format), in the user's config location.
+
+Where: ``$GANIME_DATA_DIR/settings.ini`` when that variable is set (portable installs and tests:
+the same variable that moves the core's data folder), otherwise Qt's per-user config folder
+(``~/.config/GANime/GANime Studio.ini`` on Linux, ``%APPDATA%\\GANime\\GANime Studio.ini`` on
+Windows, ``~/Library/Preferences/...`` on macOS). Never next to the executable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from ganime_desktop.core.paths import DATA_DIR_ENV
+
+ORGANIZATION = "GANime"
+APPLICATION = "GANime Studio"
+SETTINGS_FILE = "settings.ini"
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def open_qsettings() -> QSettings:
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return QSettings(str(Path(override).expanduser() / SETTINGS_FILE), QSettings.Format.IniFormat)
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+
+
+def _as_bool(value, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _as_list(value) -> list[str]:
+    """INI files give back a str for one-element lists and None for empty ones."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+class AppSettings:
+    """Typed access to the few things the app remembers between runs."""
+
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self.qs = qsettings if qsettings is not None else open_qsettings()
+
+    @property
+    def file_name(self) -> str:
+        return self.qs.fileName()
+
+    def sync(self) -> None:
+        self.qs.sync()
+
+    def _str(self, key: str, default: str = "") -> str:
+        value = self.qs.value(key, default)
+        return str(value) if value is not None else default
+
+    # --- folders -------------------------------------------------------------------------------
+    def last_dir(self, kind: str) -> str:
+        """Last folder used for ``kind`` ("open", "save", "reference", "batch-in", "batch-out")."""
+        folder = self._str(f"folders/{kind}")
+        return folder if folder and Path(folder).is_dir() else str(Path.home())
+
+    def set_last_dir(self, kind: str, path: str | os.PathLike) -> None:
+        p = Path(path)
+        self.qs.setValue(f"folders/{kind}", str(p if p.is_dir() else p.parent))
+
+    # --- models and device ---------------------------------------------------------------------
+    def selected_models(self) -> list[str] | None:
+        """The models ticked last time; None if never saved (use the registry's defaults)."""
+        if not self.qs.contains("models/selected"):
+            return None
+        return _as_list(self.qs.value("models/selected"))
+
+    def set_selected_models(self, names: list[str]) -> None:
+        # an explicit marker keeps "nothing selected" apart from "never saved" in INI files
+        self.qs.setValue("models/selected", list(names) if names else "")
+
+    def device(self) -> str:
+        value = self._str("inference/device", "auto")
+        return value if value in DEVICES else "auto"
+
+    def set_device(self, device: str) -> None:
+        if device not in DEVICES:
+            raise ValueError(f"unknown device {device!r}")
+        self.qs.setValue("inference/device", device)
+
+    def recolour_after_stroke(self) -> bool:
+        return _as_bool(self.qs.value("inference/recolour_after_stroke"), False)
+
+    def set_recolour_after_stroke(self, on: bool) -> None:
+        self.qs.setValue("inference/recolour_after_stroke", bool(on))
+
+    def reference_image(self) -> str:
+        path = self._str("inference/reference_image")
+        return path if path and Path(path).is_file() else ""
+
+    def set_reference_image(self, path: str) -> None:
+        self.qs.setValue("inference/reference_image", path)
+
+    def extra_model_dirs(self) -> list[str]:
+        """Model folders added with File → Add models folder (kept while they exist)."""
+        return [d for d in _as_list(self.qs.value("models/extra_dirs")) if Path(d).is_dir()]
+
+    def add_extra_model_dir(self, folder: str) -> None:
+        dirs = [d for d in _as_list(self.qs.value("models/extra_dirs")) if d != folder]
+        self.qs.setValue("models/extra_dirs", [*dirs, folder])
+
+    # --- tools ---------------------------------------------------------------------------------
+    def tool_width(self, tool: str, default: float) -> float:
+        try:
+            return float(self.qs.value(f"tools/{tool}_width", default))
+        except (TypeError, ValueError):
+            return default
+
+    def set_tool_width(self, tool: str, width: float) -> None:
+        self.qs.setValue(f"tools/{tool}_width", float(width))
+
+    # --- window --------------------------------------------------------------------------------
+    def window_geometry(self) -> QByteArray | None:
+        value = self.qs.value("window/geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def window_state(self) -> QByteArray | None:
+        value = self.qs.value("window/state")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_window(self, geometry: QByteArray, state: QByteArray) -> None:
+        self.qs.setValue("window/geometry", geometry)
+        self.qs.setValue("window/state", state)
+
+    # --- batch panel ---------------------------------------------------------------------------
+    def batch_value(self, key: str, default=None):
+        value = self.qs.value(f"batch/{key}", default)
+        if isinstance(default, bool):
+            return _as_bool(value, default)
+        if isinstance(default, list):
+            return _as_list(value) if self.qs.contains(f"batch/{key}") else default
+        return value
+
+    def set_batch_value(self, key: str, value) -> None:
+        self.qs.setValue(f"batch/{key}", value)

@@ -1,0 +1,105 @@
+"""The batch panel on the core's batch runner, offscreen, on a small real folder."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+pytest_plugins = ["_ui_fixtures"]
+pytestmark = pytest.mark.usefixtures("no_leaked_workers")
+
+
+def sketch_folder(folder, n: int, size: int = 96):
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        page = np.full((size, size + 16, 3), 255, np.uint8)
+        for _ in range(4):
+            p, q = rng.integers(0, size, 2), rng.integers(0, size, 2)
+            cv2.line(page, tuple(int(v) for v in p), tuple(int(v) for v in q), (0, 0, 0), 2, cv2.LINE_AA)
+        cv2.imwrite(str(folder / f"p{i + 1}.png"), page)
+    return folder
+
+
+def open_panel(window, qtbot):
+    window.show_batch_panel()
+    panel = window.batch_panel
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def test_batch_panel_colours_a_folder(make_window, qtbot, tmp_path):
+    src = sketch_folder(tmp_path / "chapter 1", 3)
+    (src / "notes.txt").write_text("not a page")
+    (src / "p9.png").write_bytes(b"damaged")
+    dst = tmp_path / "coloured"
+    window = make_window(selected=["tiny-a", "tiny-b"])
+    panel = open_panel(window, qtbot)
+    assert panel.selected_models() == ["tiny-a", "tiny-b"]  # starts from the window's selection
+    panel.input_edit.setText(str(src))
+    panel.output_edit.setText(str(dst))
+    panel.format.setCurrentText("jpg")
+    with qtbot.waitSignal(panel.finished, timeout=60000) as finished:
+        assert panel.start()
+        assert not panel.start_button.isEnabled() and panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: not panel.is_running())
+    report = finished.args[0]
+    counts = report.counts()
+    assert counts["done"] == 6 and counts["failed"] == 2 and counts["not-an-image"] == 1
+    for i in (1, 2, 3):
+        for model in ("tiny-a", "tiny-b"):
+            out = cv2.imread(str(dst / f"p{i}_{model}.jpg"))
+            assert out is not None and out.shape == (96, 112, 3)
+    assert json.loads((dst / "report.json").read_text())["counts"]["done"] == 6
+    # the per-file list shows every item, failures with the file name and reason
+    rows = [[panel.files.topLevelItem(i).text(c) for c in range(4)] for i in range(panel.files.topLevelItemCount())]
+    assert len(rows) == 9
+    failed = [r for r in rows if r[2] == "failed"]
+    assert len(failed) == 2 and all("p9.png" in r[0] and "not a readable image" in r[3] for r in failed)
+    assert panel.progress.value() == panel.progress.maximum() == 9
+    assert "6 coloured" in panel.message.text()
+    assert panel.start_button.isEnabled() and not panel.cancel_button.isEnabled()
+    qtbot.wait(50)  # let the layout take the two-line summary
+    window.batch_window.grab().save("/tmp/ui_batch.png")
+
+    # a second run skips what is there (resume), and remembers the form in the settings
+    with qtbot.waitSignal(panel.finished, timeout=60000) as again:
+        panel.start()
+    qtbot.waitUntil(lambda: not panel.is_running())
+    assert again.args[0].counts()["skipped"] == 6
+    assert window.settings.batch_value("input") == str(src)
+    assert window.settings.batch_value("format") == "jpg"
+
+
+def test_batch_panel_cancel(make_window, qtbot, tmp_path):
+    src = sketch_folder(tmp_path / "in", 150, size=48)
+    window = make_window(selected=["tiny-a"])
+    panel = open_panel(window, qtbot)
+    panel.input_edit.setText(str(src))
+    panel.output_edit.setText(str(tmp_path / "out"))
+    with qtbot.waitSignal(panel.finished, timeout=60000) as finished:
+        panel.start()
+        # cancel as soon as the runner reports its start (the pages are then being coloured)
+        panel.worker.signals.yielded.connect(lambda _p: panel.cancel())
+    qtbot.waitUntil(lambda: not panel.is_running())
+    report = finished.args[0]
+    assert report.cancelled and report.counts()["cancelled"] > 0
+    assert "Cancelled" in panel.message.text()
+    written = {p.name for p in (tmp_path / "out").glob("p*.png")}
+    assert len(written) == report.counts()["done"]  # nothing half-written for cancelled pages
+    assert not list((tmp_path / "out").glob(".*part"))
+
+
+def test_batch_panel_explains_what_is_missing(make_window, qtbot, tmp_path):
+    window = make_window(selected=["tiny-a"])
+    panel = open_panel(window, qtbot)
+    assert not panel.start()
+    assert "folder of sketches" in panel.message.text()
+    panel.input_edit.setText(str(tmp_path / "does-not-exist"))
+    assert panel.start()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=20000)
+    assert "does not exist" in panel.message.text()
+    assert panel.start_button.isEnabled()
