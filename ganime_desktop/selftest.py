@@ -3,7 +3,7 @@
 For each model of the manifest(s) it does what the app does: verify the files (sha256), open the
 onnxruntime session (CUDA when it really works, else CPU, with the reason), colour the shipped
 sample sketch through the one pipeline, and check the result: an HxWx3 uint8 image of the
-sketch's size, from finite model outputs, that is not the sketch returned unchanged. One line per
+sketch's size, from finite model outputs, that is not the sketch returned unchanged and has colour. One line per
 model, a summary, exit 0; or exit 1 with a plain message. Qt-free and writes nothing, so it runs
 on a build machine or a user's machine without a display and without touching their settings.
 """
@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from .core.imageio import ImageReadError, read_image
@@ -31,6 +32,10 @@ from .core.style_transfer import content_input, style_input
 SAMPLE_NAME = "sketch_bust.png"
 DEVICE = "auto"  # what a user gets: CUDA when it works, else CPU
 MIN_MEAN_CHANGE = 1.0  # mean |output - sketch| in 8-bit levels; below this the model did nothing
+# A colouring must have colour: the sample is gray, a model that returns gray (even a changed gray)
+# fails. Chroma in CIELAB units (~2 is just noticeable); 1 % of the page is a small patch of hair.
+MIN_CHROMA = 5.0
+MIN_COLOURED_FRACTION = 0.01
 # Modules this Qt-free, TensorFlow-free path must never load. (Not PySide6 itself: in the frozen
 # app PyInstaller's PySide6 runtime hook imports QtCore at start-up, before any of our code.)
 FORBIDDEN_MODULES = ("tensorflow", "keras", "tf2onnx", "torch", "PySide6.QtGui", "PySide6.QtWidgets")
@@ -78,6 +83,13 @@ def _raw_outputs_finite(spec: ModelSpec, gray: np.ndarray, reference: np.ndarray
     return all(bool(np.isfinite(y).all()) for y in outputs)
 
 
+def coloured_fraction(rgb: np.ndarray) -> float:
+    """The share of pixels whose CIELAB chroma is at least MIN_CHROMA."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).astype(np.float32)  # 8-bit: a and b offset by 128
+    chroma = np.hypot(lab[:, :, 1] - 128.0, lab[:, :, 2] - 128.0)
+    return float((chroma >= MIN_CHROMA).mean())
+
+
 def check_model(colorizers: ColorizerCache, name: str, sketch: np.ndarray,
                 reference: np.ndarray) -> tuple[str, str | None]:
     """Colour the sketch with one model: (line to print, why not CUDA or None); raises SelftestError."""
@@ -100,8 +112,13 @@ def check_model(colorizers: ColorizerCache, name: str, sketch: np.ndarray,
     change = float(np.abs(out.astype(np.int16) - sketch.astype(np.int16)).mean())
     if change < MIN_MEAN_CHANGE:
         raise SelftestError(f"the result is the sketch unchanged (mean difference {change:.2f} levels)")
+    coloured = coloured_fraction(out)
+    if coloured < MIN_COLOURED_FRACTION:
+        raise SelftestError(f"the result is gray, not coloured: {coloured:.1%} of its pixels have colour "
+                            f"(at least {MIN_COLOURED_FRACTION:.0%} expected)")
     info = colorizer.provider_info
-    line = f"{info.active}, load {loaded - start:.2f} s, colour {done - loaded:.2f} s, mean change {change:.0f} levels"
+    line = (f"{info.active}, load {loaded - start:.2f} s, colour {done - loaded:.2f} s, "
+            f"mean change {change:.0f} levels, {coloured:.0%} coloured")
     return line, info.reason
 
 

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .batch_report import REPORT_NAMES
 from .imageio import is_image_path, is_temp_name
 
 OUTPUT_FORMATS = ("png", "jpg", "webp")
@@ -36,14 +37,21 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+def is_earlier_output(folder: Path) -> bool:
+    """A folder an earlier batch wrote (it holds our report files): its colourings are not pages."""
+    return all((folder / name).is_file() for name in REPORT_NAMES)
+
+
 def list_files(input_dir: Path, output_dir: Path, recursive: bool) -> list[Path]:
     """Every visible file under ``input_dir`` (one level unless recursive), naturally sorted,
-    never anything inside ``output_dir`` (an output folder inside the input folder is not input)."""
+    never anything inside ``output_dir`` or inside an earlier run's output folder (an output
+    folder inside the input folder is not input)."""
     input_dir, output_dir = input_dir.resolve(), output_dir.resolve()
     found: list[Path] = []
     for root, dirs, files in os.walk(input_dir):
         root_path = Path(root)
-        dirs[:] = [d for d in dirs if not d.startswith(".") and not _inside(root_path / d, output_dir)]
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not _inside(root_path / d, output_dir)
+                   and not is_earlier_output(root_path / d)]
         if not recursive:
             dirs[:] = []
         if _inside(root_path, output_dir):

@@ -71,21 +71,30 @@ def merge_line_art(colour: np.ndarray, gray: np.ndarray) -> np.ndarray:
 
     Lab: L = min(colour's L, sketch's L) so every line is at least as dark as drawn, and the
     chroma shrinks with the darkening so lines come out black rather than oversaturated; paper
-    and flat areas keep the colour's L, a and b.
+    and flat areas keep the colour exactly.
     """
-    lab = cv2.cvtColor(colour, cv2.COLOR_RGB2Lab)
-    flat = lab.reshape(-1, 3)
-    sketch_l = cv2.LUT(gray, GRAY_TO_L).reshape(-1)
-    # Only pixels where the sketch is darker change (the lines, a few % of a page): cheap on big pages.
-    where = np.flatnonzero(sketch_l < flat[:, 0])
-    if where.size:
-        px = flat[where].astype(np.float32)
-        new_l = sketch_l[where].astype(np.float32)
-        ratio = new_l / np.maximum(px[:, 0], 1.0)
-        px[:, 1:] = (px[:, 1:] - 128.0) * ratio[:, None] + 128.5
-        px[:, 0] = new_l
-        flat[where] = np.clip(px, 0, 255).astype(np.uint8)
-    return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
+    out = colour.copy()
+    flat = out.reshape(-1, 3)
+    # Lightness never exceeds that of the gray max(R, G, B), so only pixels where the sketch is
+    # darker than the colour's brightest channel can change: the lines, a few % of a page. Only
+    # those go through Lab (a whole A4 page there and back costs ~150 ms).
+    brightest = np.max(flat, axis=1) if flat.shape[0] < 4096 else cv2.max(cv2.max(
+        colour[:, :, 0], colour[:, :, 1]), colour[:, :, 2]).reshape(-1)
+    where = np.flatnonzero(gray.reshape(-1) < brightest)
+    if where.size == 0:
+        return out
+    lab = cv2.cvtColor(flat[where].reshape(-1, 1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    sketch_l = GRAY_TO_L[gray.reshape(-1)[where]]
+    darker = sketch_l < lab[:, 0]
+    px = lab[darker].astype(np.float32)
+    new_l = sketch_l[darker].astype(np.float32)
+    ratio = new_l / np.maximum(px[:, 0], 1.0)
+    px[:, 1:] = (px[:, 1:] - 128.0) * ratio[:, None] + 128.5
+    px[:, 0] = new_l
+    lab[darker] = np.clip(px, 0, 255).astype(np.uint8)
+    changed = where[darker]
+    flat[changed] = cv2.cvtColor(lab[darker].reshape(-1, 1, 3), cv2.COLOR_Lab2RGB).reshape(-1, 3)
+    return out
 
 
 MAX_LINE_GAIN = 4.0  # how much a pixel may brighten when a blurred low-resolution line is taken off
