@@ -1,5 +1,5 @@
 """The ``ganime`` command: ``ganime colorize ...`` runs the headless batch (no Qt imported),
-anything else starts the desktop app (ganime_desktop.ui.app.run_app parses its own options).
+``ganime --selftest`` checks every installed model (no Qt), anything else starts the desktop app (ganime_desktop.ui.app.run_app parses its own options).
 
 Both accept ``--models-dir DIR`` (repeatable) to add a folder of models; the environment
 variable GANIME_MODELS_DIR (os.pathsep-separated) does the same for both via default_registry().
@@ -16,6 +16,10 @@ def main(argv: list[str] | None = None) -> int:
         from .batch_cli import run_colorize
 
         return run_colorize(argv[1:])
+    if "--selftest" in argv:
+        from .selftest import selftest_main  # Qt-free check of every model (installers, CI)
+
+        return selftest_main(argv)
     from .ui.app import run_app  # Qt is imported only here
 
     return run_app(argv)

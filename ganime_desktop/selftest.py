@@ -3,9 +3,10 @@
 For each model of the manifest(s) it does what the app does: verify the files (sha256), open the
 onnxruntime session (CUDA when it really works, else CPU, with the reason), colour the shipped
 sample sketch through the one pipeline, and check the result: an HxWx3 uint8 image of the
-sketch's size, from finite model outputs, that is not the sketch returned unchanged and has colour. One line per
-model, a summary, exit 0; or exit 1 with a plain message. Qt-free and writes nothing, so it runs
-on a build machine or a user's machine without a display and without touching their settings.
+sketch's size, from finite model outputs, that is not the sketch returned unchanged and has
+colour. One line per model, a summary, exit 0; or exit 1 with a plain message. Qt-free and
+writes nothing, so it runs on a build machine or a user's machine without a display and
+without touching their settings.
 """
 
 from __future__ import annotations

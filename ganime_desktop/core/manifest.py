@@ -5,9 +5,20 @@ user models folder for the user's own) written by ``python -m export`` and read 
 Qt-free and TensorFlow-free: the exporter and the app share this module.
 
 Conventions every generator follows (the exporter guarantees them):
-- input ``NHWC`` float32, the sketch as 3 identical RGB channels (plus hint channels later),
-  value range [-1, 1] with white paper at +1; H and W multiples of ``size_multiple``;
+- input ``NHWC`` float32, the sketch as 3 identical RGB channels, value range [-1, 1] with white
+  paper at +1; H and W multiples of ``size_multiple``;
 - output ``NHWC`` float32 RGB in [-1, 1].
+
+Colour hints (approach ``pix2pix-hints``; ``input.channels`` 7, ``input.hint_channels`` 4): the
+sketch's 3 channels are followed by 4 hint channels at the same (full) resolution:
+  3-5: the hint colour, RGB in the value range, times the mask (so exactly 0 where no hint),
+  6:   the mask, 1 where the artist painted a hint and 0 elsewhere.
+Padding to the size multiple is "no hint" (all four 0). A page larger than the working size is
+shrunk together with its hints (a small pixel is hinted if any page pixel under it is, with their
+mean colour: ``core.hints.shrink_hints``). A generator without hint channels ignores hints. On
+disk a hint layer is an RGBA PNG the size of the page, ``{stem}.hints.png`` beside the sketch:
+alpha > 0 marks hinted pixels, RGB their colour (``core.hints``). Training simulates the same
+channels from the true colours (``training/hints.py``).
 A ``style-transfer`` entry (fast-nst) has two files, ``style_predict`` and ``transform``, with
 the Magenta conventions: RGB in [0, 1], style image 256x256, transform fixed at 384x384.
 """

@@ -50,7 +50,8 @@ def _missing_library(path: str) -> str | None:
     try:
         ctypes.CDLL(path)
     except OSError as exc:
-        return str(exc)
+        # a frozen app's loader wraps the real complaint (the missing dependency) in __cause__
+        return str(exc.__cause__ or exc)
     return None
 
 
@@ -64,7 +65,9 @@ def diagnose_cuda() -> str:
         parts.append(f"no NVIDIA GPU driver found ({driver})")
     provider_lib = Path(ort.__file__).parent / "capi" / (
         "onnxruntime_providers_cuda.dll" if sys.platform == "win32" else "libonnxruntime_providers_cuda.so")
-    complaint = _missing_library(str(provider_lib)) if provider_lib.exists() else None
+    if not provider_lib.exists():
+        return "this build has no CUDA support (a CPU-only bundle); running on CPU"
+    complaint = _missing_library(str(provider_lib))
     if complaint is not None:
         missing = complaint.split(":")[0].strip() if ":" in complaint else complaint
         cuda_major = getattr(ort, "cuda_version", "") or "12+"

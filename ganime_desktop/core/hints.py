@@ -1,0 +1,162 @@
+"""Colour hints: the strokes of colour an artist paints over a sketch, as a file and as model input.
+
+A hint layer is an HxWx4 uint8 RGBA image the size of the page: alpha > 0 marks a hinted pixel,
+its RGB is the colour asked for there; alpha 0 is "no hint". On disk it is an RGBA PNG named
+``{stem}.hints.png`` beside the sketch (``hints_path_for``). The encoding a hint model gets is
+documented in manifest.py; ``encode_hints`` implements it (and training's simulated hints give
+exactly the same channels).
+
+Qt-free and TensorFlow-free: the pipeline, the batch runner, the exporter and the GUI share it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .imageio import IMAGE_SUFFIXES, write_bytes_atomic
+
+HINT_SUFFIX = ".hints.png"
+HINT_CHANNELS = 4  # hint RGB x mask, then the mask
+
+
+class HintFileError(ValueError):
+    """A hint file that cannot be read or written; the message names the file and the fix."""
+
+
+def hints_path_for(sketch_path: str | os.PathLike) -> Path:
+    """Where the hints of a sketch live: ``page.png`` -> ``page.hints.png`` in the same folder."""
+    path = Path(sketch_path)
+    return path.with_name(path.stem + HINT_SUFFIX)
+
+
+def is_hint_file(path: str | os.PathLike) -> bool:
+    return Path(path).name.lower().endswith(HINT_SUFFIX)
+
+
+def empty_hints(height: int, width: int) -> np.ndarray:
+    return np.zeros((height, width, 4), np.uint8)
+
+
+def has_hints(rgba: np.ndarray | None) -> bool:
+    return rgba is not None and bool(np.any(rgba[:, :, 3]))
+
+
+def check_hints(rgba: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Raise ValueError unless ``rgba`` is an HxWx4 uint8 layer of exactly this page size."""
+    if not isinstance(rgba, np.ndarray) or rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4:
+        raise ValueError(f"colour hints must be an HxWx4 uint8 RGBA image, got "
+                         f"{getattr(rgba, 'dtype', type(rgba))} {getattr(rgba, 'shape', '')}")
+    if rgba.shape[:2] != (height, width):
+        raise ValueError(f"the colour hints are {rgba.shape[1]}x{rgba.shape[0]} but the page is {width}x{height}; "
+                         "scale them to the page first (fit_hints)")
+    return rgba
+
+
+def fit_hints(rgba: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The layer scaled to a page of another size (nearest: hint colours are never blended with
+    "no hint"), e.g. hints reused from the previous page of a chapter."""
+    if rgba.shape[:2] == (height, width):
+        return rgba
+    return cv2.resize(rgba, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def shrink_hints(rgba: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The layer at a smaller working size: a small pixel is hinted if any page pixel under it is,
+    with the mean colour of those hinted pixels. Nearest sampling would drop thin strokes."""
+    if rgba.shape[:2] == (height, width):
+        return rgba
+    mask = (rgba[:, :, 3] > 0).astype(np.float32)
+    premultiplied = rgba[:, :, :3].astype(np.float32) * mask[:, :, None]
+    coverage = cv2.resize(mask, (width, height), interpolation=cv2.INTER_AREA)
+    colour = cv2.resize(premultiplied, (width, height), interpolation=cv2.INTER_AREA)
+    hinted = coverage > 1e-6
+    out = np.zeros((height, width, 4), np.uint8)
+    out[hinted, :3] = np.clip(colour[hinted] / coverage[hinted, None] + 0.5, 0, 255).astype(np.uint8)
+    out[hinted, 3] = 255
+    return out
+
+
+def encode_hints(rgba: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """HxWx4 uint8 RGBA layer -> HxWx4 float32 model channels: hint RGB in ``value_range``
+    times the mask (0 where there is no hint), then the mask in {0, 1}."""
+    low, high = value_range
+    mask = (rgba[:, :, 3] > 0).astype(np.float32)
+    rgb = rgba[:, :, :3].astype(np.float32) * ((high - low) / 255.0) + low
+    return np.concatenate([rgb * mask[:, :, None], mask[:, :, None]], axis=2)
+
+
+def decode_hints(channels: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """The inverse of ``encode_hints`` (model channels -> RGBA layer), e.g. for simulated hints."""
+    low, high = value_range
+    mask = channels[:, :, 3] > 0.5
+    rgb = (channels[:, :, :3].astype(np.float32) - low) * (255.0 / (high - low))
+    out = np.zeros((*channels.shape[:2], 4), np.uint8)
+    out[mask, :3] = np.clip(rgb[mask] + 0.5, 0, 255).astype(np.uint8)
+    out[mask, 3] = 255
+    return out
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+def read_hints(path: str | os.PathLike) -> np.ndarray:
+    """An RGBA hint image -> HxWx4 uint8 RGBA. Raises HintFileError naming the file."""
+    path = Path(path)
+    try:
+        buf = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise HintFileError(f"{path}: cannot read the hint file ({exc.strerror or exc})") from None
+    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if buf.size else None
+    if img is None:
+        raise HintFileError(f"{path}: not a readable image; hints must be an RGBA PNG "
+                            "(transparent where there is no hint)")
+    if img.ndim != 3 or img.shape[2] != 4:
+        raise HintFileError(f"{path}: the hint image has no transparency; save it as an RGBA PNG where "
+                            "transparent pixels mean 'no hint' and painted pixels carry the colour")
+    if img.dtype == np.uint16:
+        img = ((img.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        raise HintFileError(f"{path}: unsupported pixel type {img.dtype}; save it as an 8-bit RGBA PNG")
+    rgba = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+    rgba[rgba[:, :, 3] == 0] = 0  # fully transparent: no hint, whatever colour the editor left there
+    return rgba
+
+
+def write_hints(path: str | os.PathLike, rgba: np.ndarray) -> Path:
+    """Write an RGBA hint layer as PNG atomically. Raises HintFileError naming the file."""
+    path = Path(path)
+    if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4:
+        raise HintFileError(f"{path}: hints must be HxWx4 uint8 RGBA, got {rgba.dtype} {rgba.shape}")
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise HintFileError(f"{path}: OpenCV could not encode the hints as PNG")
+    try:
+        write_bytes_atomic(path, encoded.tobytes())
+    except OSError as exc:
+        raise HintFileError(f"{path}: cannot write the hint file ({exc.strerror or exc}); check that the "
+                            "folder exists and is writable") from None
+    return path
+
+
+def find_page_hints(hints_dir: str | os.PathLike, page: str | os.PathLike, relative: str | None = None) -> Path | None:
+    """The hint file of a page in ``hints_dir`` (batch ``--hints DIR``), or None (no hints).
+
+    Looks for ``{stem}.hints.png``, then, unless the page itself lives in that folder, any image
+    with the page's stem (``p1.jpg`` -> ``p1.png``). ``relative``: the page's path relative to the
+    batch input folder; its sub-folders are mirrored under ``hints_dir``.
+    """
+    page = Path(page)
+    folder = Path(hints_dir) / Path(relative).parent if relative else Path(hints_dir)
+    candidate = folder / (page.stem + HINT_SUFFIX)
+    if candidate.is_file():
+        return candidate
+    if folder.resolve() == page.parent.resolve():
+        return None  # the page's own folder: a same-stem image there is the page itself
+    for suffix in IMAGE_SUFFIXES:
+        for name in (page.stem + suffix, page.stem + suffix.upper()):
+            if (folder / name).is_file():
+                return folder / name
+    return None

@@ -1,0 +1,200 @@
+"""The PyInstaller bundle (build.spec) as a user gets it: build it with scripts/build_bundle.sh (or
+reuse a build newer than every input), then run the FROZEN program: --selftest, `ganime colorize`
+on a small folder, the GUI offscreen (--screenshot); check what is inside (no TensorFlow & co.,
+the CUDA provider, the models, the sample), its size, and that running it writes nothing into it.
+
+Slow: the first build creates .venv-build/ (app dependencies + PyInstaller from the registry) and
+takes a few minutes; later builds ~1-2 min. Skipped when the build environment cannot be set up.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from _onnx_models import make_model_dir
+
+from ganime_desktop.core.imageio import read_image, write_image_atomic
+from ganime_desktop.core.manifest import MANIFEST_NAME, load_manifest
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLE = REPO / "dist" / "ganime"
+PROGRAM = BUNDLE / ("ganime.exe" if sys.platform == "win32" else "ganime")
+SHIPPED_MODELS = REPO / "assets" / "models"
+SAMPLE = REPO / "assets" / "samples" / "sketch_bust.png"
+BUILD_INPUTS = [REPO / "ganime_desktop", REPO / "assets", REPO / "build.spec", REPO / "pyproject.toml",
+                REPO / "scripts" / "build_bundle.sh", REPO / "scripts" / "bundle_entry.py"]
+SETUP_FAILED = 3  # build_bundle.sh's exit code when .venv-build cannot be set up
+BUILD_TIMEOUT_S = 1500
+
+# The app's size budget. onnxruntime-gpu's CUDA and TensorRT provider libraries (~285 MB, a fixed
+# third-party file only GPU builds carry) are counted separately: see the README's bundle section.
+APP_BUDGET_MB = 600
+GPU_PROVIDER_LIBS = ("onnxruntime_providers_cuda", "onnxruntime_providers_tensorrt")
+# Package folders and libraries of the training stack, which must never be in the app.
+FORBIDDEN_DIRS = {"tensorflow", "tensorflow_cpu", "keras", "tf_keras", "tf2onnx", "torch", "tensorboard", "onnx",
+                  "transformers"}
+FORBIDDEN_LIB_PREFIXES = ("libtensorflow", "_pywrap_tensorflow", "libtorch", "libc10", "libjax")
+
+
+def _newest_input_mtime() -> float:
+    newest = 0.0
+    for item in BUILD_INPUTS:
+        paths = item.rglob("*") if item.is_dir() else [item]
+        for path in paths:
+            if path.is_file() and "__pycache__" not in path.parts:
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def _files_in(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def _wants_cuda() -> bool:
+    return os.environ.get("GANIME_BUNDLE_CUDA", "1") != "0"
+
+
+def _is_fresh() -> bool:
+    """A bundle newer than everything it is built from, of the wanted flavour (CUDA or CPU-only)."""
+    if not PROGRAM.is_file() or PROGRAM.stat().st_mtime <= _newest_input_mtime():
+        return False
+    has_cuda = any((BUNDLE / "_internal" / "onnxruntime" / "capi").glob("*onnxruntime_providers_cuda*"))
+    return has_cuda == _wants_cuda()
+
+
+@pytest.fixture(scope="module")
+def bundle() -> Path:
+    """dist/ganime, rebuilt unless a fresh one is there."""
+    if _is_fresh():
+        return BUNDLE
+    env = {**os.environ, "GANIME_SKIP_SELFTEST": "1",
+           "PYTHON": os.environ.get("PYTHON") or getattr(sys, "_base_executable", sys.executable)}
+    done = subprocess.run(["bash", str(REPO / "scripts" / "build_bundle.sh")], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+    if done.returncode == SETUP_FAILED:
+        pytest.skip(f"cannot create the bundle's build environment .venv-build: {done.stderr.strip()[-600:]}")
+    assert done.returncode == 0, f"scripts/build_bundle.sh failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert PROGRAM.is_file(), f"the build did not produce {PROGRAM}"
+    return BUNDLE
+
+
+@pytest.fixture(scope="module")
+def models_args(tmp_path_factory) -> list[str]:
+    """The shipped models when there are any, else tiny real ONNX models passed with --models-dir."""
+    if (SHIPPED_MODELS / MANIFEST_NAME).is_file():
+        return []
+    folder = make_model_dir(tmp_path_factory.mktemp("models"), names=("tiny-a", "tiny-b"), with_style_transfer=True)
+    return ["--models-dir", str(folder)]
+
+
+def _model_names(models_args: list[str]) -> list[str]:
+    folder = Path(models_args[1]) if models_args else SHIPPED_MODELS
+    return [spec.name for spec in load_manifest(folder / MANIFEST_NAME)]
+
+
+def run_frozen(bundle: Path, home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the frozen program as a user would: a fresh home, offscreen Qt, no data-dir override;
+    and check that it wrote nothing into the bundle."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GANIME_", "XDG_", "PYTHON", "VIRTUAL_ENV", "LD_PRELOAD"))}
+    env.update(HOME=str(home), USERPROFILE=str(home), APPDATA=str(home / "AppData"), QT_QPA_PLATFORM="offscreen")
+    home.mkdir(parents=True, exist_ok=True)
+    before = _files_in(bundle)
+    done = subprocess.run([str(bundle / PROGRAM.name), *args], env=env, cwd=home, capture_output=True, text=True,
+                          timeout=timeout)
+    added = _files_in(bundle) - before
+    assert not added, f"running the app wrote into the bundle: {sorted(added)[:10]}"
+    assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
+    return done
+
+
+def test_selftest_colours_with_every_model(bundle, models_args, tmp_path):
+    done = run_frozen(bundle, tmp_path / "home", "--selftest", *models_args)
+    print(done.stdout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "frozen app in" in done.stdout  # really the bundle, not a Python fallback
+    for name in _model_names(models_args):
+        assert any(line.startswith("ok") and f" {name} " in line + " " for line in done.stdout.splitlines()), \
+            f"{name} not checked:\n{done.stdout}"
+    # Settings and user models: the user's data folder under their home, never in the app folder.
+    expected = tmp_path / "home" / ("AppData/GANime Studio" if sys.platform == "win32"
+                                    else ".local/share/ganime-studio")
+    assert f"user data folder: {expected}" in done.stdout
+
+
+def test_selftest_fails_plainly_on_a_damaged_model(bundle, tmp_path):
+    models = make_model_dir(tmp_path / "models", names=("tiny-a", "tiny-b"))
+    onnx_file = models / "tiny-b.onnx"
+    data = bytearray(onnx_file.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, different content: only the sha256 check can tell
+    onnx_file.write_bytes(bytes(data))
+    done = run_frozen(bundle, tmp_path / "home", "--selftest", "--models-dir", str(models))
+    assert done.returncode == 1
+    assert "FAIL tiny-b" in done.stdout and "sha256 mismatch" in done.stdout
+    assert "self-test FAILED" in done.stdout
+
+
+def test_frozen_colorize_colours_a_folder(bundle, models_args, tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(SAMPLE, pages / "p1.png")
+    sketch = read_image(SAMPLE)
+    write_image_atomic(pages / "p2.jpg", sketch[100:500, 50:350])  # a JPEG of another size
+    model = _model_names(models_args)[0] if models_args else None
+    args = ["colorize", str(pages), str(tmp_path / "out"), *models_args, "--format", "png"]
+    if model:
+        args += ["--model", model]
+    done = run_frozen(bundle, tmp_path / "home", *args)
+    assert done.returncode == 0, done.stderr
+    assert "2 coloured" in done.stderr, done.stderr
+    outputs = sorted((tmp_path / "out").glob("*.png"))
+    assert len(outputs) == 2, outputs
+    for out in outputs:
+        source = pages / ("p1.png" if out.name.startswith("p1_") else "p2.jpg")
+        assert read_image(out).shape == read_image(source).shape
+    assert (tmp_path / "out" / "report.json").is_file()
+
+
+def test_frozen_gui_starts_colours_and_saves_a_screenshot(bundle, models_args, tmp_path):
+    shot = tmp_path / "shot.png"
+    done = run_frozen(bundle, tmp_path / "home", *models_args, "--screenshot", str(shot))
+    assert done.returncode == 0, done.stdout + done.stderr
+    image = read_image(shot)
+    assert image.shape[0] > 400 and image.shape[1] > 600
+
+
+def test_bundle_contents_and_size(bundle):
+    forbidden, total, gpu = [], 0, 0
+    for path in bundle.rglob("*"):
+        name = path.name.lower()
+        if path.is_dir() and name in FORBIDDEN_DIRS:
+            forbidden.append(str(path.relative_to(bundle)))
+        elif path.is_file() and not path.is_symlink():
+            if name.startswith(FORBIDDEN_LIB_PREFIXES):
+                forbidden.append(str(path.relative_to(bundle)))
+            size = path.stat().st_size
+            total += size
+            gpu += size if any(lib in name for lib in GPU_PROVIDER_LIBS) else 0
+    assert not forbidden, f"training-stack files in the bundle: {forbidden[:10]}"
+
+    internal = bundle / "_internal"
+    assert (internal / "assets" / "samples" / SAMPLE.name).is_file()
+    if (SHIPPED_MODELS / MANIFEST_NAME).is_file():
+        for spec in load_manifest(SHIPPED_MODELS / MANIFEST_NAME):
+            for model_file in spec.files.values():
+                assert (internal / "assets" / "models" / model_file.path).stat().st_size == model_file.bytes
+    capi = internal / "onnxruntime" / "capi"
+    assert list(capi.glob("*onnxruntime_providers_shared*")), "onnxruntime's provider bridge is missing"
+    if _wants_cuda():
+        assert gpu > 0, f"no CUDA provider in {capi}: the bundle could never use a GPU"
+
+    mb = 1024 * 1024
+    print(f"bundle {total / mb:.0f} MiB: app {(total - gpu) / mb:.0f} MiB + GPU providers {gpu / mb:.0f} MiB")
+    assert (total - gpu) / mb < APP_BUDGET_MB, f"the app is {(total - gpu) / mb:.0f} MiB, over {APP_BUDGET_MB}"
