@@ -1,0 +1,195 @@
+"""Export one trained generator: ONNX + parity + optional fp16/int8 variants + manifest entries.
+
+All or nothing: every file is written into a hidden temp folder inside the output folder and
+checked there; only when every requested model has passed its check are the files moved into
+place (os.replace) and the manifest rewritten (atomically, by write_manifest). A refused export
+leaves the output folder as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from export import convert, parity, variants
+from export.manifest_entry import check_name, display_name_for, export_date, generator_entry, variant_name
+from export.run_source import read_evaluation, resolve_source
+from export.sketches import SketchSet, resolve_data_dir
+from ganime_desktop.core.hints import HINT_CHANNELS
+from ganime_desktop.core.manifest import MANIFEST_NAME, ModelSpec, load_manifest, upsert, write_manifest
+
+CALIBRATION_SKETCHES = 16
+AGREEMENT_SKETCHES = 8
+
+
+class ExportError(ValueError):
+    """A user-facing reason the export cannot go ahead (bad option, model, folder)."""
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    source: Path
+    name: str
+    out_dir: Path
+    display_name: str | None = None
+    description: str = ""
+    fp16: bool = False
+    int8: bool = False
+    data: Path | None = None
+    working_size: int | None = None
+    default: bool = False
+    approach: str | None = None
+    tolerance: float = parity.PARITY_TOLERANCE
+    min_ssim: float = parity.SSIM_THRESHOLD
+
+
+@dataclass
+class _Staged:
+    precision: str
+    path: Path  # in the temp folder
+    provenance: dict
+
+
+def export_generator(req: ExportRequest, log: Callable[[str], None] = print) -> list[ModelSpec]:
+    """Run the whole export; returns the manifest entries written. Raises on refusal, writing nothing."""
+    check_name(req.name)
+    src = resolve_source(req.source)
+    approach = src.manifest_approach(req.approach)
+    manifest_path = req.out_dir / MANIFEST_NAME
+    existing = load_manifest(manifest_path) if manifest_path.exists() else []  # a bad one stops us here
+
+    log(f"loading {src.keras_path}")
+    model = convert.load_generator(src.keras_path)
+    channels = convert.input_channels(model)
+    depth = convert.encoder_depth(model)
+    multiple = 2**depth
+    if src.config.get("depth") not in (None, depth):
+        log(f"warning: config.json says depth {src.config['depth']}, the model has {depth}; using the model's")
+    working_size = req.working_size or int(src.config.get("image_size") or multiple)
+    if working_size < multiple or working_size % multiple:
+        raise ExportError(f"--working-size {working_size} must be a multiple of the model's size multiple "
+                          f"{multiple} (2**depth, depth {depth})")
+    if channels not in (3, 3 + HINT_CHANNELS):
+        raise ExportError(f"{src.keras_path}: the generator takes {channels} input channels; the exporter "
+                          f"handles 3-channel sketches, or 3 + {HINT_CHANNELS} for a colour-hint model")
+    hint_channels = channels - 3
+    if hint_channels and approach != "pix2pix-hints":
+        log(f"note: the generator takes {channels} channels: recorded as a colour-hint model (pix2pix-hints)")
+        approach = "pix2pix-hints"
+    data_dir, layout = resolve_data_dir(req.data, src.config)
+    sketches = SketchSet(data_dir, layout, seed=int(src.config.get("seed") or 0), hint_channels=hint_channels)
+    log(f"parity sketches from {sketches.describe()}")
+
+    created_out_dir = not req.out_dir.exists()
+    req.out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix=".export-", dir=req.out_dir) as tmp:
+            staged = _convert_and_check(req, model, sketches, multiple, channels, working_size, Path(tmp), log)
+            specs = _install(req, src, staged, existing, approach, channels, multiple, working_size,
+                             data_dir, layout, log)
+    except BaseException:
+        if created_out_dir:
+            shutil.rmtree(req.out_dir, ignore_errors=True)
+        raise
+    return specs
+
+
+def _convert_and_check(req: ExportRequest, model, sketches: SketchSet, multiple: int, channels: int,
+                       working_size: int, tmp: Path, log) -> list[_Staged]:
+    log(f"converting with tf2onnx (opset {convert.OPSET}, dynamic batch/height/width)")
+    fp32_path = convert.save_onnx(convert.to_onnx(model), tmp / f"{req.name}.onnx")
+    session = parity.cpu_session(fp32_path)
+    results = parity.measure_parity(lambda x: convert.keras_predict(model, x), session,
+                                    parity.parity_probes(sketches, multiple, channels))
+    log(f"parity Keras vs onnxruntime (CPU), tolerance {req.tolerance:g}:\n{parity.format_parity(results, req.tolerance)}")
+    parity.require_parity(results, req.tolerance)
+    staged = [_Staged("fp32", fp32_path, {"parity": {
+        "reference": "keras", "tolerance": req.tolerance,
+        "max_abs_diff": {r.label: r.max_abs_diff for r in results}}})]
+
+    if req.fp16 or req.int8:
+        check_sketches = sketches.batch(AGREEMENT_SKETCHES, working_size, working_size, split="test")
+        fp32_reference = lambda x: parity.run_session(session, x)  # noqa: E731
+    for precision, wanted in (("fp16", req.fp16), ("int8", req.int8)):
+        if not wanted:
+            continue
+        path = tmp / f"{variant_name(req.name, precision)}.onnx"
+        if precision == "fp16":
+            log("fp16 variant: float16 weights and compute, float32 inputs/outputs")
+            variants.to_fp16(fp32_path, path)
+            extra = {}
+        else:
+            log(f"int8 variant: static QDQ, per-channel, calibrated on {CALIBRATION_SKETCHES} train sketches")
+            calibration = sketches.batch(CALIBRATION_SKETCHES, working_size, working_size, split="train")
+            variants.to_int8(fp32_path, path, calibration)
+            extra = {"calibration": {"sketches": CALIBRATION_SKETCHES, "size": working_size, "split": "train",
+                                     "method": "MinMax, QDQ, per-channel int8 weights, uint8 activations"}}
+        agreement = parity.measure_agreement(f"{precision} vs fp32", fp32_reference,
+                                             parity.cpu_session(path), check_sketches)
+        log(parity.format_agreement(agreement, req.min_ssim))
+        parity.require_agreement(agreement, req.min_ssim)
+        staged.append(_Staged(precision, path, {"parity": {
+            "reference": "fp32 onnx", "metric": "ssim (uint8, 11x11 gaussian 1.5)", "threshold": req.min_ssim,
+            "ssim_mean": agreement.mean, "ssim_worst": agreement.worst, "sketches": len(agreement.ssims),
+            "size": working_size}, **extra}))
+    return staged
+
+
+def _install(req: ExportRequest, src, staged: list[_Staged], existing: list[ModelSpec], approach: str,
+             channels: int, multiple: int, working_size: int, data_dir: Path, layout: str, log) -> list[ModelSpec]:
+    """Every check passed: move the files into place, then write the manifest."""
+    base_provenance = {
+        "source": str(src.keras_path),
+        "run_dir": str(src.run_dir) if src.run_dir else None,
+        "data": str(Path(data_dir).resolve()), "data_format": layout,
+        "steps": src.steps, "command": src.config.get("command"),
+        "config": src.config_excerpt(), "exported": export_date(), "tools": convert.tool_versions(),
+    }
+    evaluation = read_evaluation(src.run_dir)
+    specs = _drop_stale_variants(existing, req, {item.precision for item in staged}, log)
+    written = []
+    for item in staged:
+        entry_name = variant_name(req.name, item.precision)
+        final = req.out_dir / item.path.name
+        os.replace(item.path, final)
+        provenance = {**base_provenance, **item.provenance}
+        if item.precision != "fp32":
+            provenance["variant_of"] = req.name
+        spec = generator_entry(
+            name=entry_name, display_name=display_name_for(req.display_name, approach, req.name, item.precision),
+            approach=approach, precision=item.precision, onnx_path=final, out_dir=req.out_dir,
+            channels=channels, hint_channels=channels - 3, size_multiple=multiple, working_size=working_size,
+            provenance=provenance,
+            evaluation=evaluation, description=req.description,
+            default=_keeps_default(existing, entry_name, req.default and item.precision == "fp32"))
+        specs = upsert(specs, spec)
+        written.append(spec)
+        log(f"wrote {final} ({final.stat().st_size / 1e6:.1f} MB) as '{entry_name}'")
+    write_manifest(req.out_dir / MANIFEST_NAME, specs)
+    log(f"manifest {req.out_dir / MANIFEST_NAME}: {len(specs)} model(s)")
+    return written
+
+
+def _keeps_default(existing: list[ModelSpec], name: str, asked: bool) -> bool:
+    """--default marks the model; re-exporting without it keeps what the entry had."""
+    return asked or any(s.name == name and s.default for s in existing)
+
+
+def _drop_stale_variants(existing: list[ModelSpec], req: ExportRequest, fresh: set[str], log) -> list[ModelSpec]:
+    """Variants of an earlier model under this name would no longer match it: remove them."""
+    kept = []
+    for spec in existing:
+        stale = (spec.provenance.get("variant_of") == req.name and spec.precision not in fresh
+                 and spec.name == variant_name(req.name, spec.precision))
+        if not stale:
+            kept.append(spec)
+            continue
+        path = spec.file_path("generator")
+        if path.parent.resolve() == req.out_dir.resolve():
+            path.unlink(missing_ok=True)
+        log(f"removed '{spec.name}': a variant of the model this export replaces")
+    return kept

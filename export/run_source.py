@@ -1,0 +1,121 @@
+"""What to export: a training run directory or a bare .keras file, and what the run recorded.
+
+Run directory contract (training/trainer.py): config.json (the full training config), the final
+generator.keras (sketch -> colour; CycleGAN also generator_f.keras), state.json (steps done),
+checkpoints/, and optionally eval/*.json with evaluation results.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ganime_desktop.core.manifest import APPROACHES
+
+GENERATOR_FILE = "generator.keras"
+CONFIG_FILE = "config.json"
+STATE_FILE = "state.json"
+EVAL_DIR = "eval"
+# Config keys worth keeping in the manifest's provenance (the rest stay in the run directory).
+CONFIG_EXCERPT_KEYS = ("approach", "image_size", "load_size", "ngf", "ndf", "norm", "upsample", "padding",
+                       "depth", "size_multiple", "tv_loss", "lambda_tv", "lambda_l1", "lambda_cycle",
+                       "lambda_identity", "batch_size", "lr", "data_format", "split", "seed", "max_steps",
+                       "hints", "no_hint_prob", "gan_loss", "lambda_perceptual")
+
+
+class SourceError(ValueError):
+    """The export source cannot be used; the message names the path and the fix."""
+
+
+@dataclass(frozen=True)
+class ExportSource:
+    keras_path: Path
+    run_dir: Path | None
+    config: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def steps(self) -> int | None:
+        steps = self.state.get("steps", self.config.get("steps"))
+        return int(steps) if isinstance(steps, int | float) else None
+
+    def manifest_approach(self, override: str | None = None) -> str:
+        """The manifest's approach: Pix2Pix trained with a TV loss is the paper's "pix2pix-tv", with
+        colour hints (``--hints``) "pix2pix-hints"."""
+        approach = override or self.config.get("approach")
+        if approach == "pix2pix" and self.config.get("hints"):
+            return "pix2pix-hints"
+        if not approach:
+            raise SourceError(f"{self.keras_path}: no config.json beside it says which approach trained it; "
+                              f"pass --approach ({', '.join(APPROACHES)})")
+        tv = self.config.get("tv_loss")
+        if approach == "pix2pix" and tv and str(tv).lower() not in ("none", "off", "false", "0"):
+            approach = "pix2pix-tv"
+        if approach not in APPROACHES:
+            raise SourceError(f"approach {approach!r} is not one of {', '.join(APPROACHES)}")
+        return approach
+
+    def config_excerpt(self) -> dict[str, Any]:
+        return {k: self.config[k] for k in CONFIG_EXCERPT_KEYS if k in self.config}
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SourceError(f"{path}: cannot read the {what} ({exc})") from None
+    if not isinstance(data, dict):
+        raise SourceError(f"{path}: the {what} must be a JSON object")
+    return data
+
+
+def resolve_source(path: str | Path) -> ExportSource:
+    """A run directory (its generator.keras) or a .keras file (with its folder's config.json if any)."""
+    path = Path(path)
+    if path.is_dir():
+        keras_path, run_dir = path / GENERATOR_FILE, path
+        if not (run_dir / CONFIG_FILE).is_file():
+            raise SourceError(f"{run_dir}: not a training run directory (no {CONFIG_FILE}); pass the run "
+                              f"directory of `python -m training ...` or a .keras file")
+        if not keras_path.is_file():
+            raise SourceError(f"{run_dir}: no {GENERATOR_FILE} yet; it is written when training finishes "
+                              "or is stopped (Ctrl+C)")
+    elif path.is_file():
+        if path.suffix != ".keras":
+            raise SourceError(f"{path}: expected a .keras model file or a run directory")
+        keras_path = path
+        run_dir = path.parent if (path.parent / CONFIG_FILE).is_file() else None
+    else:
+        raise SourceError(f"{path}: no such run directory or .keras file")
+    config = _read_json(run_dir / CONFIG_FILE, "training config") if run_dir else {}
+    state_path = run_dir / STATE_FILE if run_dir else None
+    state = _read_json(state_path, "training state") if state_path and state_path.is_file() else {}
+    return ExportSource(keras_path.resolve(), run_dir.resolve() if run_dir else None, config, state)
+
+
+def read_evaluation(run_dir: Path | None) -> dict[str, Any] | None:
+    """Figures from RUN_DIR/eval/*.json (numbers and short texts, nested up to 3 levels), by file stem."""
+    if run_dir is None or not (run_dir / EVAL_DIR).is_dir():
+        return None
+    figures = {}
+    for path in sorted((run_dir / EVAL_DIR).glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue  # a half-written or foreign file must not block an export
+        kept = _figures(data, 3)
+        if kept:
+            figures[path.stem] = kept
+    return figures or None
+
+
+def _figures(value: Any, levels: int) -> Any:
+    """Keep numbers, booleans and short strings; drop per-image lists and deep nesting."""
+    if isinstance(value, bool | int | float) or (isinstance(value, str) and len(value) <= 200):
+        return value
+    if isinstance(value, dict) and levels > 0:
+        kept = {str(k): _figures(v, levels - 1) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v is not None and v != {}} or None
+    return None

@@ -1,0 +1,190 @@
+"""python -m export on real (small, briefly fitted) U-Net generators: ONNX, parity, variants, manifest."""
+
+import json
+import shutil
+
+import numpy as np
+import onnx
+import pytest
+from _keras_generators import pix2pix_exported, run_dir_for
+from _onnx_models import generator_spec, make_generator_onnx
+
+from export.__main__ import main
+from export.convert import keras_predict, load_generator, to_onnx
+from export.parity import (
+    ParityError,
+    cpu_session,
+    measure_agreement,
+    measure_parity,
+    parity_probes,
+    require_agreement,
+    require_parity,
+    run_session,
+)
+from export.sketches import SketchSet
+from export.variants import to_int8
+from ganime_desktop.core.manifest import MANIFEST_NAME, load_manifest, write_manifest
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, faces_dir):
+    return tmp_path_factory.getbasetemp() / "export-runs"  # shared with the other export test modules
+
+
+@pytest.fixture(scope="module")
+def pix2pix_export(runs):
+    """A Pix2Pix + TV run (batch norm, depth 6) with eval figures, exported with fp16 and int8 variants."""
+    return pix2pix_exported(runs)
+
+
+def _entries(out):
+    return {s.name: s for s in load_manifest(out / MANIFEST_NAME)}
+
+
+def _keras_vs_onnx(model, session, batch, h, w, seed=0):
+    x = np.random.default_rng(seed).uniform(-1, 1, (batch, h, w, 3)).astype(np.float32)
+    return float(np.max(np.abs(run_session(session, x) - keras_predict(model, x))))
+
+
+def test_pix2pix_export_writes_models_and_manifest(pix2pix_export, capsys):
+    run, out = pix2pix_export
+    entries = _entries(out)
+    assert set(entries) == {"p2p-tiny", "p2p-tiny-fp16", "p2p-tiny-int8"}
+    fp32 = entries["p2p-tiny"]
+    assert fp32.approach == "pix2pix-tv"  # config: pix2pix with tv_loss l1
+    assert (fp32.kind, fp32.precision, fp32.default) == ("generator", "fp32", True)
+    assert fp32.input.size_multiple == 64 and fp32.input.working_size == 64
+    assert fp32.input.value_range == (-1.0, 1.0) and fp32.input.hint_channels == 0
+    assert fp32.provenance["source"] == str((run / "generator.keras").resolve())
+    assert fp32.provenance["steps"] == 6 and fp32.provenance["config"]["norm"] == "batch"
+    assert fp32.provenance["tools"]["tf2onnx"] and fp32.provenance["exported"]
+    diffs = fp32.provenance["parity"]["max_abs_diff"]
+    assert set(diffs) == {"sketches 64x64", "random 64x64", "sketches 64x128", "random 64x128"}
+    assert all(0 <= d <= 1e-4 for d in diffs.values())
+    # eval figures kept, per-image lists dropped
+    assert fp32.evaluation == {"faces-test": {"ssim_mean": 0.61, "ssim_sd": 0.08, "delta_e": 20.5,
+                                              "fid": {"vgg16": 41.0}}}
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp folders left
+
+
+def test_onnx_is_dynamic_and_matches_keras_at_batch_1_and_3(pix2pix_export):
+    run, out = pix2pix_export
+    proto = onnx.load(str(out / "p2p-tiny.onnx"))
+    dims = [d.dim_param or d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ["batch", "height", "width", 3]
+    model = load_generator(run / "generator.keras")
+    session = cpu_session(out / "p2p-tiny.onnx")
+    for batch in (1, 3):
+        for h, w in ((64, 64), (128, 64)):
+            assert _keras_vs_onnx(model, session, batch, h, w, seed=batch) <= 1e-4
+
+
+def test_variants_are_smaller_and_agree_with_fp32(pix2pix_export, faces_dir):
+    _, out = pix2pix_export
+    entries = _entries(out)
+    sizes = {p: entries[n].files["generator"].bytes for p, n in
+             (("fp32", "p2p-tiny"), ("fp16", "p2p-tiny-fp16"), ("int8", "p2p-tiny-int8"))}
+    assert sizes["fp16"] < 0.6 * sizes["fp32"] and sizes["int8"] < 0.4 * sizes["fp32"]
+    for name in ("p2p-tiny-fp16", "p2p-tiny-int8"):
+        spec = entries[name]
+        assert spec.provenance["variant_of"] == "p2p-tiny"
+        assert spec.provenance["parity"]["ssim_worst"] >= 0.98
+    fp32 = cpu_session(out / "p2p-tiny.onnx")
+    # Our own measurement on other sketches than the exporter used (the train split).
+    sketches = SketchSet(faces_dir, "color").batch(4, 64, 64, split="train", offset=7)
+    for name in ("p2p-tiny-fp16", "p2p-tiny-int8"):
+        session = cpu_session(out / f"{name}.onnx")
+        assert session.get_inputs()[0].type == "tensor(float)"  # fp32 IO kept
+        agreement = measure_agreement(name, lambda x: run_session(fp32, x), session, sketches)
+        assert agreement.worst >= 0.98, agreement
+    int8_ops = {n.op_type for n in onnx.load(str(out / "p2p-tiny-int8.onnx")).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= int8_ops
+
+
+def test_cyclegan_instance_norm_depth8_export(runs, tmp_path):
+    out = tmp_path / "models"
+    assert main([str(run_dir_for("cyclegan-d8", runs)), "--name", "cyc-tiny", "--out-dir", str(out)]) == 0
+    spec = _entries(out)["cyc-tiny"]
+    assert spec.approach == "cyclegan" and spec.input.size_multiple == 256 and spec.input.working_size == 256
+    assert set(spec.provenance["parity"]["max_abs_diff"]) == {
+        "sketches 256x256", "random 256x256", "sketches 256x512", "random 256x512"}
+    session = cpu_session(out / "cyc-tiny.onnx")
+    model = load_generator(run_dir_for("cyclegan-d8", runs) / "generator.keras")
+    for batch in (1, 3):
+        assert _keras_vs_onnx(model, session, batch, 256, 256, seed=batch) <= 1e-4
+
+
+@pytest.mark.parametrize("config", ["pix2pix-d8", "cyclegan-d6"])
+def test_parity_of_other_norm_depth_combinations(config, runs, faces_dir, tmp_path):
+    run = run_dir_for(config, runs)
+    model = load_generator(run / "generator.keras")
+    path = tmp_path / "g.onnx"
+    onnx.save(to_onnx(model), str(path))
+    depth = json.loads((run / "config.json").read_text())["depth"]
+    results = measure_parity(lambda x: keras_predict(model, x), cpu_session(path),
+                             parity_probes(SketchSet(faces_dir, "color"), 2**depth))
+    require_parity(results)
+    assert len(results) == 4
+    if depth == 6:  # int8 of an instance-norm graph (ReduceMean, Sqrt...) : cheap at 64 px
+        to_int8(path, tmp_path / "g8.onnx", SketchSet(faces_dir, "color").batch(8, 64, 64, split="train"))
+        session = cpu_session(path)
+        agreement = measure_agreement("int8", lambda x: run_session(session, x), cpu_session(tmp_path / "g8.onnx"),
+                                      SketchSet(faces_dir, "color").batch(4, 64, 64))
+        require_agreement(agreement)
+
+
+def test_refuses_when_parity_fails_and_writes_nothing(runs, tmp_path, capsys):
+    out = tmp_path / "models"
+    out.mkdir()
+    (out / "keep.txt").write_text("the user's file")
+    rc = main([str(run_dir_for("pix2pix-d6", runs)), "--name", "strict", "--out-dir", str(out),
+               "--tolerance", "1e-12", "--fp16"])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "refused" in err and "tolerance 1e-12" in err and "nothing was written" in err
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    # a new out dir is not even created
+    assert main([str(run_dir_for("pix2pix-d6", runs)), "--name", "strict", "--out-dir", str(tmp_path / "new"),
+                 "--tolerance", "1e-12"]) == 1
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_perturbed_onnx_graph_fails_parity(pix2pix_export, faces_dir, tmp_path):
+    run, out = pix2pix_export
+    proto = onnx.load(str(out / "p2p-tiny.onnx"))
+    # Scale the last layer's kernel by 2%: a small, real change to what the graph computes.
+    out_conv = next(n for n in proto.graph.node if n.op_type in ("Conv", "ConvTranspose") and "out_" in n.name)
+    weights = next(t for t in proto.graph.initializer if t.name == out_conv.input[1])
+    arr = onnx.numpy_helper.to_array(weights) * np.float32(1.02)
+    weights.CopyFrom(onnx.numpy_helper.from_array(arr, weights.name))
+    onnx.save(proto, str(tmp_path / "bad.onnx"))
+    model = load_generator(run / "generator.keras")
+    results = measure_parity(lambda x: keras_predict(model, x), cpu_session(tmp_path / "bad.onnx"),
+                             parity_probes(SketchSet(faces_dir, "color"), 64))
+    with pytest.raises(ParityError, match="differs from Keras"):
+        require_parity(results)
+
+
+def test_a_variant_of_another_model_fails_the_ssim_check(pix2pix_export, runs, faces_dir):
+    _, out = pix2pix_export
+    other = load_generator(run_dir_for("cyclegan-d6", runs) / "generator.keras")
+    sketches = SketchSet(faces_dir, "color").batch(2, 64, 64)
+    agreement = measure_agreement("int8", lambda x: keras_predict(other, x),
+                                  cpu_session(out / "p2p-tiny-int8.onnx"), sketches)
+    with pytest.raises(ParityError, match="worst SSIM"):
+        require_agreement(agreement)
+
+
+def test_reexport_replaces_entry_drops_its_stale_variants_keeps_others(pix2pix_export, runs, tmp_path):
+    _, out = pix2pix_export
+    copy = tmp_path / "models"
+    shutil.copytree(out, copy)
+    other = generator_spec("tiny-a", make_generator_onnx(copy / "tiny-a.onnx"), copy)
+    write_manifest(copy / MANIFEST_NAME, [*load_manifest(copy / MANIFEST_NAME), other])
+    assert main([str(run_dir_for("cyclegan-d6", runs)), "--name", "p2p-tiny", "--out-dir", str(copy),
+                 "--display-name", "Replaced"]) == 0
+    entries = _entries(copy)
+    assert set(entries) == {"p2p-tiny", "tiny-a"}
+    assert not (copy / "p2p-tiny-int8.onnx").exists() and not (copy / "p2p-tiny-fp16.onnx").exists()
+    assert entries["p2p-tiny"].approach == "cyclegan" and entries["p2p-tiny"].display_name == "Replaced"
+    assert entries["p2p-tiny"].default  # kept from the first export
