@@ -1,10 +1,12 @@
 """Colour error and paper whiteness of the shipped default model through the app pipeline (CPU).
 
 Run by hand: .venv/bin/python benchmarks/shipped_quality.py
-Faces: first 8 test faces (256 px); full body: the 16 test pages at full size (whole figure on
-white paper), XDoG sketches with seed 0, against the sketch passed through unchanged.
+Faces: the first 8 test faces (256 px); full body: the 16 test pages at full size (whole figures
+on white paper). XDoG sketches with seed 0; the sketch passed through unchanged is the baseline.
 """
-import glob
+
+from __future__ import annotations
+
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +17,31 @@ from ganime_desktop.core.pipeline import Colorizer
 from training.metrics import mean_delta_e2000, paper_whiteness
 from training.xdog import sketch_for
 
-spec = [s for s in load_manifest('assets/models/manifest.json') if s.default][0]
-c = Colorizer(spec, device='cpu')
-fd = Path('../shared/data/anime-faces/test')
-e, p = [], []
-for i in range(8):
-    t = read_image(fd / f'{i:04d}.jpg'); sk = np.repeat(sketch_for(t, (fd / f'{i:04d}.jpg').as_posix(), 0)[..., None], 3, -1)
-    e.append(mean_delta_e2000(c.colorize(sk), t)); p.append(mean_delta_e2000(sk, t))
-print('faces8 model', np.mean(e), 'passthrough', np.mean(p))
-w, wp, de, dp = [], [], [], []
-for f in sorted(glob.glob('../shared/data/anime-fullbody/test/*.jpg')):
-    t = read_image(f); sk = np.repeat(sketch_for(t, Path(f).as_posix(), 0)[..., None], 3, -1)
-    o = c.colorize(sk)
-    w.append(paper_whiteness(o, t)); de.append(mean_delta_e2000(o, t)); dp.append(mean_delta_e2000(sk, t))
-print('fullbody first4 paper', np.nanmean(w[:4]), 'all16 paper', np.nanmean(w), 'dE', np.mean(de), 'passthrough dE', np.mean(dp))
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def sketch_of(truth: np.ndarray, path: Path) -> np.ndarray:
+    return np.repeat(sketch_for(truth, path.as_posix(), 0)[..., None], 3, axis=-1)
+
+
+def main() -> None:
+    manifest = Path(__file__).resolve().parents[1] / "assets" / "models" / "manifest.json"
+    spec = next(s for s in load_manifest(manifest) if s.default and s.kind == "generator")
+    colorizer = Colorizer(spec, device="cpu")
+    print(f"model {spec.name}, working size {spec.input.working_size}")
+    for split, paths in (("faces (8)", sorted((DATA / "anime-faces" / "test").glob("*.jpg"))[:8]),
+                         ("full body (16)", sorted((DATA / "anime-fullbody" / "test").glob("*.jpg")))):
+        model_de, pass_de, paper = [], [], []
+        for path in paths:
+            truth = read_image(path)
+            sketch = sketch_of(truth, path)
+            out = colorizer.colorize(sketch)
+            model_de.append(mean_delta_e2000(out, truth))
+            pass_de.append(mean_delta_e2000(sketch, truth))
+            paper.append(paper_whiteness(out, truth))
+        print(f"{split:15} dE2000 model {np.mean(model_de):6.2f}  passthrough {np.mean(pass_de):6.2f}  "
+              f"blank paper dE2000 from white {np.nanmean(paper):5.2f}")
+
+
+if __name__ == "__main__":
+    main()
