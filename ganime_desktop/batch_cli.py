@@ -35,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=OUTPUT_FORMATS, default="png", help="output format (default png)")
     p.add_argument("--device", choices=DEVICES, default="auto", help="auto: CUDA when it works, else CPU")
     p.add_argument("--reference", type=Path, metavar="IMAGE", help="colour reference for style-transfer models")
+    p.add_argument("--hints", dest="hints_dir", type=Path, metavar="DIR",
+                   help="colour hints for hint models: per page an RGBA PNG named {stem}.hints.png (or an RGBA "
+                        "image with the page's stem) in DIR, transparent where there is no hint; a page "
+                        "without one is coloured without hints")
     p.add_argument("--models-dir", dest="models_dirs", action="append", type=Path, default=[], metavar="DIR",
                    help="an extra folder of models (with a manifest.json); also env GANIME_MODELS_DIR")
     p.add_argument("--working-size", type=int, metavar="PX", help="run the model at this size (default: the model's)")
@@ -90,7 +94,7 @@ def run_colorize(argv: list[str]) -> int:
         input_dir=args.input_dir, output_dir=args.output_dir, models=args.models, recursive=args.recursive,
         overwrite=args.overwrite, format=args.format, device=args.device, reference=args.reference,
         models_dirs=args.models_dirs, working_size=args.working_size, strategy=args.strategy,
-        quality=args.quality)
+        quality=args.quality, hints_dir=args.hints_dir)
     job = BatchJob(options)
     for problem in job.registry.problems:
         print(f"warning: {problem}", file=sys.stderr)

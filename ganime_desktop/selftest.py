@@ -80,6 +80,8 @@ def _raw_outputs_finite(spec: ModelSpec, gray: np.ndarray, reference: np.ndarray
         session, _ = get_session(spec.file_path("generator"), DEVICE)
         h, w = scale_to_fit(*gray.shape, spec.input.working_size)
         x = gray_to_model_input(downscale_gray(gray, h, w), spec.input.value_range, spec.input.size_multiple)
+        if spec.input.hint_channels:  # a colour-hint model, checked without hints (all hint channels 0)
+            x = np.concatenate([x, np.zeros((*x.shape[:3], spec.input.hint_channels), np.float32)], axis=3)
         outputs = [session.run(None, {session.get_inputs()[0].name: x})[0]]
     return all(bool(np.isfinite(y).all()) for y in outputs)
 

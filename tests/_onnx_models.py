@@ -5,6 +5,9 @@
   Inside: Transpose to NCHW, a 3x3 Conv (a local average of the sketch plus seeded random
   feature maps), a 1x1 Conv that maps paper and lines to two different colours (``tint``), Tanh,
   Transpose back. Two models with different tints give clearly different colourings.
+- ``make_hint_generator_onnx``: a colour-hint generator (7 input channels, manifest.py's
+  encoding) that colours like the above where there is no hint and copies the hint colour exactly
+  where there is one, so tests can see where the pipeline put each hint.
 - ``make_model_dir``: several such generators plus a valid manifest.json.
 - ``make_style_transfer_pair``: a tiny pair with the Magenta arbitrary-stylization interface
   (predict: style [1,256,256,3] in [0,1] -> [1,1,1,100]; transform: content [1,384,384,3] in
@@ -95,11 +98,65 @@ def generator_spec(name: str, onnx_path: Path, base_dir: Path, *, size_multiple:
     )
 
 
+def _hint_generator_graph(seed: int, paper: Sequence[float], line: Sequence[float]) -> onnx.ModelProto:
+    """A hint model by the manifest's convention (7 channels: sketch, hint RGB x mask, mask): the
+    tiny generator's colouring where there is no hint, exactly the hint colour where there is."""
+    base = _generator_graph(seed, paper, line)
+    inits = list(base.graph.initializer)
+    for name, value in (("c0", [0]), ("c3", [3]), ("c6", [6]), ("c7", [7]), ("axis_c", [1])):
+        inits.append(numpy_helper.from_array(np.array(value, np.int64), name))
+    inits.append(numpy_helper.from_array(np.array(1.0, np.float32), "one"))
+    nodes = [
+        helper.make_node("Transpose", ["sketch"], ["in_nchw"], perm=[0, 3, 1, 2]),
+        helper.make_node("Slice", ["in_nchw", "c0", "c3", "axis_c"], ["x_nchw"]),
+        helper.make_node("Slice", ["in_nchw", "c3", "c6", "axis_c"], ["hint_rgb"]),
+        helper.make_node("Slice", ["in_nchw", "c6", "c7", "axis_c"], ["mask"]),
+        *[n for n in base.graph.node if n.op_type in ("Conv", "Tanh")],
+        helper.make_node("Sub", ["one", "mask"], ["unhinted"]),
+        helper.make_node("Mul", ["y_nchw", "unhinted"], ["kept"]),
+        helper.make_node("Add", ["kept", "hint_rgb"], ["out_nchw"]),
+        helper.make_node("Transpose", ["out_nchw"], ["colour"], perm=[0, 2, 3, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny_hint_generator",
+        [helper.make_tensor_value_info("sketch", TensorProto.FLOAT, ["N", "H", "W", 7])],
+        [helper.make_tensor_value_info("colour", TensorProto.FLOAT, ["N", "H", "W", 3])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def make_hint_generator_onnx(path: str | Path, *, seed: int = 0,
+                             tint: tuple[Sequence[float], Sequence[float]] = TINTS["tiny-a"]) -> Path:
+    """Write a tiny hint generator (see ``_hint_generator_graph``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(_hint_generator_graph(seed, *tint), str(path))
+    return path
+
+
+def hint_generator_spec(name: str, onnx_path: Path, base_dir: Path, *, size_multiple: int = 16,
+                        working_size: int = 64) -> ModelSpec:
+    tensor_in = TensorSpec(channels=7, hint_channels=4, size_multiple=size_multiple, working_size=working_size)
+    tensor_out = TensorSpec(size_multiple=size_multiple, working_size=working_size)
+    return ModelSpec(
+        name=name, display_name=f"Tiny hint model {name}", approach="pix2pix-hints", kind="generator",
+        precision="fp32", files={"generator": describe_file(onnx_path, base_dir)},
+        input=tensor_in, output=tensor_out, description="tests/_onnx_models.py",
+        provenance={"source": "tests/_onnx_models.py"}, base_dir=base_dir,
+    )
+
+
 def make_model_dir(directory: str | Path, names: Sequence[str] = ("tiny-a", "tiny-b"), size_multiple: int = 16,
-                   working_size: int = 64, *, with_style_transfer: bool = False) -> Path:
+                   working_size: int = 64, *, with_style_transfer: bool = False,
+                   hint_names: Sequence[str] = ()) -> Path:
     """Write one generator per name plus manifest.json into ``directory``; returns the folder.
 
-    The first name is marked default. ``with_style_transfer`` adds a "tiny-style" entry.
+    The first name is marked default. ``with_style_transfer`` adds a "tiny-style" entry;
+    ``hint_names`` adds tiny hint models (7 input channels) by those names.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -109,6 +166,10 @@ def make_model_dir(directory: str | Path, names: Sequence[str] = ("tiny-a", "tin
         path = make_generator_onnx(directory / f"{name}.onnx", seed=i, tint=tint)
         specs.append(generator_spec(name, path, directory, size_multiple=size_multiple,
                                     working_size=working_size, default=(i == 0)))
+    for i, name in enumerate(hint_names):
+        path = make_hint_generator_onnx(directory / f"{name}.onnx", seed=10 + i)
+        specs.append(hint_generator_spec(name, path, directory, size_multiple=size_multiple,
+                                         working_size=working_size))
     if with_style_transfer:
         predict, transform = make_style_transfer_pair(directory)
         specs.append(style_transfer_spec("tiny-style", predict, transform, directory))

@@ -51,7 +51,7 @@ def test_chapter_exit_codes_and_summary(tmp_path, models_dir):
 
 @pytest.mark.parametrize("args, message", [
     (["{missing}", "{out}", "--model", "tiny-a"], "does not exist"),
-    (["{chapter}", "{out}", "--model", "nope"], "unknown model 'nope'; available models: tiny-a, tiny-b"),
+    (["{chapter}", "{out}", "--model", "nope"], "unknown model 'nope'; available models: "),
     (["{chapter}", "{out}", "--model", "tiny-style"], "--reference IMAGE"),
     (["{chapter}", "{out}", "--model", "tiny-a", "--reference", "{missing}"], "reference image"),
     (["{chapter}", "{out}", "--format", "gif"], "invalid choice"),

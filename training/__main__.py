@@ -20,6 +20,7 @@ APPROACHES: dict[str, tuple[str, str, str]] = {
     "nst": ("training.nst", "", "Gatys neural style transfer (per image optimisation on VGG features)"),
     "fast-nst": ("training.fast_nst", "", "Arbitrary fast style transfer, one forward pass (Magenta)"),
     "evaluate": ("training.evaluate", "", "The paper's Table 1: FID, SSIM, colour error, with baselines"),
+    "hint-eval": ("training.hint_eval", "", "Colour-hint models: error with/without simulated hints, region check"),
 }
 
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(module_name)
     sub = argparse.ArgumentParser(prog=f"python -m training {name}", description=description)
     from training.data import DataError
-    from training.trainer import TrainingError
+    from training.errors import TrainingError
 
     try:
         if attr:

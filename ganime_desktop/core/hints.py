@@ -160,3 +160,34 @@ def find_page_hints(hints_dir: str | os.PathLike, page: str | os.PathLike, relat
             if (folder / name).is_file():
                 return folder / name
     return None
+
+
+def hints_to_model_input(rgba: np.ndarray | None, height: int, width: int, value_range: tuple[float, float],
+                         padded_height: int, padded_width: int) -> np.ndarray:
+    """1 x padded_height x padded_width x 4 float32 hint channels for a page of height x width
+    (None: no hints); the padding beyond the page is "no hint"."""
+    out = np.zeros((1, padded_height, padded_width, HINT_CHANNELS), np.float32)
+    if rgba is not None:
+        out[0, :height, :width] = encode_hints(check_hints(rgba, height, width), value_range)
+    return out
+
+
+def previous_page_hints(sketch_path: str | os.PathLike) -> Path | None:
+    """The hint file of the nearest earlier page (natural name order: p2 before p10) in the
+    sketch's folder that has one; None if none does. To reuse a chapter's hints page after page."""
+    from .batch_plan import natural_key  # batch_plan imports this module
+
+    path = Path(sketch_path)
+    folder = path.parent
+    try:
+        pages = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                 and not is_hint_file(p) and not p.name.startswith(".")]
+    except OSError:
+        return None
+    earlier = sorted((p for p in pages if natural_key(p.name) < natural_key(path.name)),
+                     key=lambda p: natural_key(p.name), reverse=True)
+    for page in earlier:
+        hints = hints_path_for(page)
+        if hints.is_file():
+            return hints
+    return None

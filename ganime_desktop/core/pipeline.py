@@ -22,6 +22,11 @@ recombine colours whole regions (hair, dress), has the lowest colour error and i
 so it is the default, with the "min" line merge.
 Style-transfer entries need a ``reference`` image and always recombine (their transform is fixed
 at 384x384).
+
+Colour hints (``hints``: an HxWx4 RGBA layer the size of the page, see core/hints.py) go to
+models whose manifest input has hint_channels > 0, encoded as manifest.py documents, with the
+same geometry as the sketch: the same padding (as "no hint"), shrunk with it for "recombine"
+(``shrink_hints``), cut into the same tiles for "tile". Other models ignore them.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .cancel import Cancelled, check
+from .hints import HINT_CHANNELS, check_hints, has_hints, hints_to_model_input, shrink_hints
 from .manifest import ModelSpec
 from .preprocess import (
     as_rgb_uint8,
@@ -94,9 +100,11 @@ class Colorizer:
             self._style = StyleTransfer(predict, transform)
             self.provider_info: ProviderInfo = info
         else:
-            if self.spec.input.hint_channels:
-                raise ModelLoadError(f"model {self.spec.name!r} needs colour hints, which this version of "
-                                     "GANime Studio cannot give yet; choose another model")
+            hint_channels = self.spec.input.hint_channels
+            if hint_channels not in (0, HINT_CHANNELS) or self.spec.input.channels != 3 + hint_channels:
+                raise ModelLoadError(f"model {self.spec.name!r} takes {self.spec.input.channels} input channels "
+                                     f"with {hint_channels} hint channels; this version of GANime Studio feeds "
+                                     f"3 sketch channels plus 0 or {HINT_CHANNELS} hint channels — re-export it")
             self._session, self.provider_info = get_session(self.spec.file_path("generator"), device)
             self._input_name = self._session.get_inputs()[0].name
         self._run_lock = threading.Lock() if self.provider_info.active == "CUDA" else None
@@ -109,20 +117,31 @@ class Colorizer:
     def needs_reference(self) -> bool:
         return self.spec.kind == "style-transfer"
 
+    @property
+    def accepts_hints(self) -> bool:
+        return self.spec.kind == "generator" and self.spec.input.hint_channels > 0
+
     def _run(self, x: np.ndarray) -> np.ndarray:
         if self._run_lock is None:
             return self._session.run(None, {self._input_name: x})[0]
         with self._run_lock:  # one GPU job at a time: concurrent runs only compete for memory
             return self._session.run(None, {self._input_name: x})[0]
 
-    def colorize(self, rgb: np.ndarray, *, reference: np.ndarray | None = None, working_size: int | None = None,
-                 should_cancel: Callable[[], bool] | None = None, strategy: str | None = None) -> np.ndarray:
+    def colorize(self, rgb: np.ndarray, *, reference: np.ndarray | None = None, hints: np.ndarray | None = None,
+                 working_size: int | None = None, should_cancel: Callable[[], bool] | None = None,
+                 strategy: str | None = None) -> np.ndarray:
         """HxWx3 uint8 RGB sketch (gray and RGBA accepted) -> HxWx3 uint8 RGB colouring, same size.
 
+        ``hints``: HxWx4 uint8 RGBA colour hints at the page size (alpha > 0 = hinted), used by
+        hint models (``accepts_hints``) and ignored by the others.
         Raises Cancelled if ``should_cancel()`` turns true (checked between steps and tiles),
-        ReferenceRequired for a style-transfer model without ``reference``.
+        ReferenceRequired for a style-transfer model without ``reference``, ValueError for hints
+        of another size than the page.
         """
         rgb = as_rgb_uint8(rgb)
+        if hints is not None:
+            check_hints(hints, *rgb.shape[:2])
+        hints = hints if self.accepts_hints and has_hints(hints) else None
         check(should_cancel)
         if self._style is not None:
             if reference is None:
@@ -137,39 +156,50 @@ class Colorizer:
         gray = to_gray(rgb)
         size = int(working_size or self.spec.input.working_size)
         if max(gray.shape) <= size:
-            return self._colorize_whole(gray)
+            return self._colorize_whole(gray, hints)
         if strategy == "tile":
-            return self._colorize_tiled(gray, size, should_cancel)
-        return self._colorize_recombined(gray, size, should_cancel)
+            return self._colorize_tiled(gray, hints, size, should_cancel)
+        return self._colorize_recombined(gray, hints, size, should_cancel)
 
-    def _colorize_whole(self, gray: np.ndarray) -> np.ndarray:
+    def _model_input(self, gray: np.ndarray, hints: np.ndarray | None, size_multiple: int) -> np.ndarray:
+        """The sketch channels (padded with paper), then for hint models the hint channels."""
+        x = gray_to_model_input(gray, self.spec.input.value_range, size_multiple)
+        if not self.accepts_hints:
+            return x
+        h, w = gray.shape
+        channels = hints_to_model_input(hints, h, w, self.spec.input.value_range, x.shape[1], x.shape[2])
+        return np.concatenate([x, channels], axis=3)
+
+    def _colorize_whole(self, gray: np.ndarray, hints: np.ndarray | None) -> np.ndarray:
         """Run once at the page's own size (padded with paper to the size multiple), crop back."""
         h, w = gray.shape
-        x = gray_to_model_input(gray, self.spec.input.value_range, self.spec.input.size_multiple)
+        x = self._model_input(gray, hints, self.spec.input.size_multiple)
         y = self._run(x)[0, :h, :w]
         return model_output_to_rgb(y, self.spec.output.value_range)
 
-    def _colorize_recombined(self, gray: np.ndarray, size: int,
+    def _colorize_recombined(self, gray: np.ndarray, hints: np.ndarray | None, size: int,
                              should_cancel: Callable[[], bool] | None) -> np.ndarray:
         h, w = gray.shape
         sh, sw = scale_to_fit(h, w, size)
         small_gray = downscale_gray(gray, sh, sw)
-        small = self._colorize_whole(small_gray)
+        small = self._colorize_whole(small_gray, None if hints is None else shrink_hints(hints, sh, sw))
         check(should_cancel)
         if self.line_merge == "min":
             return merge_line_art(upscale(small, h, w), gray)
         return multiply_line_art(upscale(small, h, w), gray, upscale(small_gray, h, w))
 
-    def _colorize_tiled(self, gray: np.ndarray, size: int,
+    def _colorize_tiled(self, gray: np.ndarray, hints: np.ndarray | None, size: int,
                         should_cancel: Callable[[], bool] | None) -> np.ndarray:
         h, w = gray.shape
         tile = round_up(size, self.spec.input.size_multiple)
         stride = tile - tile // TILE_OVERLAP_FRACTION
-        # Pad with paper (right and bottom, like a whole-page run) so the tile grid fits exactly.
+        # Pad with paper (right and bottom, like a whole-page run) so the tile grid fits exactly;
+        # hint channels are padded with "no hint".
         ph, pw = (tile + round_up(max(0, n - tile), stride) for n in (h, w))
-        x = gray_to_model_input(gray, self.spec.input.value_range, 1)
+        x = self._model_input(gray, hints, 1)
         white = self.spec.input.value_range[1]
-        x = np.pad(x, ((0, 0), (0, ph - h), (0, pw - w), (0, 0)), constant_values=white)
+        pad = ((0, 0), (0, ph - h), (0, pw - w), (0, 0))
+        x = np.concatenate([np.pad(x[..., :3], pad, constant_values=white), np.pad(x[..., 3:], pad)], axis=3)
         y = run_tiled(x, self._run, tile, tile // TILE_OVERLAP_FRACTION, should_cancel=should_cancel)
         return model_output_to_rgb(y[:h, :w], self.spec.output.value_range)
 

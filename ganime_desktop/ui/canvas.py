@@ -3,6 +3,9 @@
 Mouse handlers only paint into the document; colouring is started elsewhere, by the document's
 ``changed`` signal through a debounce timer, never from here. Dropped files are handled by the
 main window (drops anywhere on it open the image).
+
+The colour hint layer (hints_layer.py), when set, is shown over the line art and painted by the
+hint brush and hint eraser; the pen and eraser never touch it, nor the hint tools the sketch.
 """
 
 from __future__ import annotations
@@ -11,10 +14,14 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-from .document import SketchDocument
+from .document import PaintLayer, SketchDocument
+from .hints_layer import HintLayer
 from .view import ImageView, SharedView
 
 PEN, ERASER = "pen", "eraser"
+HINT, HINT_ERASER = "hint", "hint_eraser"
+HINT_TOOLS = (HINT, HINT_ERASER)
+HINT_OPACITY = 0.8  # hints over the lines, the lines still visible through them
 
 
 class SketchCanvas(ImageView):
@@ -25,6 +32,10 @@ class SketchCanvas(ImageView):
         self.document = document
         self.tool = PEN
         self.widths = {PEN: 3.0, ERASER: 24.0}
+        self.hint_widths = {HINT: 12.0, HINT_ERASER: 24.0}
+        self.hints: HintLayer | None = None
+        self.show_hints = True
+        self._target: PaintLayer | None = None  # the layer the stroke in progress paints on
         self._space_down = False
         self._hover: QPointF | None = None
         self.setMouseTracking(True)  # for the brush outline
@@ -36,17 +47,33 @@ class SketchCanvas(ImageView):
     def image(self) -> QImage:
         return self.document.image
 
+    def _widths(self) -> dict[str, float]:
+        return self.hint_widths if self.tool in HINT_TOOLS else self.widths
+
     @property
     def width_for_tool(self) -> float:
-        return self.widths[self.tool]
+        return self._widths()[self.tool]
 
     def set_tool(self, tool: str) -> None:
         self.tool = tool
         self.update()
 
     def set_tool_width(self, width: float) -> None:
-        self.widths[self.tool] = float(width)
+        self._widths()[self.tool] = float(width)
         self.update()
+
+    def set_hint_layer(self, layer: HintLayer) -> None:
+        self.hints = layer
+        layer.region_changed.connect(self._update_region)
+        layer.replaced.connect(self.update)
+        layer.changed.connect(self.update)  # undo/redo of hints
+
+    def set_show_hints(self, on: bool) -> None:
+        self.show_hints = bool(on)
+        self.update()
+
+    def _layer_for_tool(self) -> PaintLayer:
+        return self.hints if self.tool in HINT_TOOLS and self.hints is not None else self.document
 
     def _update_region(self, rect: QRect) -> None:
         self.update(self.to_widget_rect(QRectF(rect)).toAlignedRect().adjusted(-2, -2, 2, 2))
@@ -56,7 +83,9 @@ class SketchCanvas(ImageView):
         if event.button() == Qt.MouseButton.LeftButton and self._space_down:
             self.start_pan(event.position())
         elif event.button() == Qt.MouseButton.LeftButton:
-            self.document.begin_stroke(self.to_image(event.position()), self.width_for_tool, self.tool == ERASER)
+            self._target = self._layer_for_tool()
+            self._target.begin_stroke(self.to_image(event.position()), self.width_for_tool,
+                                      self.tool in (ERASER, HINT_ERASER))
         else:
             super().mousePressEvent(event)
             return
@@ -64,17 +93,18 @@ class SketchCanvas(ImageView):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         old_hover, self._hover = self._hover, event.position()
-        if self.document.in_stroke() and not self.is_panning():
-            self.document.extend_stroke(self.to_image(event.position()))
+        if self._target is not None and self._target.in_stroke() and not self.is_panning():
+            self._target.extend_stroke(self.to_image(event.position()))
             event.accept()
         else:
             super().mouseMoveEvent(event)
         self._update_brush_outline(old_hover)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.LeftButton and self.document.in_stroke():
-            self.document.extend_stroke(self.to_image(event.position()))
-            self.document.end_stroke()
+        if event.button() == Qt.MouseButton.LeftButton and self._target is not None and self._target.in_stroke():
+            target, self._target = self._target, None
+            target.extend_stroke(self.to_image(event.position()))
+            target.end_stroke()
             event.accept()
             return
         super().mouseReleaseEvent(event)
@@ -111,11 +141,20 @@ class SketchCanvas(ImageView):
                 self.update(self._outline_rect(pos))
 
     def paint_overlay(self, painter: QPainter) -> None:
+        if self.hints is not None and self.show_hints:
+            painter.save()
+            painter.setTransform(self.transform())
+            painter.setOpacity(HINT_OPACITY)
+            painter.drawImage(QPointF(0, 0), self.hints.image)
+            painter.restore()
         if self._hover is None or self.is_panning() or self._space_down:
             return
         r = self.width_for_tool * self.shared.zoom / 2.0
         if r < 2.0:
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(QPen(QColor(40, 120, 220, 200), 1.0))
+        outline = QColor(40, 120, 220, 200)
+        if self.tool == HINT and self.hints is not None:
+            outline = QColor(self.hints.colour)
+        painter.setPen(QPen(outline, 1.0 if self.tool != HINT else 2.0))
         painter.drawEllipse(self._hover, r, r)

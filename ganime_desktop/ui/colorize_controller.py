@@ -30,13 +30,13 @@ class Colouring:
 
 
 def _colour_job(cancel: CancelToken, cache: ColorizerCache, name: str, device: str, sketch: np.ndarray,
-                reference: np.ndarray | None):
+                reference: np.ndarray | None, hints: np.ndarray | None = None):
     """Generator run in the pool: yields progress text, returns a Colouring."""
     yield "loading model"
     colorizer = cache.get(name, device)  # verifies sha256 and opens the session the first time
     yield "colouring"
     start = time.perf_counter()
-    rgb = colorizer.colorize(sketch, reference=reference, should_cancel=cancel)
+    rgb = colorizer.colorize(sketch, reference=reference, hints=hints, should_cancel=cancel)
     return Colouring(name, rgb, colorizer.provider_info, time.perf_counter() - start)
 
 
@@ -73,13 +73,16 @@ class ColorizeController(QObject):
     def is_busy(self) -> bool:
         return bool(self._workers)
 
-    def colorize(self, sketch: np.ndarray, names: list[str], reference: np.ndarray | None = None) -> None:
-        """Colour ``sketch`` with each model in ``names``, cancelling whatever is still running."""
+    def colorize(self, sketch: np.ndarray, names: list[str], reference: np.ndarray | None = None,
+                 hints: np.ndarray | None = None) -> None:
+        """Colour ``sketch`` with each model in ``names``, cancelling whatever is still running.
+
+        ``hints``: the RGBA colour hint layer at the sketch's size; hint models follow it."""
         self.cancel()
         self._generation += 1
         generation = self._generation
         for name in names:
-            worker = GeneratorWorker(_colour_job, self.cache, name, self.device, sketch, reference)
+            worker = GeneratorWorker(_colour_job, self.cache, name, self.device, sketch, reference, hints)
             s = worker.signals
             s.yielded.connect(lambda text, n=name, g=generation: self._on_progress(g, n, text))
             s.returned.connect(lambda result, g=generation: self._on_done(g, result))

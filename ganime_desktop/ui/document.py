@@ -2,7 +2,8 @@
 
 One pen or eraser stroke is one undo step. A stroke is painted live while the mouse moves; when
 it ends, only the rectangle it touched is kept (before and after), so undo memory grows with the
-strokes, not with the page size.
+strokes, not with the page size. ``PaintLayer`` is that mechanism; the sketch and the colour hint
+layer (hints_layer.py) are both PaintLayers, each with its own undo stack.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ DEFAULT_SIZE = (768, 1024)  # width, height of "New sketch"
 class _PatchCommand(QUndoCommand):
     """Swap a rectangle of the sketch between two saved states."""
 
-    def __init__(self, doc: SketchDocument, text: str, rect: QRect, before: QImage, after: QImage,
+    def __init__(self, doc: PaintLayer, text: str, rect: QRect, before: QImage, after: QImage,
                  already_applied: bool) -> None:
         super().__init__(text)
         self._doc, self._rect, self._before, self._after = doc, rect, before, after
@@ -51,24 +52,112 @@ class _PatchCommand(QUndoCommand):
         self._paste(self._before)
 
 
-class SketchDocument(QObject):
-    """Holds the sketch image, its file path and its undo stack.
+class PaintLayer(QObject):
+    """An image painted with strokes, each stroke one step on the layer's own undo stack.
 
     Signals: ``changed`` after every finished edit (stroke, undo, redo, clear, load): this is
     what triggers recolouring; ``region_changed(QRect)`` for repaints during a stroke;
     ``replaced`` when a new image (possibly of another size) takes the place of the old one.
+    Subclasses say how a stroke paints (``_stroke_pen``, ``_stroke_mode``, ``antialias``).
     """
 
     changed = Signal()
     region_changed = Signal(QRect)
     replaced = Signal()
+    antialias = True
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, image: QImage, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.image = blank_sketch(*DEFAULT_SIZE)
-        self.path: Path | None = None
+        self.image = image
         self.undo_stack = QUndoStack(self)
         self._stroke: dict | None = None
+
+    def _stroke_pen(self, width: float, erase: bool) -> QPen:
+        raise NotImplementedError
+
+    def _stroke_mode(self, erase: bool) -> QPainter.CompositionMode:
+        return QPainter.CompositionMode.CompositionMode_SourceOver
+
+    def _stroke_text(self, erase: bool) -> str:
+        return "Erase" if erase else "Pen stroke"
+
+    def size(self):
+        return self.image.size()
+
+    # --- strokes -------------------------------------------------------------------------------
+    def begin_stroke(self, pos: QPointF, width: float, erase: bool) -> QRect:
+        self._stroke = {
+            "before": self.image.copy(),  # cropped to the touched rect when the stroke ends
+            "pen": self._stroke_pen(width, erase),
+            "last": pos,
+            "bounds": QRectF(pos, pos),
+            "erase": erase,
+        }
+        return self._paint_segment(pos, pos)
+
+    def extend_stroke(self, pos: QPointF) -> QRect:
+        if self._stroke is None:
+            return QRect()
+        rect = self._paint_segment(self._stroke["last"], pos)
+        self._stroke["last"] = pos
+        return rect
+
+    def end_stroke(self) -> None:
+        stroke, self._stroke = self._stroke, None
+        if stroke is None:
+            return
+        rect = self._touched(stroke["bounds"], stroke["pen"].widthF())
+        if rect.isEmpty():
+            return
+        before = stroke["before"].copy(rect)
+        after = self.image.copy(rect)
+        self.undo_stack.push(_PatchCommand(self, self._stroke_text(stroke["erase"]), rect, before, after, True))
+
+    def in_stroke(self) -> bool:
+        return self._stroke is not None
+
+    def _paint_segment(self, a: QPointF, b: QPointF) -> QRect:
+        painter = QPainter(self.image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, self.antialias)
+        painter.setCompositionMode(self._stroke_mode(self._stroke["erase"]))
+        painter.setPen(self._stroke["pen"])
+        if a == b:
+            painter.drawPoint(a)
+        else:
+            painter.drawLine(a, b)
+        painter.end()
+        seg = QRectF(a, b).normalized()
+        self._stroke["bounds"] = self._stroke["bounds"].united(seg)
+        rect = self._touched(seg, self._stroke["pen"].widthF())
+        self.region_changed.emit(rect)
+        return rect
+
+    def _touched(self, bounds: QRectF, width: float) -> QRect:
+        margin = width / 2.0 + 2.0  # antialiasing spills a pixel past the pen's edge
+        rect = bounds.adjusted(-margin, -margin, margin, margin).toAlignedRect()
+        return rect.intersected(self.image.rect())
+
+    def replace_undoably(self, image: QImage, text: str) -> None:
+        """Swap the whole image for another of the same size, as one undoable step."""
+        before = self.image.copy()
+        painter = QPainter(self.image)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+        painter.drawImage(0, 0, image)
+        painter.end()
+        self.undo_stack.push(_PatchCommand(self, text, self.image.rect(), before, self.image.copy(), True))
+        self.region_changed.emit(self.image.rect())
+
+
+class SketchDocument(PaintLayer):
+    """Holds the sketch image, its file path and its undo stack (signals: see PaintLayer)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(blank_sketch(*DEFAULT_SIZE), parent)
+        self.path: Path | None = None
+
+    def _stroke_pen(self, width: float, erase: bool) -> QPen:
+        return QPen(PAPER if erase else INK, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                    Qt.PenJoinStyle.RoundJoin)
 
     # --- whole-image operations ----------------------------------------------------------------
     def new_blank(self, width: int = DEFAULT_SIZE[0], height: int = DEFAULT_SIZE[1]) -> None:
@@ -101,69 +190,6 @@ class SketchDocument(QObject):
     def to_rgb(self) -> np.ndarray:
         return qimage_to_rgb(self.image)
 
-    def size(self):
-        return self.image.size()
-
     def clear(self) -> None:
         """Blank the page, as one undoable step."""
-        before = self.image.copy()
-        after = blank_sketch(self.image.width(), self.image.height())
-        painter = QPainter(self.image)
-        painter.drawImage(0, 0, after)
-        painter.end()
-        self.undo_stack.push(_PatchCommand(self, "Clear", self.image.rect(), before, after, True))
-        self.region_changed.emit(self.image.rect())
-
-    # --- strokes -------------------------------------------------------------------------------
-    def begin_stroke(self, pos: QPointF, width: float, erase: bool) -> QRect:
-        self._stroke = {
-            "before": self.image.copy(),  # cropped to the touched rect when the stroke ends
-            "pen": QPen(PAPER if erase else INK, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                        Qt.PenJoinStyle.RoundJoin),
-            "last": pos,
-            "bounds": QRectF(pos, pos),
-            "erase": erase,
-        }
-        return self._paint_segment(pos, pos)
-
-    def extend_stroke(self, pos: QPointF) -> QRect:
-        if self._stroke is None:
-            return QRect()
-        rect = self._paint_segment(self._stroke["last"], pos)
-        self._stroke["last"] = pos
-        return rect
-
-    def end_stroke(self) -> None:
-        stroke, self._stroke = self._stroke, None
-        if stroke is None:
-            return
-        rect = self._touched(stroke["bounds"], stroke["pen"].widthF())
-        if rect.isEmpty():
-            return
-        before = stroke["before"].copy(rect)
-        after = self.image.copy(rect)
-        text = "Erase" if stroke["erase"] else "Pen stroke"
-        self.undo_stack.push(_PatchCommand(self, text, rect, before, after, True))
-
-    def in_stroke(self) -> bool:
-        return self._stroke is not None
-
-    def _paint_segment(self, a: QPointF, b: QPointF) -> QRect:
-        painter = QPainter(self.image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(self._stroke["pen"])
-        if a == b:
-            painter.drawPoint(a)
-        else:
-            painter.drawLine(a, b)
-        painter.end()
-        seg = QRectF(a, b).normalized()
-        self._stroke["bounds"] = self._stroke["bounds"].united(seg)
-        rect = self._touched(seg, self._stroke["pen"].widthF())
-        self.region_changed.emit(rect)
-        return rect
-
-    def _touched(self, bounds: QRectF, width: float) -> QRect:
-        margin = width / 2.0 + 2.0  # antialiasing spills a pixel past the pen's edge
-        rect = bounds.adjusted(-margin, -margin, margin, margin).toAlignedRect()
-        return rect.intersected(self.image.rect())
+        self.replace_undoably(blank_sketch(self.image.width(), self.image.height()), "Clear")

@@ -44,10 +44,11 @@ from ganime_desktop.core.sessions import ProviderInfo
 from . import compare_panes as panes_mod
 from .about import APP_NAME, AboutDialog, about_text
 from .actions import Act, StdKey, ToolControls, build_actions, build_menus, exclusive
-from .canvas import ERASER, PEN, SketchCanvas
+from .canvas import ERASER, HINT, HINT_ERASER, PEN, SketchCanvas
 from .colorize_controller import ColorizeController, Colouring
 from .compare_panes import ComparePanes
 from .document import SketchDocument
+from .hints_panel import HintTools
 from .models_panel import ModelsPanel, label_for
 from .qimage import rgb_to_qimage
 from .settings import AppSettings
@@ -71,6 +72,8 @@ class MainWindow(QMainWindow):
         self.document = SketchDocument(self)
         self.shared_view = SharedView()
         self.canvas = SketchCanvas(self.document, self.shared_view)
+        self.hint_tools = HintTools(self, self.canvas, self.settings)
+        self.hint_tools.layer.reset(self.document.size())
         self.compare = ComparePanes(self.shared_view)
         self.models = ModelsPanel()
         self.controller = ColorizeController(self.registry, self.settings.device(), self)
@@ -109,6 +112,11 @@ class MainWindow(QMainWindow):
         self.models_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.models_dock)
+        self.hints_dock = QDockWidget("Colour hints", self)
+        self.hints_dock.setObjectName("HintsDock")
+        self.hints_dock.setWidget(self.hint_tools.panel)
+        self.hints_dock.setFeatures(self.models_dock.features())
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.hints_dock)
         self.batch_window: QDialog | None = None  # built on first use (batch_panel.py)
         self.batch_panel = None
 
@@ -143,7 +151,8 @@ class MainWindow(QMainWindow):
                 "Colour again automatically a moment after each stroke", checkable=True, short="Auto recolour"),
             Act("about", "&About GANime Studio", self.show_about),
         ])
-        self.tool_group = exclusive(self, [a["pen"], a["eraser"]])
+        a.update(self.hint_tools.actions)
+        self.tool_group = exclusive(self, [a["pen"], a["eraser"], a["hint"], a["hint_eraser"]])
         a["pen"].setChecked(True)
         a["cancel"].setEnabled(False)
         # undo/redo follow the stack (enabled state and "Undo Pen stroke" text)
@@ -158,9 +167,14 @@ class MainWindow(QMainWindow):
             "&Edit": ["undo", "redo", None, "pen", "eraser", "clear"],
             "&View": ["zoom_in", "zoom_out", "fit", "actual"],
             "&Colour": ["colour", "cancel", "auto_recolour"],
+            "&Hints": ["hint", "hint_eraser", "show_hints", None, "undo_hint", "redo_hint", "clear_hints", None,
+                       "save_hints", "load_hints", "reuse_hints"],
             "&Help": ["about"],
         })
         self.tools = ToolControls(self, a)
+        toolbar_actions = self.tools.toolbar.actions()
+        after_eraser = toolbar_actions[toolbar_actions.index(a["eraser"]) + 1]
+        self.tools.toolbar.insertActions(after_eraser, [a["hint"], a["hint_eraser"]])
         for n in range(1, 10):  # keys 1-9 focus a result pane
             QShortcut(QKeySequence(str(n)), self, lambda n=n: self.compare.focus_pane(n))
 
@@ -179,6 +193,9 @@ class MainWindow(QMainWindow):
         self.document.changed.connect(self._on_document_changed)
         self.document.replaced.connect(lambda: QTimer.singleShot(0, self.fit_view))
         self.document.undo_stack.cleanChanged.connect(self._update_title)  # a bound slot: dropped with the window
+        self.document.replaced.connect(self._on_sketch_replaced)
+        self.hint_tools.edited.connect(self._on_hints_changed)
+        self.hint_tools.layer.undo_stack.cleanChanged.connect(self._update_title)
         self.models.selection_changed.connect(self._on_selection_changed)
         self.models.choose_reference_requested.connect(self.choose_reference_dialog)
         self.tools.width.valueChanged.connect(self._on_width_changed)
@@ -208,6 +225,8 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         for tool, default in ((PEN, 3.0), (ERASER, 24.0)):
             self.canvas.widths[tool] = s.tool_width(tool, default)
+        for tool, default in ((HINT, 12.0), (HINT_ERASER, 24.0)):
+            self.canvas.hint_widths[tool] = s.tool_width(tool, default)
         self.tools.width.setValue(round(self.canvas.width_for_tool))
         self.models.set_device(s.device())
         self.actions["auto_recolour"].setChecked(s.recolour_after_stroke())
@@ -221,7 +240,7 @@ class MainWindow(QMainWindow):
         s.set_selected_models(self.models.selected())
         s.set_device(self.controller.device)
         s.set_recolour_after_stroke(self.actions["auto_recolour"].isChecked())
-        for tool, width in self.canvas.widths.items():
+        for tool, width in [*self.canvas.widths.items(), *self.canvas.hint_widths.items()]:
             s.set_tool_width(tool, width)
         s.sync()
 
@@ -250,6 +269,13 @@ class MainWindow(QMainWindow):
             titles.append((name, label_for(entry, entries) if entry else name))
         self.compare.set_models(titles)
         self.settings.set_selected_models(names)
+        self.hint_tools.update_models(self._hint_models(names))
+
+    def _hint_models(self, names: list[str]) -> list[str]:
+        """The ticked models that follow colour hints."""
+        entries = {e.name: e for e in self.models.entries()}
+        return [n for n in names if n in entries and entries[n].spec is not None
+                and entries[n].spec.kind == "generator" and entries[n].spec.input.hint_channels > 0]
 
     def _on_model_broken(self, name: str, reason: str) -> None:
         self.models.mark_unavailable(name, reason)
@@ -263,7 +289,8 @@ class MainWindow(QMainWindow):
         if not names:
             self.statusBar().showMessage("Tick at least one model in the Models panel first.", 8000)
             return
-        self.controller.colorize(self.document.to_rgb(), names, self._reference_rgb)
+        self.controller.colorize(self.document.to_rgb(), names, self._reference_rgb,
+                                 hints=self.hint_tools.hints_for_colouring())
         self.busy_bar.setRange(0, len(names))
         self.busy_bar.setValue(0)
 
@@ -272,6 +299,16 @@ class MainWindow(QMainWindow):
         self.compare.mark_outdated()
         if self.actions["auto_recolour"].isChecked() and self.models.selected():
             self.recolour_timer.start()  # restarts: strokes in quick succession colour once
+
+    def _on_sketch_replaced(self) -> None:
+        self.hint_tools.on_sketch_replaced(self.document.size(), self.document.path)
+
+    def _on_hints_changed(self) -> None:
+        """Hint models follow the hints live: recolour a moment after the last hint edit."""
+        self._update_title()
+        if self._hint_models(self.models.selected()):
+            self.compare.mark_outdated()
+            self.recolour_timer.start()
 
     def _set_auto_recolour(self, on: bool) -> None:
         self.settings.set_recolour_after_stroke(on)
@@ -339,7 +376,7 @@ class MainWindow(QMainWindow):
     # --- files ---------------------------------------------------------------------------------
     def _update_title(self, *_) -> None:
         name = self.document.path.name if self.document.path else "Untitled sketch"
-        modified = "" if self.document.undo_stack.isClean() else " *"
+        modified = "" if self._is_saved() else " *"
         self.setWindowTitle(f"{name}{modified} — {APP_NAME}")
         self.sketch_header.setText(f"<b>Sketch</b> <span style='color:#666'>— {name}{modified} "
                                    f"({self.document.image.width()}×{self.document.image.height()})</span>")
@@ -352,8 +389,12 @@ class MainWindow(QMainWindow):
         self.last_message = box
         return box
 
+    def _is_saved(self) -> bool:
+        """No unsaved edits of the line art nor of the colour hints."""
+        return self.document.undo_stack.isClean() and self.hint_tools.is_clean()
+
     def _may_discard(self) -> bool:
-        if not self.ask_before_discarding or self.document.undo_stack.isClean():
+        if not self.ask_before_discarding or self._is_saved():
             return True
         answer = QMessageBox.question(
             self, APP_NAME, "The sketch has unsaved changes. Save them first?",
@@ -407,8 +448,10 @@ class MainWindow(QMainWindow):
         except ImageWriteError as exc:
             self.show_message("Cannot save the sketch", str(exc))
             return False
+        hints = self.hint_tools.save_beside(written)
         self._update_title()
-        self.statusBar().showMessage(f"Saved the sketch to {written}", 5000)
+        self.statusBar().showMessage(f"Saved the sketch to {written}" + (f" and its hints to {hints.name}"
+                                                                          if hints else ""), 5000)
         return True
 
     def _result_name(self, model: str, suffix: str = ".png") -> str:

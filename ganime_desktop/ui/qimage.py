@@ -49,3 +49,34 @@ def blank_sketch(width: int, height: int) -> QImage:
     img = QImage(width, height, QImage.Format.Format_RGB32)
     img.fill(0xFFFFFFFF)
     return img
+
+
+# Hint layers (hints_layer.py) are painted and shown as premultiplied ARGB32, Qt's fastest format
+# with alpha; hint pixels are opaque or empty, so premultiplying loses nothing.
+LAYER_FORMAT = QImage.Format.Format_ARGB32_Premultiplied
+
+
+def rgba_to_qimage(rgba: np.ndarray) -> QImage:
+    """HxWx4 uint8 RGBA -> a QImage in LAYER_FORMAT."""
+    if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4:
+        raise ValueError(f"expected HxWx4 uint8 RGBA, got {rgba.dtype} {rgba.shape}")
+    h, w = rgba.shape[:2]
+    rgba = np.ascontiguousarray(rgba)
+    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).convertToFormat(LAYER_FORMAT)
+
+
+def qimage_to_rgba(image: QImage) -> np.ndarray:
+    """Any QImage -> HxWx4 uint8 RGBA (not premultiplied)."""
+    if image.isNull():
+        raise ValueError("empty image")
+    h, w = image.height(), image.width()
+    img = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    rows = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * h).reshape(h, -1)
+    return rows[:, : 4 * w].reshape(h, w, 4).copy()
+
+
+def blank_layer(width: int, height: int) -> QImage:
+    """A fully transparent layer."""
+    img = QImage(width, height, LAYER_FORMAT)
+    img.fill(0)
+    return img

@@ -123,6 +123,20 @@ class AppSettings:
     def set_tool_width(self, tool: str, width: float) -> None:
         self.qs.setValue(f"tools/{tool}_width", float(width))
 
+    # --- colour hints --------------------------------------------------------------------------
+    def recent_hint_colours(self) -> list[str]:
+        """Hint colours used last, most recent first, as '#rrggbb'."""
+        return [c for c in _as_list(self.qs.value("hints/recent_colours")) if len(c) == 7 and c.startswith("#")]
+
+    def set_recent_hint_colours(self, colours: list[str]) -> None:
+        self.qs.setValue("hints/recent_colours", list(colours) if colours else "")
+
+    def show_hints(self) -> bool:
+        return _as_bool(self.qs.value("hints/visible"), True)
+
+    def set_show_hints(self, on: bool) -> None:
+        self.qs.setValue("hints/visible", bool(on))
+
     # --- window --------------------------------------------------------------------------------
     def window_geometry(self) -> QByteArray | None:
         value = self.qs.value("window/geometry")

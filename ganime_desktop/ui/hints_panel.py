@@ -1,0 +1,300 @@
+"""Colour hint tools: the panel (colour, recent colours, brush and eraser, undo, files) and the
+controller that ties the hint layer to the window, its files and the colouring.
+
+Hints live beside the sketch as ``{stem}.hints.png`` (core/hints.py): they are loaded with the
+sketch, saved with it, and "Hints from previous page" takes the nearest earlier page's hints in
+the same folder (or, for an unsaved sketch, the hints of the sketch open before), so a chapter
+keeps its colours from page to page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ganime_desktop.core.hints import (
+    HintFileError,
+    has_hints,
+    hints_path_for,
+    previous_page_hints,
+    read_hints,
+    write_hints,
+)
+
+from .actions import Act, build_actions
+from .canvas import HINT, HINT_ERASER
+from .hints_layer import HintLayer
+
+RECENT_COUNT = 8
+SWATCH = 22
+
+
+def swatch_icon(colour: QColor, size: int = SWATCH) -> QIcon:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(colour)
+    return QIcon(pixmap)
+
+
+class HintsPanel(QWidget):
+    """Shows the hint colour and the recent ones; ``colour_clicked`` asks for the picker,
+    ``recent_chosen(QColor)`` reports a click on a recent swatch."""
+
+    colour_clicked = Signal()
+    recent_chosen = Signal(QColor)
+
+    def __init__(self, actions: dict, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Colour hints")
+        self.colour_button = QToolButton()
+        self.colour_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.colour_button.setIconSize(QSize(SWATCH, SWATCH))
+        self.colour_button.setToolTip("Choose the hint colour")
+        self.colour_button.clicked.connect(self.colour_clicked)
+        self.recent_buttons: list[QToolButton] = []
+        recent_row = QHBoxLayout()
+        recent_row.setSpacing(2)
+        for _ in range(RECENT_COUNT):
+            button = QToolButton()
+            button.setIconSize(QSize(SWATCH - 6, SWATCH - 6))
+            button.setAutoRaise(True)
+            button.hide()
+            button.clicked.connect(lambda _checked=False, b=button: self.recent_chosen.emit(b.property("colour")))
+            recent_row.addWidget(button)
+            self.recent_buttons.append(button)
+        recent_row.addStretch(1)
+
+        def tool(key: str) -> QToolButton:
+            button = QToolButton()
+            button.setDefaultAction(actions[key])
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            return button
+
+        grid = QGridLayout()
+        grid.setSpacing(3)
+        for i, key in enumerate(("hint", "hint_eraser", "show_hints", "undo_hint", "redo_hint", "clear_hints",
+                                 "save_hints", "load_hints", "reuse_hints")):
+            grid.addWidget(tool(key), i // 3, i % 3)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet("color: #555;")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        layout.addWidget(self.colour_button)
+        self.recent_label = QLabel("Recent colours")
+        layout.addWidget(self.recent_label)
+        layout.addLayout(recent_row)
+        layout.addLayout(grid)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+
+    def set_colour(self, colour: QColor) -> None:
+        self.colour_button.setIcon(swatch_icon(colour))
+        self.colour_button.setText(f" {colour.name()}  Colour…")
+
+    def set_recent(self, colours: list[QColor]) -> None:
+        for button, colour in zip(self.recent_buttons, [*colours, *[None] * RECENT_COUNT], strict=False):
+            button.setVisible(colour is not None)
+            if colour is not None:
+                button.setProperty("colour", QColor(colour))
+                button.setIcon(swatch_icon(colour, SWATCH - 6))
+                button.setToolTip(f"Hint colour {colour.name()}")
+        self.recent_label.setVisible(bool(colours))
+
+    def recent_colours(self) -> list[str]:
+        return [b.property("colour").name() for b in self.recent_buttons if not b.isHidden()]
+
+
+class HintTools(QObject):
+    """The hint layer of a window: its actions, panel, files and what the colouring gets.
+
+    ``edited`` fires after every change of the hints (stroke, undo, clear, load, new page).
+    """
+
+    edited = Signal()
+
+    def __init__(self, window, canvas, settings) -> None:
+        super().__init__(window)
+        self.window, self.canvas, self.settings = window, canvas, settings
+        self.layer = HintLayer(self)
+        canvas.set_hint_layer(self.layer)
+        self.layer.changed.connect(self.edited)
+        self._previous: object = None  # RGBA hints of the sketch open before (for unsaved pages)
+        self._dialog: QColorDialog | None = None
+        stack = self.layer.undo_stack
+        self.actions = build_actions(window, [
+            Act("hint", "Hint &brush", lambda: self.use_tool(HINT), "B",
+                "Paint colour hints: strokes of the colour a region should get", short="Hint brush"),
+            Act("hint_eraser", "Hint e&raser", lambda: self.use_tool(HINT_ERASER), "Shift+B",
+                "Erase colour hints (the line art is not touched)", short="Hint eraser"),
+            Act("show_hints", "S&how hints", self.set_visible, "Ctrl+H",
+                "Show or hide the hints on the canvas (they guide the colouring either way)", checkable=True,
+                short="Show"),
+            Act("undo_hint", "&Undo hint", stack.undo, "Ctrl+Alt+Z", short="Undo hint"),
+            Act("redo_hint", "&Redo hint", stack.redo, "Ctrl+Alt+Shift+Z", short="Redo hint"),
+            Act("clear_hints", "&Clear hints", self.layer.clear, None, short="Clear hints"),
+            Act("save_hints", "&Save hints", self.save, None,
+                "Save the hints beside the sketch as {name}.hints.png", short="Save"),
+            Act("load_hints", "&Load hints…", self.load_dialog, None, "Load a hint image (RGBA PNG)",
+                short="Load…"),
+            Act("reuse_hints", "Hints from &previous page", self.reuse_previous, "Ctrl+Shift+H",
+                "Take the hints of the previous page of the chapter (same folder)", short="From previous"),
+        ])
+        stack.canUndoChanged.connect(self.actions["undo_hint"].setEnabled)
+        stack.canRedoChanged.connect(self.actions["redo_hint"].setEnabled)
+        self.actions["undo_hint"].setEnabled(False)
+        self.actions["redo_hint"].setEnabled(False)
+        self.panel = HintsPanel(self.actions)
+        self.panel.colour_clicked.connect(self.choose_colour)
+        self.panel.recent_chosen.connect(self.set_colour)
+        self.recent = [QColor(c) for c in settings.recent_hint_colours()][:RECENT_COUNT]
+        if self.recent:
+            self.layer.colour = QColor(self.recent[0])
+        self.panel.set_colour(self.layer.colour)
+        self.panel.set_recent(self.recent)
+        self.actions["show_hints"].setChecked(settings.show_hints())
+        canvas.set_show_hints(settings.show_hints())
+        self.update_models([])
+
+    # --- tools and colour ----------------------------------------------------------------------
+    def use_tool(self, tool: str) -> None:
+        self.window.set_tool(tool)
+        self.set_visible(True)  # painting hints one cannot see helps nobody
+
+    def set_visible(self, on: bool) -> None:
+        self.canvas.set_show_hints(on)
+        self.actions["show_hints"].setChecked(on)
+        self.settings.set_show_hints(on)
+
+    def choose_colour(self) -> QColorDialog:
+        """The colour picker, opened with open(): it does not block the event loop, so colourings
+        keep running while it is up."""
+        if self._dialog is None:
+            self._dialog = QColorDialog(self.layer.colour, self.window)
+            self._dialog.setWindowTitle("Hint colour")
+            self._dialog.colorSelected.connect(self.set_colour)
+        self._dialog.setCurrentColor(self.layer.colour)
+        self._dialog.open()
+        return self._dialog
+
+    def set_colour(self, colour: QColor) -> None:
+        """Paint with ``colour`` from now on; it goes to the front of the recent colours."""
+        if not colour.isValid():
+            return
+        colour = QColor(colour.red(), colour.green(), colour.blue())
+        self.layer.colour = colour
+        self.recent = [colour, *[c for c in self.recent if c.rgb() != colour.rgb()]][:RECENT_COUNT]
+        self.settings.set_recent_hint_colours([c.name() for c in self.recent])
+        self.panel.set_colour(colour)
+        self.panel.set_recent(self.recent)
+        if self.canvas.tool != HINT:
+            self.use_tool(HINT)
+        self.canvas.update()
+
+    def update_models(self, hint_models: list[str]) -> None:
+        """Say which ticked models follow the hints."""
+        if hint_models:
+            self.panel.status.setText("Followed by: " + ", ".join(hint_models) + ". The colouring updates a "
+                                      "moment after each hint stroke.")
+        else:
+            self.panel.status.setText("None of the ticked models takes colour hints: tick a hint model "
+                                      "(Pix2Pix with hints) to colour by them.")
+
+    # --- the colouring -------------------------------------------------------------------------
+    def hints_for_colouring(self):
+        """RGBA hints at the sketch's size, or None when nothing is hinted."""
+        return self.layer.hints_or_none()
+
+    def is_clean(self) -> bool:
+        return self.layer.undo_stack.isClean()
+
+    # --- pages and files -----------------------------------------------------------------------
+    def on_sketch_replaced(self, size, sketch_path: Path | None) -> None:
+        """A new page: keep the old hints for "from previous page", load the page's own hints."""
+        old = self.layer.hints_or_none()
+        if old is not None:
+            self._previous = old
+        rgba = None
+        if sketch_path is not None and hints_path_for(sketch_path).is_file():
+            try:
+                rgba = read_hints(hints_path_for(sketch_path))
+            except HintFileError as exc:
+                self.window.statusBar().showMessage(f"The page's hints were not loaded: {exc}", 15000)
+        self.layer.reset(size, rgba)
+
+    def save_beside(self, sketch_path: Path) -> Path | None:
+        """Write the hints beside a saved sketch. A sketch without hints writes none, but an empty
+        layer replaces an older hints file, so a reopened page shows what was saved."""
+        path = hints_path_for(sketch_path)
+        rgba = self.layer.to_rgba()
+        if not has_hints(rgba) and not path.exists():
+            self.layer.undo_stack.setClean()
+            return None
+        try:
+            write_hints(path, rgba)
+        except HintFileError as exc:
+            self.window.show_message("Cannot save the hints", str(exc))
+            return None
+        self.layer.undo_stack.setClean()
+        return path
+
+    def save(self) -> Path | None:
+        sketch = self.window.document.path
+        if sketch is None:
+            self.window.statusBar().showMessage("Save the sketch first: its hints are saved beside it.", 8000)
+            if self.window.save_sketch_dialog():
+                return hints_path_for(self.window.document.path)
+            return None
+        written = self.save_beside(sketch)
+        if written is not None:
+            self.window.statusBar().showMessage(f"Saved the hints to {written}", 5000)
+        return written
+
+    def load_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Load colour hints", self.settings.last_dir("open"),
+                                              "Hint images (*.png)")
+        if path:
+            self.load_file(path)
+
+    def load_file(self, path: str | Path) -> bool:
+        try:
+            rgba = read_hints(path)
+        except HintFileError as exc:
+            self.window.show_message("Cannot load the hints", str(exc))
+            return False
+        self.layer.set_rgba(rgba, "Load hints")
+        self.window.statusBar().showMessage(f"Loaded hints from {path}", 5000)
+        return True
+
+    def reuse_previous(self) -> bool:
+        """The previous page's hints (same folder, natural order), else the last sketch's."""
+        sketch = self.window.document.path
+        source = previous_page_hints(sketch) if sketch is not None else None
+        if source is not None:
+            try:
+                self.layer.set_rgba(read_hints(source), "Hints from previous page")
+            except HintFileError as exc:
+                self.window.show_message("Cannot load the hints", str(exc))
+                return False
+            self.window.statusBar().showMessage(f"Hints taken from {source.name}", 5000)
+            return True
+        if self._previous is not None:
+            self.layer.set_rgba(self._previous, "Hints from previous page")
+            self.window.statusBar().showMessage("Hints taken from the sketch open before", 5000)
+            return True
+        self.window.statusBar().showMessage("No earlier page with hints: paint some, save the page, then open "
+                                            "the next one.", 8000)
+        return False
