@@ -15,6 +15,7 @@ from typing import TextIO
 
 from .core.batch import BatchJob, BatchOptions, BatchProgress, BatchUsageError
 from .core.batch_plan import OUTPUT_FORMATS
+from .core.batch_report import format_clock
 from .core.pipeline import DEFAULT_STRATEGY, STRATEGIES
 from .core.sessions import DEVICES
 
@@ -48,14 +49,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
-
-
 class ProgressPrinter:
     """A live line on a terminal, plain lines otherwise (logs, CI, pipes)."""
 
@@ -73,7 +66,7 @@ class ProgressPrinter:
             return
         r = p.result
         rate = f"{p.pages_per_minute:.1f} pages/min" if p.pages_per_minute else "-- pages/min"
-        head = f"[{p.done}/{p.total}] {rate}, ETA {_clock(p.eta_seconds)}"
+        head = f"[{p.done}/{p.total}] {rate}, ETA {format_clock(p.eta_seconds)}"
         what = f"{r.source}" + (f" -> {r.output}" if r.output else "")
         line = f"{head}  {what}: {r.status}" + (f" ({r.reason})" if r.reason and r.status == "failed" else "")
         if self.live:

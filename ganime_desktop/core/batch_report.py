@@ -93,3 +93,12 @@ def write_reports(report: BatchReport, output_dir: Path) -> tuple[Path, Path]:
         writer.writerow({k: ("" if v is None else v) for k, v in asdict(r).items()})
     write_bytes_atomic(csv_path, buf.getvalue().encode("utf-8-sig"))  # BOM: Excel opens UTF-8 correctly
     return json_path, csv_path
+
+
+def format_clock(seconds: float | None) -> str:
+    """An ETA or duration as mm:ss or h:mm:ss ("--:--" when unknown); the CLI and the app share it."""
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"

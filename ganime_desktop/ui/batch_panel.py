@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from ganime_desktop.core.batch import BatchJob, BatchOptions, BatchProgress, BatchReport
 from ganime_desktop.core.batch_plan import OUTPUT_FORMATS
+from ganime_desktop.core.batch_report import format_clock
 from ganime_desktop.core.pipeline import ColorizerCache
 from ganime_desktop.core.registry import ModelRegistry
 
@@ -39,14 +40,6 @@ from .workers import CancelToken, GeneratorWorker, new_pool, wait_for_pool
 STATUS_COLOURS = {"done": "#1a7f37", "failed": "#c62828", "cancelled": "#9a6700", "skipped": "#6e7781",
                   "not-an-image": "#6e7781"}
 DEVICE_CHOICES = (("Auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"))
-
-
-def format_clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
 
 
 def _run_job(cancel: CancelToken, job: BatchJob, *, emit) -> BatchReport:
