@@ -26,13 +26,28 @@ def magenta_pair():
     return files
 
 
+@pytest.fixture(scope="module")
+def shipped_pair():
+    """The same pair as shipped with the app (assets/models), so a fresh machine needs no cache."""
+    from pathlib import Path
+
+    from ganime_desktop.core.manifest import load_manifest
+
+    manifest = Path(__file__).resolve().parents[1] / "assets" / "models" / "manifest.json"
+    spec = next(s for s in load_manifest(manifest) if s.approach == "fast-nst")
+    files = {role: spec.file_path(role) for role in spec.files}
+    for f in MAGENTA_ARBITRARY.files:
+        assert pypi_assets.sha256_file(files[f.role]) == f.sha256
+    return files
+
+
 def test_cached_pair_has_both_roles_with_the_adopted_hashes(magenta_pair):
     assert fast_nst_model_files(allow_download=False) == magenta_pair
     for f in MAGENTA_ARBITRARY.files:
         assert pypi_assets.sha256_file(magenta_pair[f.role]) == f.sha256
 
 
-def test_fast_nst_colours_a_real_sketch_end_to_end(magenta_pair, faces_dir, tmp_path):
+def test_fast_nst_colours_a_real_sketch_end_to_end(shipped_pair, faces_dir, tmp_path):
     truth = cv2.cvtColor(cv2.imread(str(faces_dir / "test" / "0003.jpg")), cv2.COLOR_BGR2RGB)
     truth = truth[:, 16:216]  # not square: exercises the 384x384 padding and crop back
     sketch = np.repeat(sketch_for(truth, "k", 0)[..., None], 3, axis=2)
@@ -40,7 +55,8 @@ def test_fast_nst_colours_a_real_sketch_end_to_end(magenta_pair, faces_dir, tmp_
     cv2.imwrite(str(tmp_path / "style.png"), cv2.cvtColor(truth, cv2.COLOR_RGB2BGR))
     out_path = tmp_path / "out.png"
     rc = main(["fast-nst", "--content", str(tmp_path / "sketch.png"), "--style", str(tmp_path / "style.png"),
-               "--out", str(out_path), "--device", "cpu"])
+               "--out", str(out_path), "--device", "cpu", "--predict", str(shipped_pair["style_predict"]),
+               "--transform", str(shipped_pair["transform"])])
     assert rc == 0
     out = cv2.cvtColor(cv2.imread(str(out_path)), cv2.COLOR_BGR2RGB)
     assert out.shape == sketch.shape
