@@ -70,6 +70,10 @@ def _generator_graph(seed: int, paper: Sequence[float], line: Sequence[float]) -
         [helper.make_tensor_value_info("colour", TensorProto.FLOAT, ["N", "H", "W", 3])],
         initializer=inits,
     )
+    return _checked_model(graph)
+
+
+def _checked_model(graph) -> onnx.ModelProto:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8  # readable by every onnxruntime we support
     onnx.checker.check_model(model)
@@ -123,10 +127,7 @@ def _hint_generator_graph(seed: int, paper: Sequence[float], line: Sequence[floa
         [helper.make_tensor_value_info("colour", TensorProto.FLOAT, ["N", "H", "W", 3])],
         initializer=inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return _checked_model(graph)
 
 
 def make_hint_generator_onnx(path: str | Path, *, seed: int = 0,

@@ -22,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from training.pypi_assets import cache_root
 from training.xdog import sketch_for
 
 LAYOUTS = ("kaggle", "paired", "color")
@@ -146,11 +147,8 @@ def resize_short_side(img: np.ndarray, short_side: int) -> np.ndarray:
 
 
 def default_cache_dir() -> Path:
-    """The user's cache of synthesized sketches ($GANIME_CACHE_DIR, else ~/.cache/ganime-studio)."""
-    if os.environ.get("GANIME_CACHE_DIR"):
-        return Path(os.environ["GANIME_CACHE_DIR"]) / "sketches"
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return root / "ganime-studio" / "sketches"
+    """The user's cache of synthesized sketches: ``sketches/`` in the project's cache folder."""
+    return cache_root() / "sketches"
 
 
 @dataclass(frozen=True)
