@@ -65,6 +65,10 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--checkpoint-every", type=int, default=500,
                    help="save a checkpoint every N steps (default: %(default)s)")
     g.add_argument("--keep-checkpoints", type=int, default=3, help="checkpoints kept (default: %(default)s)")
+    g.add_argument("--init-from", default=None, metavar="RUN_OR_CKPT",
+                   help="start from another run's networks (a run folder or RUN/checkpoints/ckpt-N): fine-tune on "
+                        "new data, or add --hints to a trained model (the new input channels start at zero); "
+                        "optimizers and the step count start fresh; ignored when resuming (default: none)")
     g.add_argument("--no-resume", action="store_true",
                    help="refuse to continue from the checkpoints in --run-dir (default: resume)")
     g.add_argument("--log-every", type=int, default=50, help="TensorBoard scalars every N steps "
@@ -333,6 +337,11 @@ def fit(approach_cls: type[Approach], cfg: dict[str, Any], log=print) -> Path:
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         log(f"resumed from {manager.latest_checkpoint} at step {int(step.numpy())}")
+    elif cfg.get("init_from"):
+        from training.warm_start import warm_start
+
+        cfg["initialised_from"] = warm_start(approach_cls, cfg, trackables, strategy, log)
+        write_json_atomic(run.config_path, cfg)
 
     steps_per_epoch = max(1, len(sources) // cfg["batch_size"])
     total_steps = cfg["max_steps"] or cfg["epochs"] * steps_per_epoch

@@ -1,0 +1,112 @@
+"""Start a new run from another run's weights (``--init-from``): fine-tuning on new data, or turning a
+trained colouring model into a colour-hint model without training from scratch.
+
+The networks are copied layer by layer (by name); optimizers and the step count start fresh. When a
+layer gained input channels (``--hints`` adds the hint channels after the sketch's three), the new
+channels get zero weights, so the warm-started model begins by colouring exactly like its source
+and learns to use the new inputs from there.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from training.errors import TrainingError
+
+SKETCH_CHANNELS = 3  # inputs are the sketch (3 channels) first, then any hint channels, then colour
+SAME_FLAGS = "use the source run's --ngf, --ndf, --norm, --upsample, --padding and --image-size"
+
+
+def resolve_checkpoint(source: str | Path) -> tuple[str, Path]:
+    """(checkpoint prefix, run folder) for a run folder or a checkpoint prefix inside one."""
+    path = Path(source)
+    if path.is_dir():
+        folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+        prefix = tf.train.latest_checkpoint(str(folder))
+        if prefix is None:
+            raise TrainingError(f"--init-from {source}: no training checkpoint in {folder}; give a run folder "
+                                "that holds checkpoints/ or a checkpoint such as RUN/checkpoints/ckpt-5000")
+    elif Path(f"{path}.index").is_file():
+        prefix = str(path)
+    else:
+        raise TrainingError(f"--init-from {source}: not a run folder or a checkpoint (expected {path}.index)")
+    run_dir = Path(prefix).parent
+    if run_dir.name == "checkpoints":
+        run_dir = run_dir.parent
+    if not (run_dir / "config.json").is_file():
+        raise TrainingError(f"--init-from {source}: {run_dir / 'config.json'} is missing, so the source "
+                            "networks cannot be rebuilt")
+    return prefix, run_dir
+
+
+def copy_weights(source: keras.Model, target: keras.Model) -> list[str]:
+    """Copy every layer of ``source`` into the same-named layer of ``target``; returns the layers that
+    were widened (input channels added with zero weights). Raises on any other mismatch."""
+    widened = []
+    source_layers = {layer.name: layer for layer in source.layers}
+    for layer in target.layers:
+        if not layer.weights:
+            continue
+        src = source_layers.get(layer.name)
+        if src is None or len(src.weights) != len(layer.weights):
+            raise TrainingError(f"--init-from: layer {layer.name!r} of {target.name} has no counterpart in the "
+                                f"source network; the architectures differ ({SAME_FLAGS})")
+        values = []
+        for old, new in zip(src.get_weights(), layer.get_weights(), strict=True):
+            if old.shape == new.shape:
+                values.append(old)
+            elif _widens_inputs(old.shape, new.shape):
+                values.append(_widen(old, new.shape))
+                widened.append(layer.name)
+            else:
+                raise TrainingError(f"--init-from: layer {layer.name!r} of {target.name} has weights "
+                                    f"{new.shape} but the source has {old.shape}; the architectures differ "
+                                    f"({SAME_FLAGS})")
+        layer.set_weights(values)
+    return sorted(set(widened))
+
+
+def _widens_inputs(old: tuple, new: tuple) -> bool:
+    """A conv kernel (kh, kw, in, out) whose input channels grew and nothing else changed."""
+    return (len(old) == 4 and len(new) == 4 and old[:2] == new[:2] and old[3] == new[3]
+            and new[2] > old[2] >= SKETCH_CHANNELS)
+
+
+def _widen(kernel: np.ndarray, shape: tuple) -> np.ndarray:
+    """Zero weights for the channels inserted after the sketch's: (sketch, [colour]) -> (sketch, new, [colour])."""
+    out = np.zeros(shape, kernel.dtype)
+    added = shape[2] - kernel.shape[2]
+    out[:, :, :SKETCH_CHANNELS] = kernel[:, :, :SKETCH_CHANNELS]
+    out[:, :, SKETCH_CHANNELS + added:] = kernel[:, :, SKETCH_CHANNELS:]
+    return out
+
+
+def warm_start(approach_cls, cfg: dict[str, Any], trackables: dict[str, Any], strategy, log=print) -> dict:
+    """Load ``cfg['init_from']`` into the freshly built networks in ``trackables``; returns what was done."""
+    prefix, run_dir = resolve_checkpoint(cfg["init_from"])
+    source_cfg = json.loads((run_dir / "config.json").read_text())
+    if source_cfg.get("approach") != cfg["approach"]:
+        raise TrainingError(f"--init-from {cfg['init_from']}: that run trained {source_cfg.get('approach')!r}, "
+                            f"not {cfg['approach']!r}")
+    # Rebuild the source's networks as it configured them; keys older runs did not record take the
+    # defaults those runs had (no hints, BCE loss), and no perceptual VGG is needed just to read weights.
+    source_cfg = {**cfg, "hints": False, "gan_loss": "bce", **source_cfg, "lambda_perceptual": 0.0}
+    with strategy.scope():
+        source = approach_cls(source_cfg, strategy).build()
+    networks = {k: v for k, v in source.items() if isinstance(v, keras.Model)}
+    status = tf.train.Checkpoint(**networks).restore(prefix).expect_partial()
+    status.assert_existing_objects_matched()
+    widened = {}
+    for name, model in networks.items():
+        if isinstance(trackables.get(name), keras.Model):
+            widened[name] = copy_weights(model, trackables[name])
+    step = int(prefix.rsplit("-", 1)[1]) if prefix.rsplit("-", 1)[-1].isdigit() else None
+    note = "; ".join(f"{n}: {', '.join(w)} widened" for n, w in widened.items() if w)
+    log(f"initialised {', '.join(widened)} from {prefix}" + (f" ({note}, new inputs start at zero)" if note else ""))
+    return {"checkpoint": prefix, "source_step": step, "networks": sorted(widened)}
