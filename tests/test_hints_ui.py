@@ -178,3 +178,35 @@ def test_loading_a_bad_hint_file_says_why(window, tmp_path):
     assert window.hint_tools.load_file(good)
     layer = window.hint_tools.layer.to_rgba()
     assert layer.shape == (200, 256, 4) and tuple(layer[75, 100]) == (0, 128, 255, 255)
+
+
+def test_batch_window_colours_pages_with_the_hints_saved_beside_them(window, tmp_path, qtbot):
+    chapter = tmp_path / "chapter"
+    chapter.mkdir()
+    _page(chapter / "p1.png"), _page(chapter / "p2.png", 5)
+    red = np.zeros((200, 256, 4), np.uint8)
+    red[60:140, 60:180] = (230, 20, 30, 255)
+    write_hints(chapter / "p1.hints.png", red)  # as the app saves them; p2 has none
+    window.show_batch_panel()
+    panel = window.batch_panel
+    panel.set_models(["tiny-hints"])
+    panel.input_edit.setText(str(chapter))
+    panel.output_edit.setText(str(tmp_path / "with"))
+    assert panel.hints_edit.placeholderText().startswith("Only for hint models")
+    with qtbot.waitSignal(panel.finished, timeout=60000) as done:
+        assert panel.start()
+    qtbot.waitUntil(lambda: not panel.is_running())
+    assert done.args[0].counts()["done"] == 2  # the hint file is not taken for a page
+    # the same pages with an empty hints folder: p1 changes, p2 (no hints either way) does not
+    (tmp_path / "no-hints").mkdir()
+    panel.hints_edit.setText(str(tmp_path / "no-hints"))
+    panel.output_edit.setText(str(tmp_path / "without"))
+    with qtbot.waitSignal(panel.finished, timeout=60000):
+        assert panel.start()
+    qtbot.waitUntil(lambda: not panel.is_running())
+    with_hints, without = (cv2.imread(str(tmp_path / d / "p1_tiny-hints.png")) for d in ("with", "without"))
+    assert np.abs(with_hints.astype(int) - without.astype(int)).max() > 10
+    np.testing.assert_array_equal(cv2.imread(str(tmp_path / "with" / "p2_tiny-hints.png")),
+                                  cv2.imread(str(tmp_path / "without" / "p2_tiny-hints.png")))
+    assert window.settings.batch_value("hints") == str(tmp_path / "no-hints")
+    window.batch_window.grab().save("/tmp/ui_batch_hints.png")

@@ -33,7 +33,7 @@ from ganime_desktop.core.batch_report import format_clock
 from ganime_desktop.core.pipeline import ColorizerCache
 from ganime_desktop.core.registry import ModelRegistry
 
-from .models_panel import NAME_ROLE, is_style_model, label_for
+from .models_panel import NAME_ROLE, is_style_model, label_for, takes_hints_model
 from .settings import AppSettings
 from .workers import CancelToken, GeneratorWorker, new_pool, wait_for_pool
 
@@ -84,6 +84,10 @@ class BatchPanel(QWidget):
         self.output_edit.setPlaceholderText("Where the colourings go (default: <input>/coloured)")
         self.reference_edit = QLineEdit()
         self.reference_edit.setPlaceholderText("Only for “Colour from reference”")
+        self.hints_edit = QLineEdit()
+        self.hints_edit.setPlaceholderText("Only for hint models (default: beside each sketch, where the app saves them)")
+        self.hints_edit.setToolTip("Per-page colour hints: {page}.hints.png, as the app saves them, or an image with "
+                                   "the page's name; sub-folders mirror the input's. Pages without one get no hints.")
         self.models_list = QListWidget()
         self.models_list.setMaximumHeight(110)
         self.recursive = QCheckBox("Include subfolders")
@@ -112,6 +116,7 @@ class BatchPanel(QWidget):
         choices.addStretch(1)
         form.addRow("", self._wrap(choices))
         form.addRow("Reference", _folder_row(self.reference_edit, "Browse…", self._browse_reference))
+        form.addRow("Hints", _folder_row(self.hints_edit, "Browse…", self._browse_hints))
 
         self.start_button = QPushButton("Start")
         self.start_button.setDefault(True)
@@ -167,6 +172,7 @@ class BatchPanel(QWidget):
         self.input_edit.setText(s.batch_value("input", "") or "")
         self.output_edit.setText(s.batch_value("output", "") or "")
         self.reference_edit.setText(s.batch_value("reference", "") or s.reference_image())
+        self.hints_edit.setText(s.batch_value("hints", "") or "")
         self.recursive.setChecked(s.batch_value("recursive", False))
         self.overwrite.setChecked(s.batch_value("overwrite", False))
         self.format.setCurrentText(s.batch_value("format", "png") or "png")
@@ -177,7 +183,8 @@ class BatchPanel(QWidget):
     def _remember(self) -> None:
         s = self.settings
         for key, value in (("input", self.input_edit.text()), ("output", self.output_edit.text()),
-                           ("reference", self.reference_edit.text()), ("recursive", self.recursive.isChecked()),
+                           ("reference", self.reference_edit.text()), ("hints", self.hints_edit.text()),
+                           ("recursive", self.recursive.isChecked()),
                            ("overwrite", self.overwrite.isChecked()), ("format", self.format.currentText()),
                            ("device", self.device.currentData()), ("models", self.selected_models())):
             s.set_batch_value(key, value)
@@ -225,6 +232,12 @@ class BatchPanel(QWidget):
         if path:
             self.reference_edit.setText(path)
 
+    def _browse_hints(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of page hints", self.settings.last_dir("batch-hints"))
+        if folder:
+            self.hints_edit.setText(folder)
+            self.settings.set_last_dir("batch-hints", folder)
+
     def _open_output(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(self.output_edit.text()))
 
@@ -243,11 +256,15 @@ class BatchPanel(QWidget):
             return None
         needs_reference = any(is_style_model(self.registry.get(n)) for n in models)
         reference = self.reference_edit.text().strip()
+        # Hint models read each page's hints; by default from beside the page, where the app saves them.
+        takes_hints = any(takes_hints_model(self.registry.get(n)) for n in models)
+        hints = self.hints_edit.text().strip()
         return BatchOptions(
             input_dir=Path(src), output_dir=Path(dst), models=models, recursive=self.recursive.isChecked(),
             overwrite=self.overwrite.isChecked(), format=self.format.currentText(),
             device=self.device.currentData(),
-            reference=Path(reference) if reference and needs_reference else None)
+            reference=Path(reference) if reference and needs_reference else None,
+            hints_dir=Path(hints or src) if takes_hints else None)
 
     def is_running(self) -> bool:
         return self.worker is not None
@@ -289,7 +306,7 @@ class BatchPanel(QWidget):
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         for w in (self.input_edit, self.output_edit, self.models_list, self.recursive, self.overwrite,
-                  self.format, self.device, self.reference_edit):
+                  self.format, self.device, self.reference_edit, self.hints_edit):
             w.setEnabled(not running)
 
     def _say(self, text: str, error: bool = False) -> None:

@@ -49,7 +49,7 @@ from .colorize_controller import ColorizeController, Colouring
 from .compare_panes import ComparePanes
 from .document import SketchDocument
 from .hints_panel import HintTools
-from .models_panel import ModelsPanel, label_for
+from .models_panel import ModelsPanel, label_for, takes_hints_model
 from .qimage import rgb_to_qimage
 from .settings import AppSettings
 from .view import WHEEL_STEP, SharedView
@@ -274,8 +274,7 @@ class MainWindow(QMainWindow):
     def _hint_models(self, names: list[str]) -> list[str]:
         """The ticked models that follow colour hints."""
         entries = {e.name: e for e in self.models.entries()}
-        return [n for n in names if n in entries and entries[n].spec is not None
-                and entries[n].spec.kind == "generator" and entries[n].spec.input.hint_channels > 0]
+        return [n for n in names if n in entries and takes_hints_model(entries[n])]
 
     def _on_model_broken(self, name: str, reason: str) -> None:
         self.models.mark_unavailable(name, reason)

@@ -31,6 +31,10 @@ def is_style_model(entry: ModelEntry) -> bool:
     return entry.spec is not None and entry.spec.kind == STYLE_KIND
 
 
+def takes_hints_model(entry: ModelEntry) -> bool:
+    return entry.spec is not None and entry.spec.kind == "generator" and entry.spec.input.hint_channels > 0
+
+
 def label_for(entry: ModelEntry, entries: list[ModelEntry]) -> str:
     """What the user sees: style models are "Colour from reference" (named if there are several)."""
     if entry.spec is not None and entry.spec.kind == STYLE_KIND:
