@@ -79,6 +79,8 @@ def test_evaluate_writes_the_table_with_baselines_and_curves(faces_dir, tmp_path
     points = curves["runs"][0]["points"]
     assert [p["step"] for p in points] == [10, 20]
     assert points[0]["ssim_mean"] != points[1]["ssim_mean"]  # each checkpoint really was restored
+    assert points[0]["delta_e_mean"] != points[1]["delta_e_mean"] and points[0]["delta_e_mean"] > 0
+    assert (out / "curves_delta_e.png").is_file()
 
 
 def test_a_run_still_training_is_evaluated_from_config_and_latest_checkpoint(tmp_path):
