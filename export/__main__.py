@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "data_dir if readable, else ../shared/data/anime-faces)")
     p.add_argument("--working-size", type=int, help="the size the app feeds the model (default: the training "
                    "image size); a multiple of 2**depth")
+    p.add_argument("--checkpoint", help="export this checkpoint of the run instead of its final generator: a step "
+                   "number (RUN/checkpoints/ckpt-N) or a checkpoint prefix; choose it with `evaluate --curves`")
     p.add_argument("--default", action="store_true", help="mark the model as shown by default in the app")
     p.add_argument("--approach", help="approach for a .keras file without config.json "
                    "(pix2pix, pix2pix-tv, cyclegan, ...)")
@@ -92,7 +94,7 @@ def _export(args) -> int:
     req = ExportRequest(
         source=Path(args.source), name=args.name, out_dir=args.out_dir, display_name=args.display_name,
         description=args.description, fp16=args.fp16, int8=args.int8, data=args.data,
-        working_size=args.working_size, default=args.default, approach=args.approach,
+        working_size=args.working_size, default=args.default, approach=args.approach, checkpoint=args.checkpoint,
         tolerance=args.tolerance, min_ssim=args.min_ssim)
     try:
         export_generator(req)

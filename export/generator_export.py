@@ -17,7 +17,7 @@ from pathlib import Path
 
 from export import convert, parity, variants
 from export.manifest_entry import check_name, display_name_for, export_date, generator_entry, variant_name
-from export.run_source import read_evaluation, resolve_source
+from export.run_source import read_evaluation, resolve_source, restore_checkpoint
 from export.sketches import SketchSet, resolve_data_dir
 from ganime_desktop.core.hints import HINT_CHANNELS
 from ganime_desktop.core.manifest import MANIFEST_NAME, ModelSpec, load_manifest, upsert, write_manifest
@@ -43,6 +43,7 @@ class ExportRequest:
     working_size: int | None = None
     default: bool = False
     approach: str | None = None
+    checkpoint: str | None = None  # a step number or checkpoint prefix of the run, instead of its final generator
     tolerance: float = parity.PARITY_TOLERANCE
     min_ssim: float = parity.SSIM_THRESHOLD
 
@@ -64,6 +65,9 @@ def export_generator(req: ExportRequest, log: Callable[[str], None] = print) -> 
 
     log(f"loading {src.keras_path}")
     model = convert.load_generator(src.keras_path)
+    if req.checkpoint is not None:
+        src = restore_checkpoint(model, src, req.checkpoint)
+        log(f"weights from {src.state['checkpoint']} (step {src.steps})")
     channels = convert.input_channels(model)
     depth = convert.encoder_depth(model)
     multiple = 2**depth
@@ -146,7 +150,7 @@ def _install(req: ExportRequest, src, staged: list[_Staged], existing: list[Mode
         "source": str(src.keras_path),
         "run_dir": str(src.run_dir) if src.run_dir else None,
         "data": str(Path(data_dir).resolve()), "data_format": layout,
-        "steps": src.steps, "command": src.config.get("command"),
+        "steps": src.steps, "checkpoint": src.state.get("checkpoint"), "command": src.config.get("command"),
         "config": src.config_excerpt(), "exported": export_date(), "tools": convert.tool_versions(),
     }
     evaluation = read_evaluation(src.run_dir)

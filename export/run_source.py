@@ -119,3 +119,29 @@ def _figures(value: Any, levels: int) -> Any:
         kept = {str(k): _figures(v, levels - 1) for k, v in value.items()}
         return {k: v for k, v in kept.items() if v is not None and v != {}} or None
     return None
+
+
+def restore_checkpoint(model, src: ExportSource, checkpoint: str) -> ExportSource:
+    """Load a training checkpoint of the run into ``model`` (the run's generator architecture): GAN
+    training oscillates, so the checkpoint to ship is chosen by `evaluate --curves`, not taken as the last.
+    ``checkpoint``: a step number (RUN/checkpoints/ckpt-N) or a checkpoint prefix."""
+    import tensorflow as tf
+
+    if checkpoint.isdigit():
+        if src.run_dir is None:
+            raise SourceError(f"--checkpoint {checkpoint}: a step number needs a run directory as the source")
+        prefix = src.run_dir / "checkpoints" / f"ckpt-{checkpoint}"
+    else:
+        prefix = Path(checkpoint)
+    if not Path(f"{prefix}.index").is_file():
+        kept = sorted(p.stem for p in (src.run_dir / "checkpoints").glob("ckpt-*.index")) if src.run_dir else []
+        raise SourceError(f"--checkpoint {checkpoint}: {prefix}.index does not exist"
+                          + (f"; kept: {', '.join(kept)}" if kept else ""))
+    try:
+        tf.train.Checkpoint(generator=model).restore(str(prefix)).expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf.errors.OpError) as exc:
+        raise SourceError(f"--checkpoint {checkpoint}: {prefix} does not hold this run's generator "
+                          f"({str(exc).splitlines()[0][:200]})") from None
+    step = prefix.name.rsplit("-", 1)[-1]
+    state = {**src.state, "steps": int(step) if step.isdigit() else None, "checkpoint": str(prefix)}
+    return ExportSource(src.keras_path, src.run_dir, src.config, state)

@@ -188,3 +188,31 @@ def test_reexport_replaces_entry_drops_its_stale_variants_keeps_others(pix2pix_e
     assert not (copy / "p2p-tiny-int8.onnx").exists() and not (copy / "p2p-tiny-fp16.onnx").exists()
     assert entries["p2p-tiny"].approach == "cyclegan" and entries["p2p-tiny"].display_name == "Replaced"
     assert entries["p2p-tiny"].default  # kept from the first export
+
+
+def test_export_of_a_chosen_checkpoint_holds_its_weights_not_the_final_ones(runs, tmp_path, capsys):
+    import tensorflow as tf
+
+    run = tmp_path / "run"
+    shutil.copytree(run_dir_for("pix2pix-d6", runs), run)
+    model = load_generator(run / "generator.keras")
+    x = np.random.default_rng(5).uniform(-1, 1, (1, 64, 64, 3)).astype(np.float32)
+    final = keras_predict(model, x)
+    rng = np.random.default_rng(6)
+    model.set_weights([w + rng.normal(0, 0.05, w.shape).astype(w.dtype) for w in model.get_weights()])
+    chosen = keras_predict(model, x)
+    ckpt = tf.train.Checkpoint(generator=model)  # as the trainer saves them
+    tf.train.CheckpointManager(ckpt, str(run / "checkpoints"), max_to_keep=3).save(checkpoint_number=4)
+    assert np.abs(chosen - final).max() > 1e-2
+
+    out = tmp_path / "models"
+    assert main([str(run), "--name", "p2p-ckpt", "--out-dir", str(out), "--checkpoint", "4"]) == 0
+    entry = _entries(out)["p2p-ckpt"]
+    assert entry.provenance["steps"] == 4 and entry.provenance["checkpoint"].endswith("ckpt-4")
+    onnx_out = run_session(cpu_session(entry.file_path("generator")), x)
+    assert np.abs(onnx_out - chosen).max() < 1e-4 and np.abs(onnx_out - final).max() > 1e-2
+
+    capsys.readouterr()
+    assert main([str(run), "--name", "p2p-ckpt", "--out-dir", str(out), "--checkpoint", "9"]) == 1
+    err = capsys.readouterr().err
+    assert "ckpt-9.index does not exist" in err and "kept: ckpt-4" in err and "Traceback" not in err
