@@ -18,9 +18,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 
+from .core.colour import rgb_to_lab
 from .core.imageio import ImageReadError, read_image
 from .core.manifest import ModelSpec
 from .core.paths import DATA_DIR_ENV, shipped_models_dir, user_data_dir
@@ -39,7 +39,7 @@ MIN_CHROMA = 5.0
 MIN_COLOURED_FRACTION = 0.01
 # Modules this Qt-free, TensorFlow-free path must never load. (Not PySide6 itself: in the frozen
 # app PyInstaller's PySide6 runtime hook imports QtCore at start-up, before any of our code.)
-FORBIDDEN_MODULES = ("tensorflow", "keras", "tf2onnx", "torch", "PySide6.QtGui", "PySide6.QtWidgets")
+FORBIDDEN_MODULES = ("tensorflow", "keras", "tf2onnx", "torch", "cv2", "PySide6.QtGui", "PySide6.QtWidgets")
 
 
 class SelftestError(Exception):
@@ -55,7 +55,7 @@ def colourful_reference(height: int = 256, width: int = 256) -> np.ndarray:
     """A hue sweep for style-transfer models, which copy a reference's colours (none ships)."""
     hue = np.linspace(0.0, 1.0, width, endpoint=False)[None, :].repeat(height, axis=0)
     value = np.linspace(1.0, 0.5, height)[:, None].repeat(width, axis=1)
-    # HSV with full saturation -> RGB, in numpy (cv2's 8-bit hue is coarse; this is exact enough).
+    # HSV with full saturation -> RGB.
     k = (np.stack([5.0, 3.0, 1.0]) + hue[..., None] * 6.0) % 6.0
     rgb = value[..., None] * (1.0 - np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0))
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
@@ -88,8 +88,8 @@ def _raw_outputs_finite(spec: ModelSpec, gray: np.ndarray, reference: np.ndarray
 
 def coloured_fraction(rgb: np.ndarray) -> float:
     """The share of pixels whose CIELAB chroma is at least MIN_CHROMA."""
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).astype(np.float32)  # 8-bit: a and b offset by 128
-    chroma = np.hypot(lab[:, :, 1] - 128.0, lab[:, :, 2] - 128.0)
+    lab = rgb_to_lab(rgb.astype(np.float32) / 255.0)
+    chroma = np.hypot(lab[:, :, 1], lab[:, :, 2])
     return float((chroma >= MIN_CHROMA).mean())
 
 

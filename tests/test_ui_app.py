@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import onnxruntime as ort
+import PIL
 import pytest
 from _ui_helpers import draw
 from PySide6.QtCore import QByteArray, qVersion
@@ -56,7 +57,7 @@ def test_about_shows_versions_models_and_providers(make_window):
     window = make_window()
     dialog = window.show_about()
     text = dialog.text
-    for needle in (ort.__version__, qVersion(), np.__version__, cv2.__version__, "tiny-a", "tiny-style",
+    for needle in (ort.__version__, qVersion(), np.__version__, PIL.__version__, "tiny-a", "tiny-style",
                    "CPUExecutionProvider", "Settings file"):
         assert needle in text, needle
     dialog.grab().save("/tmp/ui_about.png")

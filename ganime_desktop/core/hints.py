@@ -14,10 +14,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from .imageio import IMAGE_SUFFIXES, write_bytes_atomic
+from .imageio import (
+    DECODE_ERRORS,
+    IMAGE_SUFFIXES,
+    MAX_PIXELS,
+    PNG_COMPRESSION,
+    encode_with_pillow,
+    open_image,
+    write_bytes_atomic,
+)
+from .resize import AREA, NEAREST, resize
 
 HINT_SUFFIX = ".hints.png"
 HINT_CHANNELS = 4  # hint RGB x mask, then the mask
@@ -61,7 +69,7 @@ def fit_hints(rgba: np.ndarray, height: int, width: int) -> np.ndarray:
     "no hint"), e.g. hints reused from the previous page of a chapter."""
     if rgba.shape[:2] == (height, width):
         return rgba
-    return cv2.resize(rgba, (width, height), interpolation=cv2.INTER_NEAREST)
+    return resize(rgba, height, width, NEAREST)
 
 
 def shrink_hints(rgba: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -71,8 +79,8 @@ def shrink_hints(rgba: np.ndarray, height: int, width: int) -> np.ndarray:
         return rgba
     mask = (rgba[:, :, 3] > 0).astype(np.float32)
     premultiplied = rgba[:, :, :3].astype(np.float32) * mask[:, :, None]
-    coverage = cv2.resize(mask, (width, height), interpolation=cv2.INTER_AREA)
-    colour = cv2.resize(premultiplied, (width, height), interpolation=cv2.INTER_AREA)
+    coverage = resize(mask, height, width, AREA)
+    colour = resize(premultiplied, height, width, AREA)
     hinted = coverage > 1e-6
     out = np.zeros((height, width, 4), np.uint8)
     out[hinted, :3] = np.clip(colour[hinted] / coverage[hinted, None] + 0.5, 0, 255).astype(np.uint8)
@@ -106,21 +114,25 @@ def read_hints(path: str | os.PathLike) -> np.ndarray:
     """An RGBA hint image -> HxWx4 uint8 RGBA. Raises HintFileError naming the file."""
     path = Path(path)
     try:
-        buf = np.fromfile(path, dtype=np.uint8)
+        data = path.read_bytes()
     except OSError as exc:
         raise HintFileError(f"{path}: cannot read the hint file ({exc.strerror or exc})") from None
-    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if buf.size else None
-    if img is None:
-        raise HintFileError(f"{path}: not a readable image; hints must be an RGBA PNG "
-                            "(transparent where there is no hint)")
-    if img.ndim != 3 or img.shape[2] != 4:
+    unreadable = f"{path}: not a readable image; hints must be an RGBA PNG (transparent where there is no hint)"
+    try:
+        img = open_image(data)
+    except DECODE_ERRORS:
+        raise HintFileError(unreadable) from None
+    if img.width * img.height > MAX_PIXELS:  # checked before decoding
+        raise HintFileError(f"{path}: {img.width}x{img.height} pixels is more than the "
+                            f"{MAX_PIXELS // 1_000_000} megapixel limit; hints are the size of their page")
+    try:
+        img.load()
+    except DECODE_ERRORS:
+        raise HintFileError(unreadable) from None
+    if not img.has_transparency_data:  # 16-bit RGBA comes as 8-bit RGBA; gray+alpha and palettes convert
         raise HintFileError(f"{path}: the hint image has no transparency; save it as an RGBA PNG where "
                             "transparent pixels mean 'no hint' and painted pixels carry the colour")
-    if img.dtype == np.uint16:
-        img = ((img.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    elif img.dtype != np.uint8:
-        raise HintFileError(f"{path}: unsupported pixel type {img.dtype}; save it as an 8-bit RGBA PNG")
-    rgba = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+    rgba = np.array(img.convert("RGBA"))
     rgba[rgba[:, :, 3] == 0] = 0  # fully transparent: no hint, whatever colour the editor left there
     return rgba
 
@@ -130,11 +142,9 @@ def write_hints(path: str | os.PathLike, rgba: np.ndarray) -> Path:
     path = Path(path)
     if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4:
         raise HintFileError(f"{path}: hints must be HxWx4 uint8 RGBA, got {rgba.dtype} {rgba.shape}")
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA), [cv2.IMWRITE_PNG_COMPRESSION, 3])
-    if not ok:
-        raise HintFileError(f"{path}: OpenCV could not encode the hints as PNG")
+    encoded = encode_with_pillow(rgba, "PNG", compress_level=PNG_COMPRESSION)
     try:
-        write_bytes_atomic(path, encoded.tobytes())
+        write_bytes_atomic(path, encoded)
     except OSError as exc:
         raise HintFileError(f"{path}: cannot write the hint file ({exc.strerror or exc}); check that the "
                             "folder exists and is writable") from None

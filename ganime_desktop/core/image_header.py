@@ -1,8 +1,8 @@
 """Read an image's width and height from its header, without decoding the pixels.
 
-Used to refuse absurdly large pages before OpenCV allocates gigabytes for them. Covers the
+Used to refuse absurdly large pages before the decoder allocates gigabytes for them. Covers the
 formats the app reads (PNG, JPEG, WebP, BMP, TIFF); returns None when it cannot tell, and the
-caller then relies on OpenCV's own limit.
+caller then checks the size Pillow reads from the header, still before decoding.
 """
 
 from __future__ import annotations

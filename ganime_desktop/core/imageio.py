@@ -1,26 +1,39 @@
 """Read any page the user brings as HxWx3 uint8 RGB, and write results without half-written files.
 
-OpenCV does the decoding (no Pillow in the app). Bytes go through ``np.fromfile`` and
-``cv2.imdecode`` so paths with non-ASCII characters work on every OS (cv2.imread fails there on
-Windows), and ``cv2.imencode`` + a temp file + ``os.replace`` on the way out.
+Pillow does the decoding and encoding (the app ships without OpenCV). Files are read as bytes and
+decoded from memory, and written by encoding to bytes + a temp file + ``os.replace``.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import tempfile
 import uuid
+import zlib
 from pathlib import Path
 
-import cv2
 import numpy as np
+from PIL import Image, ImageOps
 
 from .image_header import image_size
+from .preprocess import as_rgb_uint8
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 WRITE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+_PILLOW_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF")  # the formats of IMAGE_SUFFIXES; no other parser runs
+_FORMAT_OF_SUFFIX = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP",
+                     ".tif": "TIFF", ".tiff": "TIFF"}
+PNG_COMPRESSION = 3  # fast; level 9 is ~3x slower for ~5 % smaller
 MAX_PIXELS = 200_000_000  # 200 megapixels: an A3 scan at 1200 dpi is ~140 MP
+# Pillow's own decompression-bomb guard warns from 89 megapixels, below pages we accept, and its
+# error names no file: our limit (max_pixels, checked from the header before decoding) replaces it.
+Image.MAX_IMAGE_PIXELS = None
+# What Pillow raises on bytes it cannot decode (UnidentifiedImageError is an OSError; truncated
+# data, bad checksums and broken headers raise the others).
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
+_GRAY_16_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")  # Pillow gives 16-bit RGB(A) as 8-bit
 TEMP_SUFFIX = ".part"  # temp files are ".<name>.<random>.part" beside the target
 _UMASK = os.umask(0o022)  # read once at import: os.umask is process-wide and not thread-safe
 os.umask(_UMASK)
@@ -40,78 +53,46 @@ def is_image_path(path: str | os.PathLike) -> bool:
 
 # --- reading -------------------------------------------------------------------------------------
 
-def _exif_orientation(exif: bytes) -> int:
-    """The EXIF Orientation tag (1..8) from a raw TIFF-structured EXIF block; 1 when absent."""
-    if exif[:6] == b"Exif\x00\x00":
-        exif = exif[6:]
-    if exif[:2] not in (b"II", b"MM"):
-        return 1
-    end = "<" if exif[:2] == b"II" else ">"
-    try:
-        (ifd,) = struct.unpack(end + "I", exif[4:8])
-        (count,) = struct.unpack(end + "H", exif[ifd:ifd + 2])
-        for k in range(count):
-            base = ifd + 2 + 12 * k
-            tag, _typ, _n, value = struct.unpack(end + "HHIH", exif[base:base + 10])
-            if tag == 0x0112:
-                return value if 1 <= value <= 8 else 1
-    except struct.error:
-        return 1
-    return 1
+def open_image(data: bytes) -> Image.Image:
+    """Pillow's image of file bytes: the header is parsed, the pixels are decoded by ``load()``.
+
+    Raises UnidentifiedImageError unless the bytes are a PNG, JPEG, WebP, BMP or TIFF file.
+    """
+    return Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS)
 
 
-def _apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
-    """Turn the stored pixels upright as the camera/scanner asked (EXIF 1..8)."""
-    ops = {
-        2: lambda a: cv2.flip(a, 1),
-        3: lambda a: cv2.rotate(a, cv2.ROTATE_180),
-        4: lambda a: cv2.flip(a, 0),
-        5: lambda a: cv2.flip(cv2.rotate(a, cv2.ROTATE_90_CLOCKWISE), 1),
-        6: lambda a: cv2.rotate(a, cv2.ROTATE_90_CLOCKWISE),
-        7: lambda a: cv2.flip(cv2.rotate(a, cv2.ROTATE_90_COUNTERCLOCKWISE), 1),
-        8: lambda a: cv2.rotate(a, cv2.ROTATE_90_COUNTERCLOCKWISE),
-    }
-    return ops[orientation](img) if orientation in ops else img
+def _to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """16-bit gray (Pillow's I;16 and I modes) or float TIFF in [0, 1] -> uint8."""
+    if pixels.dtype.kind == "f":
+        return np.clip(pixels.astype(np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return ((np.clip(pixels, 0, 65535).astype(np.uint32) + 128) // 257).astype(np.uint8)
 
 
-def _to_uint8(img: np.ndarray) -> np.ndarray:
-    if img.dtype == np.uint8:
-        return img
-    if img.dtype == np.uint16:
-        return ((img.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    if img.dtype in (np.float32, np.float64, np.float16):  # float TIFF/EXR: [0, 1]
-        return np.clip(img.astype(np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    info = np.iinfo(img.dtype)
-    scaled = (img.astype(np.float64) - info.min) / (info.max - info.min)
-    return np.clip(scaled * 255.0 + 0.5, 0, 255).astype(np.uint8)
+def _pixels(img: Image.Image) -> np.ndarray:
+    """A decoded image -> uint8 HxW gray, HxWx3 RGB or HxWx4 RGBA (a new, writable array)."""
+    if img.mode in _GRAY_16_BIT_MODES or img.mode == "F":
+        return _to_uint8(np.asarray(img))
+    if img.has_transparency_data and img.mode != "RGBA":  # gray+alpha, palette or tRNS transparency
+        img = img.convert("RGBA")
+    elif img.mode not in ("L", "RGB", "RGBA"):  # bilevel, palette, CMYK, YCbCr, ...
+        img = img.convert("RGB")
+    return np.array(img)
 
 
-def _to_rgb(img: np.ndarray) -> np.ndarray:
-    """OpenCV's gray / gray+alpha / BGR / BGRA (uint8) -> RGB, transparency composited on white."""
-    if img.ndim == 2:
-        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
-    channels = img.shape[2]
-    if channels == 1:
-        return cv2.cvtColor(img[:, :, 0], cv2.COLOR_GRAY2RGB)
-    if channels in (2, 4):
-        colour = img[:, :, :1] if channels == 2 else img[:, :, :3]
-        alpha = img[:, :, -1:].astype(np.float32) / 255.0
-        on_white = colour.astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
-        colour = np.clip(on_white + 0.5, 0, 255).astype(np.uint8)
-        if channels == 2:
-            return cv2.cvtColor(colour[:, :, 0], cv2.COLOR_GRAY2RGB)
-        return cv2.cvtColor(colour, cv2.COLOR_BGR2RGB)
-    return cv2.cvtColor(img[:, :, :3], cv2.COLOR_BGR2RGB)
+def _too_large(path: Path, width: int, height: int, max_pixels: int) -> ImageReadError:
+    return ImageReadError(
+        f"{path}: {width}x{height} pixels is more than the {max_pixels // 1_000_000} megapixel limit; "
+        "scale the page down (600 dpi is plenty for line art)")
 
 
 def read_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Any PNG/JPEG/WebP/BMP/TIFF page -> HxWx3 uint8 RGB, upright, transparency on white.
 
-    Raises ImageReadError (never cv2.error) with the file name and the fix.
+    Raises ImageReadError (never a Pillow error) with the file name and the fix.
     """
     path = Path(path)
     try:
-        buf = np.fromfile(path, dtype=np.uint8)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ImageReadError(f"{path}: no such file; check the path") from None
     except IsADirectoryError:
@@ -120,40 +101,40 @@ def read_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.n
         raise ImageReadError(f"{path}: permission denied; check the file's access rights") from None
     except OSError as exc:
         raise ImageReadError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-    if buf.size == 0:
+    if not data:
         raise ImageReadError(f"{path}: the file is empty (0 bytes); re-export or re-scan the page")
-    size = image_size(memoryview(buf))  # no copy; TIFF may keep its header at the end of the file
+    size = image_size(data)  # TIFF may keep its header at the end of the file
     if size is not None and size[0] * size[1] > max_pixels:
-        raise ImageReadError(
-            f"{path}: {size[0]}x{size[1]} pixels is more than the {max_pixels // 1_000_000} megapixel limit; "
-            "scale the page down (600 dpi is plenty for line art)")
+        raise _too_large(path, *size, max_pixels)
     try:
-        img, _types, metadata = cv2.imdecodeWithMetadata(buf, flags=cv2.IMREAD_UNCHANGED)
-    except cv2.error as exc:
-        raise ImageReadError(f"{path}: the image cannot be decoded ({str(exc).strip().splitlines()[-1]}); "
-                             "save it again as PNG or JPEG") from None
-    if img is None or img.size == 0:
+        img = open_image(data)
+    except DECODE_ERRORS:
         suffix = path.suffix.lower() or "(no suffix)"
         raise ImageReadError(f"{path}: not a readable image (damaged, or not really a {suffix} file); "
                              f"open it in an image editor and save it again as PNG or JPEG "
-                             f"(supported: {', '.join(IMAGE_SUFFIXES)})")
-    if img.ndim == 3 and img.shape[2] not in (1, 2, 3, 4):
-        raise ImageReadError(f"{path}: {img.shape[2]} colour channels are not supported; save it as RGB")
-    if img.shape[0] * img.shape[1] > max_pixels:
-        raise ImageReadError(f"{path}: {img.shape[1]}x{img.shape[0]} pixels is more than the "
-                             f"{max_pixels // 1_000_000} megapixel limit; scale the page down")
-    # IMREAD_UNCHANGED keeps alpha and 16 bits but ignores EXIF orientation (libtiff applies
-    # TIFF's own), so apply it here from the EXIF block OpenCV hands back.
-    orientation = 1
-    for block in metadata or ():
-        orientation = _exif_orientation(np.asarray(block, dtype=np.uint8).tobytes())
-        if orientation != 1:
-            break
-    rgb = _to_rgb(_to_uint8(img))
-    return np.ascontiguousarray(_apply_orientation(rgb, orientation))
+                             f"(supported: {', '.join(IMAGE_SUFFIXES)})") from None
+    if img.width * img.height > max_pixels:  # a header the probe above does not know
+        raise _too_large(path, img.width, img.height, max_pixels)
+    try:
+        img.load()
+    except DECODE_ERRORS as exc:
+        raise ImageReadError(f"{path}: the image cannot be decoded ({exc or type(exc).__name__}); "
+                             "save it again as PNG or JPEG") from None
+    try:  # upright, as the camera or scanner asked (EXIF or TIFF Orientation)
+        ImageOps.exif_transpose(img, in_place=True)
+    except DECODE_ERRORS:  # a damaged EXIF block: keep the pixels as stored
+        pass
+    return as_rgb_uint8(_pixels(img))
 
 
 # --- writing -------------------------------------------------------------------------------------
+
+def encode_with_pillow(pixels: np.ndarray, image_format: str, **options) -> bytes:
+    """A uint8 image array (HxW, HxWx3 RGB, HxWx4 RGBA) -> file bytes in a Pillow format."""
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format=image_format, **options)
+    return buf.getvalue()
+
 
 def encode_image(rgb: np.ndarray, suffix: str, quality: int = 95) -> bytes:
     """HxWx3 uint8 RGB -> file bytes in the format the suffix names (".png", ".jpg", ...)."""
@@ -162,17 +143,13 @@ def encode_image(rgb: np.ndarray, suffix: str, quality: int = 95) -> bytes:
         raise ValueError(f"cannot write {suffix!r} files; use one of {', '.join(WRITE_SUFFIXES)}")
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected HxWx3 uint8 RGB, got {rgb.dtype} {rgb.shape}")
-    params: list[int] = []
-    if suffix in (".jpg", ".jpeg"):
-        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
-    elif suffix == ".webp":
-        params = [cv2.IMWRITE_WEBP_QUALITY, int(quality)]
-    elif suffix == ".png":
-        params = [cv2.IMWRITE_PNG_COMPRESSION, 3]  # fast; level 9 is ~3x slower for ~5 % smaller
-    ok, encoded = cv2.imencode(suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)
-    if not ok:
-        raise ValueError(f"OpenCV could not encode a {suffix} image")
-    return encoded.tobytes()
+    image_format = _FORMAT_OF_SUFFIX[suffix]
+    options = {"PNG": {"compress_level": PNG_COMPRESSION}, "JPEG": {"quality": int(quality)},
+               "WEBP": {"quality": int(quality)}, "TIFF": {"compression": "tiff_lzw"}}.get(image_format, {})
+    try:
+        return encode_with_pillow(rgb, image_format, **options)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"could not encode a {suffix} image ({exc})") from None
 
 
 def temp_name_for(path: Path) -> Path:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
+
+from .colour import gray_to_rgb, lab_to_rgb, rgb_to_gray, rgb_to_lab
+from .resize import AREA, CUBIC, resize
 
 
 def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
@@ -14,7 +16,7 @@ def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
         raise ValueError(f"expected a uint8 image array, got {getattr(image, 'dtype', type(image))}")
     if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+        return gray_to_rgb(image)
     if image.ndim != 3 or image.shape[2] not in (3, 4) or image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"expected an HxW, HxWx3 or HxWx4 image, got shape {image.shape}")
     if image.shape[2] == 4:
@@ -26,7 +28,7 @@ def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:
     """HxWx3 uint8 RGB -> HxW uint8 gray (the sketch's luminance; colour in a sketch is ignored)."""
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return rgb_to_gray(rgb)
 
 
 def scale_to_fit(height: int, width: int, longer_side: int) -> tuple[int, int]:
@@ -45,7 +47,7 @@ def gray_to_model_input(gray: np.ndarray, value_range: tuple[float, float], size
     h, w = gray.shape
     ph, pw = round_up(h, size_multiple), round_up(w, size_multiple)
     if (ph, pw) != (h, w):
-        gray = cv2.copyMakeBorder(gray, 0, ph - h, 0, pw - w, cv2.BORDER_CONSTANT, value=255)
+        gray = np.pad(gray, ((0, ph - h), (0, pw - w)), constant_values=255)
     low, high = value_range
     x = gray.astype(np.float32) * ((high - low) / 255.0) + low
     return np.repeat(x[None, :, :, None], 3, axis=3)
@@ -58,12 +60,8 @@ def model_output_to_rgb(y: np.ndarray, value_range: tuple[float, float]) -> np.n
     return np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
 
 
-def _gray_to_lab_l_table() -> np.ndarray:
-    ramp = np.arange(256, dtype=np.uint8).reshape(1, 256, 1).repeat(3, axis=2)
-    return cv2.cvtColor(ramp, cv2.COLOR_RGB2Lab)[0, :, 0].copy()
-
-
-GRAY_TO_L = _gray_to_lab_l_table()  # uint8 gray -> OpenCV 8-bit Lab L (0..255)
+# uint8 gray level -> CIE L (0..100); a gray pixel is R = G = B.
+GRAY_TO_L = rgb_to_lab(gray_to_rgb(np.arange(256, dtype=np.float32)[None] / 255.0))[0, :, 0]
 
 
 def merge_line_art(colour: np.ndarray, gray: np.ndarray) -> np.ndarray:
@@ -78,22 +76,18 @@ def merge_line_art(colour: np.ndarray, gray: np.ndarray) -> np.ndarray:
     # Lightness never exceeds that of the gray max(R, G, B), so only pixels where the sketch is
     # darker than the colour's brightest channel can change: the lines, a few % of a page. Only
     # those go through Lab (a whole A4 page there and back costs ~150 ms).
-    brightest = np.max(flat, axis=1) if flat.shape[0] < 4096 else cv2.max(cv2.max(
-        colour[:, :, 0], colour[:, :, 1]), colour[:, :, 2]).reshape(-1)
+    brightest = np.maximum(np.maximum(colour[:, :, 0], colour[:, :, 1]), colour[:, :, 2]).reshape(-1)
     where = np.flatnonzero(gray.reshape(-1) < brightest)
     if where.size == 0:
         return out
-    lab = cv2.cvtColor(flat[where].reshape(-1, 1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    lab = rgb_to_lab(flat[where].astype(np.float32) / 255.0)
     sketch_l = GRAY_TO_L[gray.reshape(-1)[where]]
     darker = sketch_l < lab[:, 0]
-    px = lab[darker].astype(np.float32)
-    new_l = sketch_l[darker].astype(np.float32)
-    ratio = new_l / np.maximum(px[:, 0], 1.0)
-    px[:, 1:] = (px[:, 1:] - 128.0) * ratio[:, None] + 128.5
+    px = lab[darker]
+    new_l = sketch_l[darker]
+    px[:, 1:] *= (new_l / np.maximum(px[:, 0], 1e-3))[:, None]
     px[:, 0] = new_l
-    lab[darker] = np.clip(px, 0, 255).astype(np.uint8)
-    changed = where[darker]
-    flat[changed] = cv2.cvtColor(lab[darker].reshape(-1, 1, 3), cv2.COLOR_Lab2RGB).reshape(-1, 3)
+    flat[where[darker]] = np.clip(lab_to_rgb(px) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return out
 
 
@@ -124,11 +118,11 @@ def upscale(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
     if rgb.shape[:2] == (height, width):
         return rgb
     shrinking = height < rgb.shape[0] and width < rgb.shape[1]
-    return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
+    return resize(rgb, height, width, AREA if shrinking else CUBIC)
 
 
 def downscale_gray(gray: np.ndarray, height: int, width: int) -> np.ndarray:
     """Shrink line art with area averaging (thin lines fade to gray instead of vanishing)."""
     if gray.shape == (height, width):
         return gray
-    return cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)
+    return resize(gray, height, width, AREA)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 
-import cv2
 import numpy as np
 import onnxruntime as ort
 
 from .preprocess import scale_to_fit, upscale
+from .resize import AREA, CUBIC, resize
 
 STYLE_SIZE = 256
 CONTENT_SIZE = 384
@@ -26,8 +26,7 @@ def style_input(reference: np.ndarray) -> np.ndarray:
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
     square = reference[top:top + side, left:left + side]
-    interp = cv2.INTER_AREA if side > STYLE_SIZE else cv2.INTER_CUBIC
-    resized = cv2.resize(square, (STYLE_SIZE, STYLE_SIZE), interpolation=interp)
+    resized = resize(square, STYLE_SIZE, STYLE_SIZE, AREA if side > STYLE_SIZE else CUBIC)
     return (resized.astype(np.float32) / 255.0)[None]
 
 
@@ -36,8 +35,8 @@ def content_input(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int
     h, w = scale_to_fit(rgb.shape[0], rgb.shape[1], CONTENT_SIZE)
     resized = upscale(rgb, h, w)
     top, left = (CONTENT_SIZE - h) // 2, (CONTENT_SIZE - w) // 2
-    padded = cv2.copyMakeBorder(resized, top, CONTENT_SIZE - h - top, left, CONTENT_SIZE - w - left,
-                                cv2.BORDER_REFLECT_101)
+    # numpy's "reflect" mirrors without repeating the edge pixel (OpenCV's BORDER_REFLECT_101).
+    padded = np.pad(resized, ((top, CONTENT_SIZE - h - top), (left, CONTENT_SIZE - w - left), (0, 0)), mode="reflect")
     return (padded.astype(np.float32) / 255.0)[None], (top, left, h, w)
 
 

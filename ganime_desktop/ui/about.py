@@ -7,9 +7,9 @@ import platform
 import sys
 from importlib import metadata
 
-import cv2
 import numpy as np
 import onnxruntime as ort
+import PIL
 import PySide6
 from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QGuiApplication
@@ -34,7 +34,7 @@ def versions() -> list[tuple[str, str]]:
         ("onnxruntime", ort.__version__),
         ("Qt", f"{qVersion()} (PySide6 {PySide6.__version__})"),
         ("NumPy", np.__version__),
-        ("OpenCV", cv2.__version__),
+        ("Pillow", PIL.__version__),
         ("Python", f"{platform.python_version()} on {platform.system()} {platform.machine()}"),
     ]
 
