@@ -3,7 +3,7 @@
 #
 # It builds from its own environment, .venv-build/, holding the app's dependencies and
 # PyInstaller only: analysed from the dev .venv, PyInstaller would pull ~1 GB of TensorFlow in
-# through onnxruntime.transformers (GUIDE §2). The environment is created once and refreshed when
+# through onnxruntime.transformers (GUIDE §2). The environment is created once and made anew when
 # pyproject.toml changes. Then: pyinstaller build.spec, the bundle's size, and its --selftest.
 #
 # Usage: scripts/build_bundle.sh [selftest args...]   e.g. --models-dir DIR while assets/models is empty
@@ -21,6 +21,13 @@ venv=.venv-build
 
 setup_failed() { echo "error: cannot set up $venv: $1" >&2; exit 3; }
 
+stamp="$venv/.ganime-installed"  # what is installed: sha256 of pyproject.toml + PyInstaller version
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) pyinstaller==$PYINSTALLER_VERSION"
+if [ -d "$venv" ] && [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+  # Start clean: pip never removes a dependency pyproject dropped, and it would end up in the bundle.
+  echo "pyproject.toml changed: recreating $venv"
+  rm -rf "$venv"
+fi
 if [ ! -x "$venv/bin/python" ]; then
   shared="$("$python_bin" -c 'import sysconfig; print(sysconfig.get_config_var("Py_ENABLE_SHARED") or 0)')" \
     || setup_failed "$python_bin does not run"
@@ -28,8 +35,6 @@ if [ ! -x "$venv/bin/python" ]; then
   echo "Creating $venv with $("$python_bin" --version)"
   "$python_bin" -m venv "$venv" || setup_failed "python -m venv failed"
 fi
-stamp="$venv/.ganime-installed"  # what is installed: sha256 of pyproject.toml + PyInstaller version
-want="$(sha256sum pyproject.toml | cut -d' ' -f1) pyinstaller==$PYINSTALLER_VERSION"
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   echo "Installing the app's dependencies and pyinstaller==$PYINSTALLER_VERSION into $venv"
   "$venv/bin/python" -m pip install --quiet --upgrade pip || setup_failed "pip cannot reach the package registry"

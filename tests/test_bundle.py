@@ -33,13 +33,13 @@ BUILD_INPUTS = [REPO / "ganime_desktop", REPO / "assets", REPO / "build.spec", R
 SETUP_FAILED = 3  # build_bundle.sh's exit code when .venv-build cannot be set up
 BUILD_TIMEOUT_S = 1500
 
-# The app's size budget. onnxruntime-gpu's CUDA and TensorRT provider libraries (~285 MB, a fixed
-# third-party file only GPU builds carry) are counted separately: see the README's bundle section.
-APP_BUDGET_MB = 600
+# The whole bundle's size budget (issue #8), in decimal MB: the app, onnxruntime-gpu's CUDA provider
+# (~284 MB, a fixed third-party file) and the shipped models, all counted.
+BUNDLE_BUDGET_BYTES = 600_000_000
 GPU_PROVIDER_LIBS = ("onnxruntime_providers_cuda", "onnxruntime_providers_tensorrt")
-# Package folders and libraries of the training stack, which must never be in the app.
+# Package folders and libraries of the training stack (OpenCV included), which must never be in the app.
 FORBIDDEN_DIRS = {"tensorflow", "tensorflow_cpu", "keras", "tf_keras", "tf2onnx", "torch", "tensorboard", "onnx",
-                  "transformers"}
+                  "transformers", "cv2", "opencv_python_headless.libs"}
 FORBIDDEN_LIB_PREFIXES = ("libtensorflow", "_pywrap_tensorflow", "libtorch", "libc10", "libjax")
 
 
@@ -195,6 +195,5 @@ def test_bundle_contents_and_size(bundle):
     if _wants_cuda():
         assert gpu > 0, f"no CUDA provider in {capi}: the bundle could never use a GPU"
 
-    mb = 1024 * 1024
-    print(f"bundle {total / mb:.0f} MiB: app {(total - gpu) / mb:.0f} MiB + GPU providers {gpu / mb:.0f} MiB")
-    assert (total - gpu) / mb < APP_BUDGET_MB, f"the app is {(total - gpu) / mb:.0f} MiB, over {APP_BUDGET_MB}"
+    print(f"bundle {total / 1e6:.0f} MB: GPU providers {gpu / 1e6:.0f} MB, the rest {(total - gpu) / 1e6:.0f} MB")
+    assert total < BUNDLE_BUDGET_BYTES, f"the bundle is {total / 1e6:.0f} MB, over {BUNDLE_BUDGET_BYTES / 1e6:.0f} MB"
