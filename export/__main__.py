@@ -40,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "data_dir if readable, else ../shared/data/anime-faces)")
     p.add_argument("--working-size", type=int, help="the size the app feeds the model (default: the training "
                    "image size); a multiple of 2**depth")
-    p.add_argument("--checkpoint", help="export this checkpoint of the run instead of its final generator: a step "
-                   "number (RUN/checkpoints/ckpt-N) or a checkpoint prefix; choose it with `evaluate --curves`")
+    p.add_argument("--checkpoint", help="export checkpoint weights of the run instead of its final generator: a step "
+                   "number (RUN/checkpoints/ckpt-N), a checkpoint prefix, or A-B: the mean weights of the kept "
+                   "checkpoints from step A to B, which evens out GAN oscillation; choose with `evaluate --curves`")
     p.add_argument("--default", action="store_true", help="mark the model as shown by default in the app")
     p.add_argument("--approach", help="approach for a .keras file without config.json "
                    "(pix2pix, pix2pix-tv, cyclegan, ...)")

@@ -43,7 +43,7 @@ class ExportRequest:
     working_size: int | None = None
     default: bool = False
     approach: str | None = None
-    checkpoint: str | None = None  # a step number or checkpoint prefix of the run, instead of its final generator
+    checkpoint: str | None = None  # a step, a checkpoint prefix or a range A-B (mean weights) instead of the final
     tolerance: float = parity.PARITY_TOLERANCE
     min_ssim: float = parity.SSIM_THRESHOLD
 

@@ -122,26 +122,59 @@ def _figures(value: Any, levels: int) -> Any:
 
 
 def restore_checkpoint(model, src: ExportSource, checkpoint: str) -> ExportSource:
-    """Load a training checkpoint of the run into ``model`` (the run's generator architecture): GAN
-    training oscillates, so the checkpoint to ship is chosen by `evaluate --curves`, not taken as the last.
-    ``checkpoint``: a step number (RUN/checkpoints/ckpt-N) or a checkpoint prefix."""
+    """Load training checkpoint weights of the run into ``model`` (the run's generator architecture).
+
+    ``checkpoint``: a step number (RUN/checkpoints/ckpt-N), a checkpoint prefix, or a range of steps
+    ``A-B``: the mean of the weights of every checkpoint kept from A to B. GAN training oscillates
+    from checkpoint to checkpoint; averaging their weights smooths that out (Yazici et al. 2019,
+    "The Unusual Effectiveness of Averaging in GAN Training"). Choose with `evaluate --curves`.
+    """
+    prefixes = _checkpoint_prefixes(src, checkpoint)
+    total = None
+    for prefix in prefixes:
+        _restore_one(model, prefix, checkpoint)
+        weights = model.get_weights()
+        total = [t + w for t, w in zip(total, weights, strict=True)] if total else [w.astype("float64") for w in weights]
+    if len(prefixes) > 1:
+        model.set_weights([(t / len(prefixes)).astype(w.dtype) for t, w in zip(total, model.get_weights(),
+                                                                                strict=True)])
+    steps = [_step_of(p) for p in prefixes]
+    described = (str(prefixes[0]) if len(prefixes) == 1 else
+                 f"mean of {len(prefixes)} checkpoints: {', '.join(p.name for p in prefixes)}")
+    state = {**src.state, "steps": steps[-1], "checkpoint": described}
+    return ExportSource(src.keras_path, src.run_dir, src.config, state)
+
+
+def _checkpoint_prefixes(src: ExportSource, checkpoint: str) -> list[Path]:
+    folder = src.run_dir / "checkpoints" if src.run_dir else None
+    kept = sorted(((_step_of(p.with_suffix("")), p.with_suffix("")) for p in folder.glob("ckpt-*.index")),
+                  key=lambda sp: sp[0] or 0) if folder and folder.is_dir() else []
+    kept_text = f"; kept: {', '.join(p.name for _, p in kept)}" if kept else ""
+    first, _, last = checkpoint.partition("-")
+    if checkpoint.isdigit() or (first.isdigit() and last.isdigit()):
+        if folder is None:
+            raise SourceError(f"--checkpoint {checkpoint}: step numbers need a run directory as the source")
+        lo, hi = int(first), int(last or first)
+        chosen = [p for step, p in kept if step is not None and lo <= step <= hi]
+        if not chosen or (checkpoint.isdigit() and chosen[0].name != f"ckpt-{lo}"):
+            raise SourceError(f"--checkpoint {checkpoint}: no such checkpoint in {folder}{kept_text}")
+        return chosen
+    prefix = Path(checkpoint)
+    if not Path(f"{prefix}.index").is_file():
+        raise SourceError(f"--checkpoint {checkpoint}: {prefix}.index does not exist{kept_text}")
+    return [prefix]
+
+
+def _step_of(prefix: Path) -> int | None:
+    step = prefix.name.rsplit("-", 1)[-1]
+    return int(step) if step.isdigit() else None
+
+
+def _restore_one(model, prefix: Path, asked: str) -> None:
     import tensorflow as tf
 
-    if checkpoint.isdigit():
-        if src.run_dir is None:
-            raise SourceError(f"--checkpoint {checkpoint}: a step number needs a run directory as the source")
-        prefix = src.run_dir / "checkpoints" / f"ckpt-{checkpoint}"
-    else:
-        prefix = Path(checkpoint)
-    if not Path(f"{prefix}.index").is_file():
-        kept = sorted(p.stem for p in (src.run_dir / "checkpoints").glob("ckpt-*.index")) if src.run_dir else []
-        raise SourceError(f"--checkpoint {checkpoint}: {prefix}.index does not exist"
-                          + (f"; kept: {', '.join(kept)}" if kept else ""))
     try:
         tf.train.Checkpoint(generator=model).restore(str(prefix)).expect_partial().assert_existing_objects_matched()
     except (AssertionError, ValueError, tf.errors.OpError) as exc:
-        raise SourceError(f"--checkpoint {checkpoint}: {prefix} does not hold this run's generator "
+        raise SourceError(f"--checkpoint {asked}: {prefix} does not hold this run's generator "
                           f"({str(exc).splitlines()[0][:200]})") from None
-    step = prefix.name.rsplit("-", 1)[-1]
-    state = {**src.state, "steps": int(step) if step.isdigit() else None, "checkpoint": str(prefix)}
-    return ExportSource(src.keras_path, src.run_dir, src.config, state)

@@ -212,7 +212,18 @@ def test_export_of_a_chosen_checkpoint_holds_its_weights_not_the_final_ones(runs
     onnx_out = run_session(cpu_session(entry.file_path("generator")), x)
     assert np.abs(onnx_out - chosen).max() < 1e-4 and np.abs(onnx_out - final).max() > 1e-2
 
+    # a range: the mean of the weights of the checkpoints kept in it
+    weights_4 = model.get_weights()
+    model.set_weights([w * 0.5 for w in weights_4])
+    tf.train.CheckpointManager(ckpt, str(run / "checkpoints"), max_to_keep=3).save(checkpoint_number=6)
+    model.set_weights([w * 0.75 for w in weights_4])  # = the mean of ckpt-4 and ckpt-6
+    mean = keras_predict(model, x)
+    assert main([str(run), "--name", "p2p-mean", "--out-dir", str(out), "--checkpoint", "3-6"]) == 0
+    entry = _entries(out)["p2p-mean"]
+    assert entry.provenance["steps"] == 6 and "mean of 2 checkpoints: ckpt-4, ckpt-6" in entry.provenance["checkpoint"]
+    assert np.abs(run_session(cpu_session(entry.file_path("generator")), x) - mean).max() < 1e-4
+
     capsys.readouterr()
     assert main([str(run), "--name", "p2p-ckpt", "--out-dir", str(out), "--checkpoint", "9"]) == 1
     err = capsys.readouterr().err
-    assert "ckpt-9.index does not exist" in err and "kept: ckpt-4" in err and "Traceback" not in err
+    assert "no such checkpoint" in err and "kept: ckpt-4, ckpt-6" in err and "Traceback" not in err
