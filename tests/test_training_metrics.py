@@ -142,3 +142,24 @@ def test_frechet_distance_of_features_and_rank_deficient_covariances():
     assert metrics.frechet_distance_of_features(feats, moved) == pytest.approx(32 * 9.0, rel=1e-7)
     with pytest.raises(ValueError, match="N >= 2"):
         metrics.gaussian_stats(feats[:1])
+
+
+def test_checkerboard_ratio_sees_the_period_two_pattern_of_transposed_convolutions(faces_dir):
+    truth = _face(faces_dir, "0002.jpg")
+    assert metrics.checkerboard_ratio(truth, truth) == pytest.approx(1.0)
+    yy, xx = np.mgrid[: truth.shape[0], : truth.shape[1]]
+    checker = np.where((yy + xx) % 2 == 0, 6, -6)[..., None]  # ±6 levels, barely visible
+    patterned = np.clip(truth.astype(int) + checker, 0, 255).astype(np.uint8)
+    blurred = cv2.GaussianBlur(truth, (5, 5), 1.5)
+    assert metrics.checkerboard_ratio(patterned, truth) > 2.0
+    assert metrics.checkerboard_ratio(blurred, truth) < 0.7  # smooth colouring: less than the art
+
+
+def test_edge_frame_delta_e_is_positive_only_for_a_frame():
+    truth = np.full((64, 64, 3), 200, np.uint8)
+    assert metrics.edge_frame_delta_e(truth, truth) == 0.0
+    framed = truth.copy()
+    framed[:2], framed[-2:], framed[:, :2], framed[:, -2:] = (255, 0, 255), (255, 0, 255), (255, 0, 255), (255, 0, 255)
+    assert metrics.edge_frame_delta_e(framed, truth) > 10  # a 2 px frame in the 4 px ring
+    tinted = np.full_like(truth, (220, 180, 180))  # wrong everywhere alike: no frame
+    assert abs(metrics.edge_frame_delta_e(tinted, truth)) < 1e-6

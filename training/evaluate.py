@@ -79,6 +79,8 @@ class Scores:
     ssim: list[float] = field(default_factory=list)
     delta_e: list[float] = field(default_factory=list)
     paper: list[float] = field(default_factory=list)
+    checker: list[float] = field(default_factory=list)
+    edge: list[float] = field(default_factory=list)
     fid: float | None = None
     seconds: float = 0.0
 
@@ -89,7 +91,9 @@ class Scores:
         return {"n": len(s), "ssim_mean": float(s.mean()), "ssim_sd": float(s.std(ddof=1)) if len(s) > 1 else 0.0,
                 "delta_e_mean": float(d.mean()),
                 "paper_delta_e_mean": float(paper_ok.mean()) if len(paper_ok) else None,
-                "paper_images": int(len(paper_ok))}
+                "paper_images": int(len(paper_ok)),
+                "checkerboard_ratio": float(np.mean(self.checker[:n] if n else self.checker)),
+                "edge_frame_delta_e": float(np.mean(self.edge[:n] if n else self.edge))}
 
 
 # ----------------------------------------------------------------------------- pairs
@@ -300,6 +304,8 @@ def score(candidate: Candidate, pairs: list[Pair], extractor, truth_features: np
         s.ssim.append(metrics.ssim(out, p.truth))
         s.delta_e.append(metrics.mean_delta_e2000(out, p.truth))
         s.paper.append(metrics.paper_whiteness(out, p.truth))
+        s.checker.append(metrics.checkerboard_ratio(out, p.truth))
+        s.edge.append(metrics.edge_frame_delta_e(out, p.truth))
     if extractor is not None and truth_features is not None and len(subset) >= 2:
         s.fid = metrics.frechet_distance_of_features(extractor.embed(outputs), truth_features[: len(subset)])
     log(f"{candidate.name}: SSIM {np.mean(s.ssim):.4f}, dE2000 {np.mean(s.delta_e):.2f}"
@@ -313,7 +319,7 @@ def _fmt(v: float | None, digits: int) -> str:
 
 def table_rows(all_scores: list[Scores], fid_label: str, n: int | None = None) -> tuple[list[str], list[list[str]]]:
     header = ["model", "kind", "n", f"{fid_label} ↓", "SSIM mean ↑", "SSIM sd", "ΔE2000 ↓", "paper ΔE2000 ↓",
-              "notes"]
+              "checker ×truth", "edge ΔE2000 +", "notes"]
     rows = []
     for s in all_scores:
         agg = s.summary(n)
@@ -321,7 +327,8 @@ def table_rows(all_scores: list[Scores], fid_label: str, n: int | None = None) -
         if agg["paper_delta_e_mean"] is not None:
             paper += f" ({agg['paper_images']} img)"
         rows.append([s.name, s.kind, str(agg["n"]), _fmt(s.fid, 2) if n is None else "—", _fmt(agg["ssim_mean"], 4),
-                     _fmt(agg["ssim_sd"], 4), _fmt(agg["delta_e_mean"], 2), paper, s.note])
+                     _fmt(agg["ssim_sd"], 4), _fmt(agg["delta_e_mean"], 2), paper,
+                     _fmt(agg["checkerboard_ratio"], 2), _fmt(agg["edge_frame_delta_e"], 2), s.note])
     return header, rows
 
 
@@ -397,6 +404,9 @@ def write_report(out: Path, settings: dict[str, Any], pairs: list[Pair], all_sco
            f"- ΔE2000: mean CIEDE2000 to the truth in CIELAB (D65). paper ΔE2000: mean CIEDE2000 from pure white "
            f"over the truth's blank-paper pixels (within {metrics.PAPER_DELTA_E} of white); n/a when no truth has "
            "blank paper.",
+           "- Decoder artefacts: checker ×truth = period-2 checkerboard texture of the lightness (2x2 kernel "
+           "[[1, -1], [-1, 1]]) relative to the truth's, > 1 means more than the real art; edge ΔE2000 + = mean "
+           f"ΔE2000 on the outer {metrics.EDGE_RING} px minus inside, > 0 means the edges are worse (a frame).",
            f"- Pairs: {settings['pairs_rule']}; seed {settings['seed']}; the list is in results.json.",
            f"- Keras runs in inference mode (training=False). Generated {settings['date']}.", "",
            "Models:", ""]
@@ -405,13 +415,14 @@ def write_report(out: Path, settings: dict[str, Any], pairs: list[Pair], all_sco
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["model", "kind", "n", fid_label, "ssim_mean", "ssim_sd", "delta_e2000", "paper_delta_e2000",
-                     "paper_images", "seconds", "detail", "notes"])
+                     "paper_images", "checkerboard_ratio", "edge_frame_delta_e2000", "seconds", "detail", "notes"])
     for s in all_scores:
         agg = s.summary()
         writer.writerow([s.name, s.kind, agg["n"], "" if s.fid is None else f"{s.fid:.6g}", f"{agg['ssim_mean']:.6g}",
                          f"{agg['ssim_sd']:.6g}", f"{agg['delta_e_mean']:.6g}",
                          "" if agg["paper_delta_e_mean"] is None else f"{agg['paper_delta_e_mean']:.6g}",
-                         agg["paper_images"], f"{s.seconds:.1f}", s.detail, s.note])
+                         agg["paper_images"], f"{agg['checkerboard_ratio']:.6g}", f"{agg['edge_frame_delta_e']:.6g}",
+                         f"{s.seconds:.1f}", s.detail, s.note])
     _write_text(out / "table.csv", buf.getvalue())
     results = {
         "settings": settings, "fid_label": fid_label, "fid_features": fid_description,
@@ -419,7 +430,8 @@ def write_report(out: Path, settings: dict[str, Any], pairs: list[Pair], all_sco
         "models": [{"name": s.name, "kind": s.kind, "detail": s.detail, "note": s.note, "seconds": s.seconds,
                     "fid": s.fid, **s.summary(),
                     "per_image": {"ssim": s.ssim, "delta_e2000": s.delta_e,
-                                  "paper_delta_e2000": [None if not math.isfinite(v) else v for v in s.paper]}}
+                                  "paper_delta_e2000": [None if not math.isfinite(v) else v for v in s.paper],
+                                  "checkerboard_ratio": s.checker, "edge_frame_delta_e2000": s.edge}}
                    for s in all_scores],
     }
     _write_text(out / "results.json", json.dumps(results, indent=2) + "\n")

@@ -174,6 +174,36 @@ def paper_whiteness(pred: np.ndarray, truth: np.ndarray, *, paper_delta_e: float
     return float(delta_e2000(srgb_to_lab(pred)[paper], _WHITE_LAB).mean())
 
 
+# --------------------------------------------------------------------------- decoder artefacts
+
+EDGE_RING = 4  # pixels: the width of the border ring where an "edge frame" would show
+
+
+def checkerboard_ratio(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Period-2 checkerboard texture of ``pred`` relative to the truth's (> 1: more than the real art).
+
+    The mean |response| of the CIELAB lightness to the 2x2 kernel [[1, -1], [-1, 1]], the pattern
+    transposed convolutions leave (Odena et al. 2016, "Deconvolution and Checkerboard Artifacts").
+    """
+    def energy(img: np.ndarray) -> float:
+        light = srgb_to_lab(img)[..., 0]
+        response = light[:-1, :-1] - light[:-1, 1:] - light[1:, :-1] + light[1:, 1:]
+        return float(np.abs(response).mean())
+
+    return energy(pred) / max(energy(truth), 1e-6)
+
+
+def edge_frame_delta_e(pred: np.ndarray, truth: np.ndarray, ring: int = EDGE_RING) -> float:
+    """Mean ΔE2000 to the truth on the outer ``ring`` pixels minus that inside: > 0 when the image
+    edges are worse than the rest (a coloured frame, as zero padding can leave)."""
+    if pred.shape != truth.shape:
+        raise ValueError(f"images differ in shape: {pred.shape} vs {truth.shape}")
+    error = delta_e2000(srgb_to_lab(pred), srgb_to_lab(truth))
+    inside = np.zeros(error.shape, bool)
+    inside[ring:-ring, ring:-ring] = True
+    return float(error[~inside].mean() - error[inside].mean())
+
+
 def _sqrt_psd(mat: np.ndarray) -> np.ndarray:
     """Square root of a symmetric positive semi-definite matrix (negative round-off clipped)."""
     vals, vecs = np.linalg.eigh((mat + mat.T) / 2.0)
