@@ -16,10 +16,11 @@ from training.__main__ import main
 from training.networks import build_unet_generator
 
 
-def _tiny_run(run_dir, finished: bool = True):
+def _tiny_run(run_dir, finished: bool = True, hints: bool = False):
     """An untrained depth-6 U-Net saved like a finished run (or one still training), with two checkpoints."""
     run_dir.mkdir()
-    model = build_unet_generator(ngf=4, depth=6, norm="batch", upsample="resize", padding="reflect")
+    model = build_unet_generator(ngf=4, depth=6, norm="batch", upsample="resize", padding="reflect",
+                                 in_channels=7 if hints else 3)
     manager = tf.train.CheckpointManager(tf.train.Checkpoint(generator=model), str(run_dir / "checkpoints"),
                                          max_to_keep=5)
     manager.save(checkpoint_number=10)
@@ -28,7 +29,7 @@ def _tiny_run(run_dir, finished: bool = True):
     manager.save(checkpoint_number=20)
     (run_dir / "config.json").write_text(json.dumps({
         "approach": "pix2pix", "tv_loss": "l1", "lambda_tv": 1e-4, "image_size": 64, "ngf": 4, "norm": "batch",
-        "upsample": "resize", "padding": "reflect", "depth": 6}))
+        "upsample": "resize", "padding": "reflect", "depth": 6, "hints": hints}))
     if finished:
         model.save(run_dir / "generator.keras")
         (run_dir / "state.json").write_text(json.dumps({"steps": 20, "total_steps": 20, "state": "finished"}))
@@ -89,6 +90,10 @@ def test_a_run_still_training_is_evaluated_from_config_and_latest_checkpoint(tmp
     x = np.random.default_rng(0).uniform(-1, 1, (1, 64, 64, 3)).astype(np.float32)
     np.testing.assert_allclose(loaded(x, training=False), model(x, training=False), atol=1e-6)
     assert "latest checkpoint 20 (still training)" in evaluate._run_label(run)[1]
+    # a hint model still training: its generator takes the sketch and the hint channels
+    run, model = _tiny_run(tmp_path / "hints", finished=False, hints=True)
+    x = np.random.default_rng(1).uniform(-1, 1, (1, 64, 64, 7)).astype(np.float32)
+    np.testing.assert_allclose(evaluate.load_generator(run)(x, training=False), model(x, training=False), atol=1e-6)
 
 
 def test_run_without_a_generator_is_a_clear_error(faces_dir, tmp_path, capsys):

@@ -180,11 +180,13 @@ def _checkpoints(run_dir: Path) -> list[str]:
 
 
 def _generator_from_config(run_dir: Path):
+    from training.hints import HINT_CHANNELS
     from training.networks import build_unet_generator
 
     cfg = json.loads((run_dir / "config.json").read_text())
     norm = "instance" if cfg.get("approach") == "cyclegan" else cfg.get("norm", "batch")
-    return build_unet_generator(cfg["image_size"], ngf=cfg.get("ngf", 64), norm=norm,
+    in_channels = 3 + (HINT_CHANNELS if cfg.get("hints") else 0)
+    return build_unet_generator(cfg["image_size"], ngf=cfg.get("ngf", 64), norm=norm, in_channels=in_channels,
                                 upsample=cfg.get("upsample", "transpose"), padding=cfg.get("padding", "zero"),
                                 depth=cfg.get("depth"))
 
