@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "data_dir if readable, else ../shared/data/anime-faces)")
     p.add_argument("--working-size", type=int, help="the size the app feeds the model (default: the training "
                    "image size); a multiple of 2**depth")
+    p.add_argument("--only", choices=["fp16", "int8"], help="install only this variant, as the model NAME itself "
+                   "(half or a quarter of the size); fp32 is still converted and checked as its reference")
     p.add_argument("--checkpoint", help="export checkpoint weights of the run instead of its final generator: a step "
                    "number (RUN/checkpoints/ckpt-N), a checkpoint prefix, or A-B: the mean weights of the kept "
                    "checkpoints from step A to B, which evens out GAN oscillation; choose with `evaluate --curves`")
@@ -94,7 +96,8 @@ def _export(args) -> int:
 
     req = ExportRequest(
         source=Path(args.source), name=args.name, out_dir=args.out_dir, display_name=args.display_name,
-        description=args.description, fp16=args.fp16, int8=args.int8, data=args.data,
+        description=args.description, fp16=args.fp16 or args.only == "fp16", int8=args.int8 or args.only == "int8",
+        data=args.data, only=args.only,
         working_size=args.working_size, default=args.default, approach=args.approach, checkpoint=args.checkpoint,
         tolerance=args.tolerance, min_ssim=args.min_ssim)
     try:

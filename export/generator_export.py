@@ -43,6 +43,7 @@ class ExportRequest:
     working_size: int | None = None
     default: bool = False
     approach: str | None = None
+    only: str | None = None  # "fp16" | "int8": install only that variant, under NAME (fp32 is still the reference)
     checkpoint: str | None = None  # a step, a checkpoint prefix or a range A-B (mean weights) instead of the final
     tolerance: float = parity.PARITY_TOLERANCE
     min_ssim: float = parity.SSIM_THRESHOLD
@@ -154,22 +155,27 @@ def _install(req: ExportRequest, src, staged: list[_Staged], existing: list[Mode
         "config": src.config_excerpt(), "exported": export_date(), "tools": convert.tool_versions(),
     }
     evaluation = read_evaluation(src.run_dir)
-    specs = _drop_stale_variants(existing, req, {item.precision for item in staged}, log)
+    if req.only:  # smaller files to ship: only the checked variant, as the model itself
+        staged = [item for item in staged if item.precision == req.only]
+    fresh = set() if req.only else {item.precision for item in staged}  # NAME itself is the variant now
+    specs = _drop_stale_variants(existing, req, fresh, log)
     written = []
     for item in staged:
-        entry_name = variant_name(req.name, item.precision)
-        final = req.out_dir / item.path.name
+        own_name = req.only == item.precision or item.precision == "fp32"
+        entry_name = req.name if own_name else variant_name(req.name, item.precision)
+        final = req.out_dir / f"{entry_name}.onnx"
         os.replace(item.path, final)
         provenance = {**base_provenance, **item.provenance}
-        if item.precision != "fp32":
+        if not own_name:
             provenance["variant_of"] = req.name
         spec = generator_entry(
-            name=entry_name, display_name=display_name_for(req.display_name, approach, req.name, item.precision),
+            name=entry_name,
+            display_name=display_name_for(req.display_name, approach, req.name, "fp32" if own_name else item.precision),
             approach=approach, precision=item.precision, onnx_path=final, out_dir=req.out_dir,
             channels=channels, hint_channels=channels - 3, size_multiple=multiple, working_size=working_size,
             provenance=provenance,
             evaluation=evaluation, description=req.description,
-            default=_keeps_default(existing, entry_name, req.default and item.precision == "fp32"))
+            default=_keeps_default(existing, entry_name, req.default and own_name))
         specs = upsert(specs, spec)
         written.append(spec)
         log(f"wrote {final} ({final.stat().st_size / 1e6:.1f} MB) as '{entry_name}'")

@@ -227,3 +227,19 @@ def test_export_of_a_chosen_checkpoint_holds_its_weights_not_the_final_ones(runs
     assert main([str(run), "--name", "p2p-ckpt", "--out-dir", str(out), "--checkpoint", "9"]) == 1
     err = capsys.readouterr().err
     assert "no such checkpoint" in err and "kept: ckpt-4, ckpt-6" in err and "Traceback" not in err
+
+
+def test_only_fp16_ships_the_checked_half_size_model_under_its_own_name(pix2pix_export, tmp_path):
+    run, full = pix2pix_export
+    out = tmp_path / "models"
+    shutil.copytree(full, out)  # holds p2p-tiny (fp32) and its -fp16/-int8 variants
+    assert main([str(run), "--name", "p2p-tiny", "--out-dir", str(out), "--only", "fp16", "--default"]) == 0
+    entries = _entries(out)
+    assert set(entries) == {"p2p-tiny"}  # the old variants of p2p-tiny are gone with it
+    entry = entries["p2p-tiny"]
+    assert entry.precision == "fp16" and entry.default and "variant_of" not in entry.provenance
+    assert entry.provenance["parity"]["ssim_mean"] >= 0.98
+    assert entry.file_path("generator").name == "p2p-tiny.onnx"
+    fp32 = _entries(full)["p2p-tiny"].file_path("generator")
+    assert entry.file_path("generator").stat().st_size < 0.6 * fp32.stat().st_size
+    assert sorted(p.name for p in out.glob("*.onnx")) == ["p2p-tiny.onnx"]
