@@ -138,10 +138,11 @@ def test_screenshot_subprocess_writes_the_window(tmp_path, tiny_models_master):
     shot = cv2.imread(str(out))
     assert shot is not None and shot.shape[0] >= 600 and shot.shape[1] >= 1000, proc.stderr
     assert not (tmp_path / "data" / "settings.ini").exists()  # a smoke run leaves the settings alone
-    # the right half (the result pane of the default model) is coloured, not gray or white
+    # the right third (the last result pane) is coloured, not gray or white; the page fills about
+    # half of the pane's area, and the shipped models colour in pastel tones on white paper
     right = cv2.cvtColor(shot[100:-100, shot.shape[1] * 2 // 3:], cv2.COLOR_BGR2HSV)
     coloured = (right[:, :, 1] > 40).mean()
-    assert coloured > 0.2, f"result pane looks uncoloured ({coloured:.2f}); stderr: {proc.stderr}"
+    assert coloured > 0.1, f"result pane looks uncoloured ({coloured:.2f}); stderr: {proc.stderr}"
 
 
 def test_screenshot_fails_cleanly_for_a_bad_path(tmp_path):

@@ -168,7 +168,11 @@ def load_generator(run_dir: Path):
         raise data_lib.DataError(f"{path}: no trained generator (and no config.json + checkpoint) in this run "
                                  "directory; train it first")
     model = _generator_from_config(run_dir)
-    _restore(model, latest[0])
+    try:
+        _restore(model, latest[0])
+    except (AssertionError, ValueError) as exc:  # the checkpoint holds other networks than config.json says
+        raise data_lib.DataError(f"{latest[0]}: does not match the networks of {run_dir / 'config.json'} "
+                                 f"({str(exc).splitlines()[0][:200]})") from None
     return model
 
 
