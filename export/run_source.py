@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ganime_desktop.core.manifest import APPROACHES
+from training.checkpoints import CheckpointMismatch, restore_generator, step_of
 
 GENERATOR_FILE = "generator.keras"
 CONFIG_FILE = "config.json"
@@ -129,52 +130,42 @@ def restore_checkpoint(model, src: ExportSource, checkpoint: str) -> ExportSourc
     from checkpoint to checkpoint; averaging their weights smooths that out (Yazici et al. 2019,
     "The Unusual Effectiveness of Averaging in GAN Training"). Choose with `evaluate --curves`.
     """
+    import tensorflow as tf
+
     prefixes = _checkpoint_prefixes(src, checkpoint)
     total = None
     for prefix in prefixes:
-        _restore_one(model, prefix, checkpoint)
+        try:
+            restore_generator(model, prefix)
+        except (CheckpointMismatch, tf.errors.OpError) as exc:
+            raise SourceError(f"--checkpoint {checkpoint}: {str(exc).splitlines()[0]}") from None
         weights = model.get_weights()
         total = [t + w for t, w in zip(total, weights, strict=True)] if total else [w.astype("float64") for w in weights]
     if len(prefixes) > 1:
         model.set_weights([(t / len(prefixes)).astype(w.dtype) for t, w in zip(total, model.get_weights(),
                                                                                 strict=True)])
-    steps = [_step_of(p) for p in prefixes]
     described = (str(prefixes[0]) if len(prefixes) == 1 else
                  f"mean of {len(prefixes)} checkpoints: {', '.join(p.name for p in prefixes)}")
-    state = {**src.state, "steps": steps[-1], "checkpoint": described}
+    state = {**src.state, "steps": step_of(prefixes[-1]), "checkpoint": described}
     return ExportSource(src.keras_path, src.run_dir, src.config, state)
 
 
 def _checkpoint_prefixes(src: ExportSource, checkpoint: str) -> list[Path]:
+    """The checkpoint prefixes ``--checkpoint`` names, in step order."""
     folder = src.run_dir / "checkpoints" if src.run_dir else None
-    kept = sorted(((_step_of(p.with_suffix("")), p.with_suffix("")) for p in folder.glob("ckpt-*.index")),
-                  key=lambda sp: sp[0] or 0) if folder and folder.is_dir() else []
+    kept = sorted((step_of(p.with_suffix("")), p.with_suffix("")) for p in folder.glob("ckpt-*.index")
+                  if step_of(p.with_suffix("")) is not None) if folder and folder.is_dir() else []
     kept_text = f"; kept: {', '.join(p.name for _, p in kept)}" if kept else ""
     first, _, last = checkpoint.partition("-")
-    if checkpoint.isdigit() or (first.isdigit() and last.isdigit()):
+    if first.isdigit() and (not last or last.isdigit()):  # N, or A-B
         if folder is None:
             raise SourceError(f"--checkpoint {checkpoint}: step numbers need a run directory as the source")
         lo, hi = int(first), int(last or first)
-        chosen = [p for step, p in kept if step is not None and lo <= step <= hi]
-        if not chosen or (checkpoint.isdigit() and chosen[0].name != f"ckpt-{lo}"):
+        chosen = [p for step, p in kept if lo <= step <= hi]
+        if not chosen:
             raise SourceError(f"--checkpoint {checkpoint}: no such checkpoint in {folder}{kept_text}")
         return chosen
     prefix = Path(checkpoint)
     if not Path(f"{prefix}.index").is_file():
         raise SourceError(f"--checkpoint {checkpoint}: {prefix}.index does not exist{kept_text}")
     return [prefix]
-
-
-def _step_of(prefix: Path) -> int | None:
-    step = prefix.name.rsplit("-", 1)[-1]
-    return int(step) if step.isdigit() else None
-
-
-def _restore_one(model, prefix: Path, asked: str) -> None:
-    import tensorflow as tf
-
-    try:
-        tf.train.Checkpoint(generator=model).restore(str(prefix)).expect_partial().assert_existing_objects_matched()
-    except (AssertionError, ValueError, tf.errors.OpError) as exc:
-        raise SourceError(f"--checkpoint {asked}: {prefix} does not hold this run's generator "
-                          f"({str(exc).splitlines()[0][:200]})") from None

@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from training.pypi_assets import cache_root
+from ganime_desktop.core.paths import user_cache_dir
 from training.xdog import sketch_for
 
 LAYOUTS = ("kaggle", "paired", "color")
@@ -148,7 +148,7 @@ def resize_short_side(img: np.ndarray, short_side: int) -> np.ndarray:
 
 def default_cache_dir() -> Path:
     """The user's cache of synthesized sketches: ``sketches/`` in the project's cache folder."""
-    return cache_root() / "sketches"
+    return user_cache_dir() / "sketches"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ import numpy as np
 
 from training import data as data_lib
 from training import metrics
+from training.checkpoints import CheckpointMismatch, restore_generator, step_of
 
 GRID_PAIRS = 4
 BATCH = 8
@@ -169,10 +170,9 @@ def load_generator(run_dir: Path):
                                  "directory; train it first")
     model = _generator_from_config(run_dir)
     try:
-        _restore(model, latest[0])
-    except (AssertionError, ValueError) as exc:  # the checkpoint holds other networks than config.json says
-        raise data_lib.DataError(f"{latest[0]}: does not match the networks of {run_dir / 'config.json'} "
-                                 f"({str(exc).splitlines()[0][:200]})") from None
+        restore_generator(model, latest[0])
+    except CheckpointMismatch as exc:  # the checkpoint holds other networks than config.json says
+        raise data_lib.DataError(f"{exc}: it does not match the networks of {run_dir / 'config.json'}") from None
     return model
 
 
@@ -193,13 +193,6 @@ def _generator_from_config(run_dir: Path):
     return build_unet_generator(cfg["image_size"], ngf=cfg.get("ngf", 64), norm=norm, in_channels=in_channels,
                                 upsample=cfg.get("upsample", "transpose"), padding=cfg.get("padding", "zero"),
                                 depth=cfg.get("depth"))
-
-
-def _restore(model, checkpoint: str) -> None:
-    """Load the generator's weights from a training checkpoint (the trainer saves it as 'generator')."""
-    import tensorflow as tf
-
-    tf.train.Checkpoint(generator=model).restore(checkpoint).expect_partial().assert_existing_objects_matched()
 
 
 def keras_colorizer(model) -> Callable[[list[Pair]], list[np.ndarray]]:
@@ -356,11 +349,11 @@ def checkpoint_curves(run_dir: Path, pairs: list[Pair], extractor, truth_feature
     points = []
     for path in _checkpoints(run_dir):
         try:
-            _restore(model, path)
+            restore_generator(model, path)
         except tf.errors.NotFoundError:  # a running training deleted it (keep_checkpoints)
             log(f"  {path}: gone, skipped")
             continue
-        step = int(path.rsplit("-", 1)[1])
+        step = step_of(path)
         outputs = colorize(pairs)
         both = list(zip(outputs, pairs, strict=True))
         ssim = float(np.mean([metrics.ssim(o, p.truth) for o, p in both]))

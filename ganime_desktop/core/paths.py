@@ -13,6 +13,21 @@ APP_DIR_NAME = "GANime Studio"  # Windows and macOS style
 APP_DIR_NAME_XDG = "ganime-studio"  # Linux style
 DATA_DIR_ENV = "GANIME_DATA_DIR"  # tests and portable installs point this elsewhere
 MODELS_DIR_ENV = "GANIME_MODELS_DIR"  # an extra folder of models (one with a manifest.json)
+CACHE_DIR_ENV = "GANIME_CACHE_DIR"  # training's caches: synthesized sketches, downloaded weights
+
+
+def user_cache_dir() -> Path:
+    """$GANIME_CACHE_DIR, else the platform's user cache folder + ganime-studio. Not created here."""
+    override = os.environ.get(CACHE_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = str(Path.home() / "Library" / "Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / APP_DIR_NAME_XDG
 
 
 def user_data_dir() -> Path:

@@ -24,12 +24,17 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
 
 def qimage_to_rgb(image: QImage) -> np.ndarray:
     """Any QImage -> HxWx3 uint8 RGB (alpha ignored)."""
+    return _to_array(image, QImage.Format.Format_RGB888, 3)
+
+
+def _to_array(image: QImage, fmt: QImage.Format, channels: int) -> np.ndarray:
+    """A copy of ``image`` converted to the byte format ``fmt``, as HxWxchannels uint8 (rows unpadded)."""
     if image.isNull():
         raise ValueError("empty image")
     h, w = image.height(), image.width()
-    img = image.convertToFormat(QImage.Format.Format_RGB888)
+    img = image.convertToFormat(fmt)
     rows = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * h).reshape(h, -1)
-    return rows[:, : 3 * w].reshape(h, w, 3).copy()
+    return rows[:, : channels * w].reshape(h, w, channels).copy()
 
 
 def blank_sketch(width: int, height: int) -> QImage:
@@ -55,12 +60,7 @@ def rgba_to_qimage(rgba: np.ndarray) -> QImage:
 
 def qimage_to_rgba(image: QImage) -> np.ndarray:
     """Any QImage -> HxWx4 uint8 RGBA (not premultiplied)."""
-    if image.isNull():
-        raise ValueError("empty image")
-    h, w = image.height(), image.width()
-    img = image.convertToFormat(QImage.Format.Format_RGBA8888)
-    rows = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * h).reshape(h, -1)
-    return rows[:, : 4 * w].reshape(h, w, 4).copy()
+    return _to_array(image, QImage.Format.Format_RGBA8888, 4)
 
 
 def blank_layer(width: int, height: int) -> QImage:
