@@ -124,7 +124,7 @@ def _convert_and_check(req: ExportRequest, model, sketches: SketchSet, multiple:
             continue
         path = tmp / f"{variant_name(req.name, precision)}.onnx"
         if precision == "fp16":
-            log("fp16 variant: float16 weights and compute, float32 inputs/outputs")
+            log("fp16 variant: float16 weights, float32 compute and inputs/outputs")
             variants.to_fp16(fp32_path, path)
             extra = {}
         else:

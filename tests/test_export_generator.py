@@ -101,6 +101,27 @@ def test_variants_are_smaller_and_agree_with_fp32(pix2pix_export, faces_dir):
     assert {"QuantizeLinear", "DequantizeLinear"} <= int8_ops
 
 
+def test_fp16_variant_stores_half_precision_weights_but_computes_in_float32(pix2pix_export, faces_dir, tmp_path):
+    """float16 arithmetic gave different colours on different CPUs: the variant must compute exactly
+    as the fp32 model would with its weights rounded to float16, on any machine."""
+    _, out = pix2pix_export
+    half = onnx.load(str(out / "p2p-tiny-fp16.onnx"))
+    stored = {t.name for t in half.graph.initializer if t.data_type == onnx.TensorProto.FLOAT16}
+    assert stored, "no float16 weights stored"
+    readers = [n for n in half.graph.node if set(n.input) & stored]
+    assert readers and all(n.op_type == "Cast" and n.attribute[0].i == onnx.TensorProto.FLOAT for n in readers)
+    rounded = onnx.load(str(out / "p2p-tiny.onnx"))
+    for tensor in rounded.graph.initializer:
+        if f"{tensor.name}__fp16" in stored:
+            weights = onnx.numpy_helper.to_array(tensor).astype(np.float16).astype(np.float32)
+            tensor.CopyFrom(onnx.numpy_helper.from_array(weights, tensor.name))
+    onnx.save(rounded, str(tmp_path / "rounded.onnx"))
+    x = SketchSet(faces_dir, "color").batch(2, 64, 128, split="train", offset=3)
+    got = run_session(cpu_session(out / "p2p-tiny-fp16.onnx"), x)
+    want = run_session(cpu_session(tmp_path / "rounded.onnx"), x)
+    assert np.max(np.abs(got - want)) <= 1e-5
+
+
 def test_cyclegan_instance_norm_depth8_export(runs, tmp_path):
     out = tmp_path / "models"
     assert main([str(run_dir_for("cyclegan-d8", runs)), "--name", "cyc-tiny", "--out-dir", str(out)]) == 0

@@ -252,5 +252,8 @@ def write_manifest(path: str | os.PathLike, specs: list[ModelSpec]) -> None:
 
 
 def upsert(specs: list[ModelSpec], spec: ModelSpec) -> list[ModelSpec]:
-    """Replace the entry of the same name, or append."""
-    return [s for s in specs if s.name != spec.name] + [spec]
+    """Replace the entry of the same name where it stands (the app lists models in manifest order),
+    or append."""
+    if any(s.name == spec.name for s in specs):
+        return [spec if s.name == spec.name else s for s in specs]
+    return [*specs, spec]
