@@ -1,12 +1,13 @@
-"""Colour error and paper whiteness of the shipped default model through the app pipeline (CPU).
+"""Colour error and paper whiteness of a shipped model through the app pipeline (CPU).
 
-Run by hand: .venv/bin/python benchmarks/shipped_quality.py
+Run by hand: .venv/bin/python benchmarks/shipped_quality.py [--name MODEL]   (default: the default model)
 Faces: the first 8 test faces (256 px); full body: the 16 test pages at full size (whole figures
 on white paper). XDoG sketches with seed 0; the sketch passed through unchanged is the baseline.
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,11 @@ def sketch_of(truth: np.ndarray, path: Path) -> np.ndarray:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--name", help="a generator of assets/models/manifest.json (default: the default one)")
+    name = parser.parse_args().name
     manifest = Path(__file__).resolve().parents[1] / "assets" / "models" / "manifest.json"
-    spec = next(s for s in load_manifest(manifest) if s.default and s.kind == "generator")
+    spec = next(s for s in load_manifest(manifest) if s.kind == "generator" and (s.name == name if name else s.default))
     colorizer = Colorizer(spec, device="cpu")
     print(f"model {spec.name}, working size {spec.input.working_size}")
     for split, paths in (("faces (8)", sorted((DATA / "anime-faces" / "test").glob("*.jpg"))[:8]),
