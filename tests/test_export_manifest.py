@@ -1,5 +1,6 @@
 """Manifest handling of the exporter: good manifests round-trip, bad ones are refused clearly."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from _onnx_models import make_model_dir
 from export.__main__ import REPO, main
 from export.manifest_entry import generator_entry
 from export.run_source import read_evaluation
-from ganime_desktop.core.manifest import MANIFEST_NAME, load_manifest, write_manifest
+from ganime_desktop.core.manifest import MANIFEST_NAME, load_manifest, upsert, write_manifest
 
 
 def test_exported_manifest_round_trips(tmp_path_factory, tmp_path, faces_dir):
@@ -31,6 +32,17 @@ def test_generator_entry_round_trips(tmp_path):
     write_manifest(models / MANIFEST_NAME, [*load_manifest(models / MANIFEST_NAME), spec])
     back = {s.name: s for s in load_manifest(models / MANIFEST_NAME)}["tiny-b"]
     assert back == spec
+
+
+def test_a_re_exported_model_keeps_its_place_in_the_list(tmp_path):
+    """The app lists models in manifest order: re-exporting one must not move it to the end."""
+    models = make_model_dir(tmp_path, names=("first", "second", "third"))
+    specs = load_manifest(models / MANIFEST_NAME)
+    again = dataclasses.replace(specs[0], description="re-exported")
+    assert [s.name for s in upsert(specs, again)] == ["first", "second", "third"]
+    assert upsert(specs, again)[0].description == "re-exported"
+    new = dataclasses.replace(specs[0], name="fourth")
+    assert [s.name for s in upsert(specs, new)] == ["first", "second", "third", "fourth"]
 
 
 @pytest.mark.parametrize("content, message", [
