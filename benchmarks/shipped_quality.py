@@ -30,7 +30,10 @@ def main() -> None:
     parser.add_argument("--name", help="a generator of assets/models/manifest.json (default: the default one)")
     name = parser.parse_args().name
     manifest = Path(__file__).resolve().parents[1] / "assets" / "models" / "manifest.json"
-    spec = next(s for s in load_manifest(manifest) if s.kind == "generator" and (s.name == name if name else s.default))
+    generators = [s for s in load_manifest(manifest) if s.kind == "generator"]
+    spec = next((s for s in generators if (s.name == name if name else s.default)), None)
+    if spec is None:
+        parser.error(f"no generator {name!r} in {manifest}; there are: {', '.join(s.name for s in generators)}")
     colorizer = Colorizer(spec, device="cpu")
     print(f"model {spec.name}, working size {spec.input.working_size}")
     for split, paths in (("faces (8)", sorted((DATA / "anime-faces" / "test").glob("*.jpg"))[:8]),
