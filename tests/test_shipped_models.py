@@ -51,19 +51,19 @@ def test_every_shipped_model_loads_matches_its_sha256_and_colours(spec, faces_di
     assert (chroma > 40).mean() > 0.05, "some of the page has real colour"
 
 
-def _default_colorizer() -> Colorizer:
-    """The shipped Pix2Pix + TV model (the default beside the hint model)."""
-    spec = next(s for s in SPECS if s.default and s.approach == "pix2pix-tv")
-    return Colorizer(spec, device="cpu")
+def _xdog_sketch(truth: np.ndarray, path: Path) -> np.ndarray:
+    """The recorded XDoG sketch of a test image (seed 0), as RGB."""
+    return np.repeat(sketch_for(truth, path.as_posix(), 0)[..., None], 3, axis=-1)
 
 
 def test_default_model_colour_error_on_fixed_test_faces_stays_below_the_recorded_bound(faces_dir):
-    colorizer = _default_colorizer()
+    # the shipped Pix2Pix + TV model (the default beside the hint model)
+    colorizer = Colorizer(next(s for s in SPECS if s.default and s.approach == "pix2pix-tv"), device="cpu")
     errors = []
     for i in range(8):
         path = faces_dir / "test" / f"{i:04d}.jpg"
         truth = read_image(path)
-        sketch = np.repeat(sketch_for(truth, path.as_posix(), 0)[..., None], 3, axis=-1)
+        sketch = _xdog_sketch(truth, path)
         errors.append(mean_delta_e2000(colorizer.colorize(sketch), truth))
     mean = float(np.mean(errors))
     assert mean < FACES_DELTA_E_BOUND, f"mean CIEDE2000 {mean:.2f} rose above {FACES_DELTA_E_BOUND}"
@@ -81,7 +81,7 @@ def test_every_shipped_generator_keeps_blank_paper_white_on_full_body_pages(spec
     scores = []
     for path in sorted((fullbody_dir / "test").glob("*.jpg"))[:4]:
         truth = read_image(path)
-        sketch = np.repeat(sketch_for(truth, path.as_posix(), 0)[..., None], 3, axis=-1)
+        sketch = _xdog_sketch(truth, path)
         scores.append(paper_whiteness(colorizer.colorize(sketch), truth))
     assert np.nanmean(scores) <= PAPER_DELTA_E_BOUND, scores
 
