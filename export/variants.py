@@ -1,10 +1,9 @@
 """Smaller variants of an fp32 ONNX generator.
 
 - fp16: weights STORED in float16 (half the file) and cast back to float32 when onnxruntime
-  loads the model (it folds the casts away), so the arithmetic is float32 everywhere. Computing
-  in float16 made the colours depend on the CPU: a hint model's red-hint gain measured +4.7 on
-  one x86 machine and +0.3 on another for the same sketch (most likely onnxruntime choosing its
-  float16 kernels by instruction set). Inputs and outputs stay float32.
+  loads the model (it folds the casts away), so the arithmetic is float32 everywhere: the same
+  on every CPU whatever float16 kernels it has, and as fast on CPU as float16 arithmetic was.
+  Inputs and outputs stay float32.
 - int8: static QDQ quantization, per-channel weights, activation ranges calibrated on real
   XDoG sketches (random noise would calibrate for inputs the model never sees).
 """

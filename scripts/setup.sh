@@ -9,10 +9,12 @@ if [ ! -x .venv/bin/python ]; then
   echo "Creating .venv with $("$python_bin" --version)"
   "$python_bin" -m venv .venv
 fi
-stamp=".venv/.ganime-installed"   # line 1: sha256 of pyproject.toml, line 2: extras installed
+stamp=".venv/.ganime-installed"   # line 1: sha256 of pyproject.toml, line 2: extras, line 3: this checkout
 hash="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 have_hash="$(sed -n 1p "$stamp" 2>/dev/null || true)"
 have_extras="$(sed -n 2p "$stamp" 2>/dev/null || true)"
+# The install is editable: a .venv last installed from another checkout imports that one's code.
+[ "$(sed -n 3p "$stamp" 2>/dev/null || true)" = "$PWD" ] || have_hash=""
 [ "$have_hash" = "$hash" ] || have_extras=""
 missing=""
 for e in ${want_extras//,/ }; do
@@ -23,5 +25,5 @@ if [ "$have_hash" != "$hash" ] || [ -n "$missing" ]; then
   echo "Installing GANime Studio${all:+ with [$all]} into .venv (the first time downloads a lot)"
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".${all:+[$all]}"
-  printf '%s\n%s\n' "$hash" "$all" > "$stamp"
+  printf '%s\n%s\n%s\n' "$hash" "$all" "$PWD" > "$stamp"
 fi

@@ -134,3 +134,21 @@ def test_real_faces_folder_is_detected_as_colour_only(faces_dir):
     sources = data.list_sources(faces_dir, "auto", "test")
     assert len(sources) == 100 and {s.layout for s in sources} == {"color"}
     assert sources[0].color.name == "0000.jpg" and sources[0].color.parent.name == "test"
+
+
+def test_a_dataset_gives_the_same_sketches_wherever_it_lies(tmp_path):
+    """The XDoG sigma of each image is drawn from its path inside the dataset, not its absolute
+    path: CI, which keeps the data elsewhere, once coloured other sketches than this machine."""
+    here, there = tmp_path / "here" / "ds", tmp_path / "somewhere" / "else" / "データ"
+    for i in range(12):
+        for root in (here, there):
+            _write(root / "test" / f"{i:04d}.png", _drawing(i))
+    loader = data.PairLoader(load_size=96)
+    a, b = data.list_sources(here, "color", "test"), data.list_sources(there, "color", "test")
+    assert [s.key for s in a] == [s.key for s in b] == [f"test/{i:04d}.png" for i in range(12)]
+    for sa, sb in zip(a, b):
+        assert np.array_equal(loader.load(sa)[1], loader.load(sb)[1]), sa.key
+    # and the sigma does matter: the sketches differ between sigmas
+    assert len({xdog.sigma_for(s.key, 0) for s in a}) > 1
+    drawing = _drawing(0)
+    assert not np.array_equal(xdog.xdog(drawing, 0.3), xdog.xdog(drawing, 0.5))

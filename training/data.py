@@ -41,10 +41,15 @@ class PairSource:
     color: Path
     sketch: Path | None  # None: right half of ``color`` (kaggle) or synthesized (color layout)
     layout: str
+    root: Path | None = None  # the dataset folder that was listed
 
     @property
     def key(self) -> str:
-        return self.color.as_posix()
+        """The image's path inside its dataset (e.g. ``test/0001.jpg``): what a synthesized sketch's
+        XDoG sigma is drawn from, so the same dataset gives the same sketches wherever it lies."""
+        if self.root is not None and self.color.is_relative_to(self.root):
+            return self.color.relative_to(self.root).as_posix()
+        return self.color.name
 
 
 def natural_key(path: Path) -> list:
@@ -101,14 +106,14 @@ def list_sources(data_dir: str | os.PathLike, layout: str = "auto", split: str =
         if not (sketch_dir.is_dir() and color_dir.is_dir()):
             raise DataError(f"{folder}: the paired layout needs sketch/ and color/ subfolders")
         sketches = {p.stem: p for p in list_images(sketch_dir)}
-        sources = [PairSource(c, sketches[c.stem], layout) for c in list_images(color_dir) if c.stem in sketches]
+        sources = [PairSource(c, sketches[c.stem], layout, data_dir) for c in list_images(color_dir) if c.stem in sketches]
         if not sources:
             raise DataError(f"{folder}: no file names match between sketch/ and color/")
         return sources
     images = list_images(folder)
     if not images:
         raise DataError(f"{folder}: no images found for the {layout} layout")
-    return [PairSource(p, None, layout) for p in images]
+    return [PairSource(p, None, layout, data_dir) for p in images]
 
 
 def _decode(path: Path, flags: int = cv2.IMREAD_COLOR) -> np.ndarray | None:
@@ -163,7 +168,7 @@ class PairLoader:
         if self.cache_dir is None:
             return None
         st = src.color.stat()
-        ident = f"{src.color.resolve()}|{st.st_size}|{st.st_mtime_ns}|{self.seed}|{self.load_size}|xdog1"
+        ident = f"{src.color.resolve()}|{st.st_size}|{st.st_mtime_ns}|{src.key}|{self.seed}|{self.load_size}|xdog2"
         return self.cache_dir / f"{hashlib.sha1(ident.encode()).hexdigest()}.png"
 
     def load(self, src: PairSource) -> tuple[np.ndarray, np.ndarray]:
