@@ -15,6 +15,7 @@ import numpy as np
 from ganime_desktop.core.imageio import read_image
 from ganime_desktop.core.manifest import load_manifest
 from ganime_desktop.core.pipeline import Colorizer
+from training.data import dataset_key
 from training.metrics import mean_delta_e2000, paper_whiteness
 from training.xdog import sketch_for
 
@@ -22,7 +23,8 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def sketch_of(truth: np.ndarray, path: Path) -> np.ndarray:
-    return np.repeat(sketch_for(truth, path.as_posix(), 0)[..., None], 3, axis=-1)
+    """The XDoG sketch (seed 0) of a test image DATASET/test/NAME, as RGB."""
+    return np.repeat(sketch_for(truth, dataset_key(path, path.parents[1]), 0)[..., None], 3, axis=-1)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from ganime_desktop.core.imageio import read_image
 from ganime_desktop.core.manifest import load_manifest, sha256_of
 from ganime_desktop.core.pipeline import Colorizer
 from ganime_desktop.core.registry import ModelRegistry
+from training.data import dataset_key
 from training.metrics import mean_delta_e2000, paper_whiteness
 from training.xdog import sketch_for
 
@@ -52,8 +53,8 @@ def test_every_shipped_model_loads_matches_its_sha256_and_colours(spec, faces_di
 
 
 def _xdog_sketch(truth: np.ndarray, path: Path) -> np.ndarray:
-    """The recorded XDoG sketch of a test image (seed 0), as RGB."""
-    return np.repeat(sketch_for(truth, path.as_posix(), 0)[..., None], 3, axis=-1)
+    """The recorded XDoG sketch of a test image (seed 0) of a dataset in ../shared/data, as RGB."""
+    return np.repeat(sketch_for(truth, dataset_key(path, path.parents[1]), 0)[..., None], 3, axis=-1)
 
 
 def test_default_model_colour_error_on_fixed_test_faces_stays_below_the_recorded_bound(faces_dir):

@@ -146,7 +146,7 @@ def test_a_dataset_gives_the_same_sketches_wherever_it_lies(tmp_path):
     loader = data.PairLoader(load_size=96)
     a, b = data.list_sources(here, "color", "test"), data.list_sources(there, "color", "test")
     assert [s.key for s in a] == [s.key for s in b] == [f"test/{i:04d}.png" for i in range(12)]
-    for sa, sb in zip(a, b):
+    for sa, sb in zip(a, b, strict=True):
         assert np.array_equal(loader.load(sa)[1], loader.load(sb)[1]), sa.key
     # and the sigma does matter: the sketches differ between sigmas
     assert len({xdog.sigma_for(s.key, 0) for s in a}) > 1
