@@ -15,16 +15,12 @@ import numpy as np
 from ganime_desktop.core.imageio import read_image
 from ganime_desktop.core.manifest import load_manifest
 from ganime_desktop.core.pipeline import Colorizer
-from training.data import dataset_key
+from training.data import list_sources
 from training.metrics import mean_delta_e2000, paper_whiteness
+from training.nst import sketch_rgb
 from training.xdog import sketch_for
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def sketch_of(truth: np.ndarray, path: Path) -> np.ndarray:
-    """The XDoG sketch (seed 0) of a test image DATASET/test/NAME, as RGB."""
-    return np.repeat(sketch_for(truth, dataset_key(path, path.parents[1]), 0)[..., None], 3, axis=-1)
 
 
 def main() -> None:
@@ -38,12 +34,12 @@ def main() -> None:
         parser.error(f"no generator {name!r} in {manifest}; there are: {', '.join(s.name for s in generators)}")
     colorizer = Colorizer(spec, device="cpu")
     print(f"model {spec.name}, working size {spec.input.working_size}")
-    for split, paths in (("faces (8)", sorted((DATA / "anime-faces" / "test").glob("*.jpg"))[:8]),
-                         ("full body (16)", sorted((DATA / "anime-fullbody" / "test").glob("*.jpg")))):
+    for split, sources in (("faces (8)", list_sources(DATA / "anime-faces", "color", "test")[:8]),
+                           ("full body (16)", list_sources(DATA / "anime-fullbody", "color", "test"))):
         model_de, pass_de, paper = [], [], []
-        for path in paths:
-            truth = read_image(path)
-            sketch = sketch_of(truth, path)
+        for src in sources:
+            truth = read_image(src.color)
+            sketch = sketch_rgb(sketch_for(truth, src.key, 0))  # full size, as the dataset's XDoG
             out = colorizer.colorize(sketch)
             model_de.append(mean_delta_e2000(out, truth))
             pass_de.append(mean_delta_e2000(sketch, truth))

@@ -14,8 +14,9 @@ from ganime_desktop.core.imageio import read_image
 from ganime_desktop.core.manifest import load_manifest, sha256_of
 from ganime_desktop.core.pipeline import Colorizer
 from ganime_desktop.core.registry import ModelRegistry
-from training.data import dataset_key
+from training.data import PairSource, list_sources
 from training.metrics import mean_delta_e2000, paper_whiteness
+from training.nst import sketch_rgb
 from training.xdog import sketch_for
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,19 +53,18 @@ def test_every_shipped_model_loads_matches_its_sha256_and_colours(spec, faces_di
     assert (chroma > 40).mean() > 0.05, "some of the page has real colour"
 
 
-def _xdog_sketch(truth: np.ndarray, path: Path) -> np.ndarray:
-    """The recorded XDoG sketch of a test image (seed 0) of a dataset in ../shared/data, as RGB."""
-    return np.repeat(sketch_for(truth, dataset_key(path, path.parents[1]), 0)[..., None], 3, axis=-1)
+def _truth_and_sketch(src: PairSource) -> tuple[np.ndarray, np.ndarray]:
+    """A test image at full size and its recorded XDoG sketch (seed 0) as RGB."""
+    truth = read_image(src.color)
+    return truth, sketch_rgb(sketch_for(truth, src.key, 0))
 
 
 def test_default_model_colour_error_on_fixed_test_faces_stays_below_the_recorded_bound(faces_dir):
     # the shipped Pix2Pix + TV model (the default beside the hint model)
     colorizer = Colorizer(next(s for s in SPECS if s.default and s.approach == "pix2pix-tv"), device="cpu")
     errors = []
-    for i in range(8):
-        path = faces_dir / "test" / f"{i:04d}.jpg"
-        truth = read_image(path)
-        sketch = _xdog_sketch(truth, path)
+    for src in list_sources(faces_dir, "color", "test")[:8]:
+        truth, sketch = _truth_and_sketch(src)
         errors.append(mean_delta_e2000(colorizer.colorize(sketch), truth))
     mean = float(np.mean(errors))
     assert mean < FACES_DELTA_E_BOUND, f"mean CIEDE2000 {mean:.2f} rose above {FACES_DELTA_E_BOUND}"
@@ -80,9 +80,8 @@ def test_every_shipped_generator_keeps_blank_paper_white_on_full_body_pages(spec
     pix2pix 0.97 (on all 16 test pages: 1.04, 1.14, 0.93)."""
     colorizer = Colorizer(spec, device="cpu")
     scores = []
-    for path in sorted((fullbody_dir / "test").glob("*.jpg"))[:4]:
-        truth = read_image(path)
-        sketch = _xdog_sketch(truth, path)
+    for src in list_sources(fullbody_dir, "color", "test")[:4]:
+        truth, sketch = _truth_and_sketch(src)
         scores.append(paper_whiteness(colorizer.colorize(sketch), truth))
     assert np.nanmean(scores) <= PAPER_DELTA_E_BOUND, scores
 

@@ -15,6 +15,7 @@ import pytest
 import tensorflow as tf
 
 from training import networks
+from training.checkpoints import step_of
 from training.pix2pix import Pix2Pix
 from training.trainer import total_variation
 
@@ -137,8 +138,7 @@ def test_bad_data_folder_fails_before_any_model_is_built(tmp_path):
 
 
 def _newest_checkpoint_step(run: Path) -> int:
-    steps = [int(p.name[len("ckpt-"):-len(".index")]) for p in (run / "checkpoints").glob("ckpt-*.index")]
-    return max(steps, default=0)
+    return max((step_of(p.with_suffix("")) for p in (run / "checkpoints").glob("ckpt-*.index")), default=0)
 
 
 def test_training_run_killed_then_resumed_continues_its_step_count(faces_dir, tmp_path):
@@ -164,7 +164,7 @@ def test_training_run_killed_then_resumed_continues_its_step_count(faces_dir, tm
         proc.wait()
     config = json.loads((run / "config.json").read_text())
     assert config["tv_loss"] == "l2" and config["approach"] == "pix2pix" and config["depth"] == 6
-    latest = int(tf.train.latest_checkpoint(str(run / "checkpoints")).rsplit("-", 1)[1])
+    latest = step_of(tf.train.latest_checkpoint(str(run / "checkpoints")))
     res = _cli(*args, "--max-steps", str(latest + 2))
     assert res.returncode == 0, res.stderr[-3000:]
     assert "resumed from" in res.stdout and f"at step {latest}" in res.stdout

@@ -45,15 +45,11 @@ class PairSource:
 
     @property
     def key(self) -> str:
-        return dataset_key(self.color, self.root)
-
-
-def dataset_key(image: Path, root: Path | None) -> str:
-    """The image's path inside its dataset folder (e.g. ``test/0001.jpg``): what a synthesized
-    sketch's XDoG sigma is drawn from, so the same dataset gives the same sketches wherever it lies."""
-    if root is not None and image.is_relative_to(root):
-        return image.relative_to(root).as_posix()
-    return image.name
+        """The image's path inside its dataset folder (e.g. ``test/0001.jpg``): what a synthesized
+        sketch's XDoG sigma is drawn from, so the same dataset gives the same sketches wherever it lies."""
+        if self.root is not None and self.color.is_relative_to(self.root):
+            return self.color.relative_to(self.root).as_posix()
+        return self.color.name
 
 
 def natural_key(path: Path) -> list:
