@@ -14,6 +14,7 @@ import pytest
 from training import metrics, pypi_assets
 from training.__main__ import main
 from training.fast_nst import MAGENTA_ARBITRARY, FastNstUnavailable, fast_nst_model_files
+from training.nst import sketch_rgb
 from training.xdog import sketch_for
 
 
@@ -50,7 +51,7 @@ def test_cached_pair_has_both_roles_with_the_adopted_hashes(magenta_pair):
 def test_fast_nst_colours_a_real_sketch_end_to_end(shipped_pair, faces_dir, tmp_path):
     truth = cv2.cvtColor(cv2.imread(str(faces_dir / "test" / "0003.jpg")), cv2.COLOR_BGR2RGB)
     truth = truth[:, 16:216]  # not square: exercises the 384x384 padding and crop back
-    sketch = np.repeat(sketch_for(truth, "k", 0)[..., None], 3, axis=2)
+    sketch = sketch_rgb(sketch_for(truth, "k", 0))
     cv2.imwrite(str(tmp_path / "sketch.png"), sketch)
     cv2.imwrite(str(tmp_path / "style.png"), cv2.cvtColor(truth, cv2.COLOR_RGB2BGR))
     out_path = tmp_path / "out.png"

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from training import metrics
+from training.nst import sketch_rgb
 from training.xdog import sketch_for
 
 # Sharma, Wu & Dalal (2005), "The CIEDE2000 color-difference formula: implementation notes,
@@ -58,7 +59,7 @@ def test_ssim_matches_tf_image_ssim_on_real_images(faces_dir):
     import tensorflow as tf
 
     a, b = _face(faces_dir, "0000.jpg"), _face(faces_dir, "0001.jpg")
-    sketch = np.repeat(sketch_for(a, "k", 0)[..., None], 3, axis=2)
+    sketch = sketch_rgb(sketch_for(a, "k", 0))
     gray = np.random.default_rng(0).integers(0, 256, (40, 23, 1), dtype=np.uint8)
     noisy = np.clip(gray + np.random.default_rng(1).normal(0, 20, gray.shape), 0, 255).astype(np.uint8)
     for x, y in [(a, b), (a, sketch), (gray, noisy)]:
