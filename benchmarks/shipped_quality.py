@@ -1,6 +1,7 @@
 """Colour error and paper whiteness of a shipped model through the app pipeline (CPU).
 
-Run by hand: .venv/bin/python benchmarks/shipped_quality.py [--name MODEL]   (default: the default model)
+Run by hand: .venv/bin/python benchmarks/shipped_quality.py [--name MODEL] [--manifest FILE]
+(default: the default model of assets/models/manifest.json; --manifest scores candidates exported elsewhere)
 Faces: the first 8 test faces (256 px); full body: the 16 test pages at full size (whole figures
 on white paper). XDoG sketches with seed 0; the sketch passed through unchanged is the baseline.
 """
@@ -25,22 +26,25 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--name", help="a generator of assets/models/manifest.json (default: the default one)")
-    name = parser.parse_args().name
-    manifest = Path(__file__).resolve().parents[1] / "assets" / "models" / "manifest.json"
+    parser.add_argument("--name", help="a generator of the manifest (default: the default one)")
+    parser.add_argument("--manifest", type=Path, default=Path(__file__).resolve().parents[1] / "assets" / "models"
+                        / "manifest.json", help="the models' manifest.json (default: the shipped one)")
+    parser.add_argument("--mode", default="raw", help="the app's colour mode: raw, flat or shaded (default: raw)")
+    args = parser.parse_args()
+    name, manifest = args.name, args.manifest
     generators = [s for s in load_manifest(manifest) if s.kind == "generator"]
     spec = next((s for s in generators if (s.name == name if name else s.default)), None)
     if spec is None:
         parser.error(f"no generator {name!r} in {manifest}; there are: {', '.join(s.name for s in generators)}")
     colorizer = Colorizer(spec, device="cpu")
-    print(f"model {spec.name}, working size {spec.input.working_size}")
+    print(f"model {spec.name}, working size {spec.input.working_size}, mode {args.mode}")
     for split, sources in (("faces (8)", list_sources(DATA / "anime-faces", "color", "test")[:8]),
                            ("full body (16)", list_sources(DATA / "anime-fullbody", "color", "test"))):
         model_de, pass_de, paper = [], [], []
         for src in sources:
             truth = read_image(src.color)
             sketch = sketch_rgb(sketch_for(truth, src.key, 0))  # full size, as the dataset's XDoG
-            out = colorizer.colorize(sketch)
+            out = colorizer.colorize(sketch, mode=args.mode)
             model_de.append(mean_delta_e2000(out, truth))
             pass_de.append(mean_delta_e2000(sketch, truth))
             paper.append(paper_whiteness(out, truth))

@@ -18,10 +18,9 @@ from training.hints import (
     hint_overlay,
     paper_regions,
     recolour_hinted_regions,
-    simulate_hints,
     simulate_hints_np,
-    simulate_training_hints,
 )
+from training.pipeline import simulate_hints, simulate_training_hints
 from training.pix2pix import Pix2Pix
 from training.trainer import TrainingError
 

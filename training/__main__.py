@@ -42,6 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def requested_backend(argv: list[str]) -> str | None:
+    """The value of ``--backend X`` / ``--backend=X`` in the arguments, if any."""
+    for i, arg in enumerate(argv):
+        if arg == "--backend" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--backend="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -52,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     if name not in _available():
         parser.error(f"unknown approach {name!r}; choose from {', '.join(_available())}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    backend = requested_backend(argv[1:])
+    if backend:  # Keras reads its backend once, at its first import
+        os.environ["KERAS_BACKEND"] = backend
     module_name, attr, description = APPROACHES[name]
     module = importlib.import_module(module_name)
     sub = argparse.ArgumentParser(prog=f"python -m training {name}", description=description)
@@ -60,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if attr:
-            from training.trainer import add_common_arguments, config_from_args, fit, parse_with_presets
+            from training.run_config import add_common_arguments, config_from_args, parse_with_presets
 
             approach = getattr(module, attr)
             add_common_arguments(sub)
@@ -69,7 +82,15 @@ def main(argv: list[str] | None = None) -> int:
                 sub.epilog = "presets: " + "; ".join(
                     f"{k} = " + ", ".join(f"{a}={b}" for a, b in v.items()) for k, v in approach.presets.items())
             args = parse_with_presets(sub, argv[1:], approach.presets)
-            fit(approach, config_from_args(args, approach.name))
+            cfg = config_from_args(args, approach.name)
+            if cfg["backend"] not in approach.backends:
+                raise TrainingError(f"{name} trains with --backend {' or '.join(approach.backends)}, "
+                                    f"not {cfg['backend']}")
+            if cfg["backend"] == "jax":
+                from training.jax_trainer import fit_jax as fit
+            else:
+                from training.trainer import fit
+            fit(approach, cfg)
             return 0
         module.add_arguments(sub)
         return int(module.run(sub.parse_args(argv[1:])) or 0)

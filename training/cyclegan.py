@@ -73,8 +73,8 @@ class CycleGAN(Approach):
     def build(self):
         c = self.cfg
         unet = dict(ngf=c["ngf"], norm="instance", upsample=c["upsample"], padding=c["padding"])
-        self.g = build_unet_generator(c["image_size"], name="generator_g", **unet)
-        self.f = build_unet_generator(c["image_size"], name="generator_f", **unet)
+        self.g = build_unet_generator(c["image_size"], depth=c.get("depth"), name="generator_g", **unet)
+        self.f = build_unet_generator(c["image_size"], depth=c.get("depth"), name="generator_f", **unet)
         self.d_y = build_patchgan_discriminator(in_channels=3, ndf=c["ndf"], norm="instance", name="patchgan_color")
         self.d_x = build_patchgan_discriminator(in_channels=3, ndf=c["ndf"], norm="instance", name="patchgan_sketch")
         self.nets = {"generator": self.g, "generator_f": self.f, "discriminator_y": self.d_y,

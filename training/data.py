@@ -213,13 +213,17 @@ class PairLoader:
 
 
 def prepare_sources(sources: Iterable[PairSource], loader: PairLoader, workers: int = 4,
-                    log=None) -> list[PairSource]:
-    """Read every pair once (synthesizing and caching sketches); drop unreadable ones with one warning."""
+                    log=None, synthesize: bool = True) -> list[PairSource]:
+    """Read every pair once (synthesizing and caching sketches, unless ``synthesize`` is off: the
+    sample pool draws its own); drop unreadable ones with one warning."""
     sources = list(sources)
 
     def check(src: PairSource) -> str | None:
         try:
-            loader.load(src)
+            if synthesize or src.layout != "color":
+                loader.load(src)
+            elif read_rgb(src.color) is None:
+                raise DataError(f"{src.color}: not a readable image")
         except DataError as exc:
             return str(exc)
         return None

@@ -23,7 +23,8 @@ that received a hint gets its true colour hue-rotated by a random angle, target 
 the hint is then the only way to know that region's colour, everywhere in the region, while
 regions without hints keep their true colours.
 
-NumPy/OpenCV with an explicit seed, wrapped for tf.data with ``tf.numpy_function``: held-out
+NumPy/OpenCV with an explicit seed (wrapped for tf.data with ``tf.numpy_function`` in
+training/pipeline.py; called directly by the JAX trainer's sample pool): held-out
 and evaluation images get the same hints on every run.
 """
 
@@ -33,7 +34,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import tensorflow as tf
 
 HINT_CHANNELS = 4
 
@@ -112,17 +112,6 @@ def simulate_hints_np(color, cfg: HintConfig, seed: tuple[int, int] | np.ndarray
     return out
 
 
-def simulate_hints(color01: tf.Tensor, cfg: HintConfig, seed: tf.Tensor) -> tf.Tensor:
-    """The tf.data form of ``simulate_hints_np``: [H, W, 3] in [0, 1] and an int [2] seed ->
-    [H, W, 4] float32 hint channels."""
-    def run(color, s):
-        return simulate_hints_np(color, cfg, s)
-
-    hints = tf.numpy_function(run, [color01, seed], tf.float32, stateful=False)
-    hints.set_shape(tf.TensorShape(color01.shape[:-1]).concatenate([HINT_CHANNELS]))
-    return hints
-
-
 def paper_regions(gray01: np.ndarray, threshold: float = 0.8) -> tuple[int, np.ndarray]:
     """Closed areas of paper between lines: (count, int32 labels), 0 on the lines. Lines are
     thickened by a pixel first so small gaps in the line art do not merge two areas."""
@@ -168,24 +157,7 @@ def simulate_training_hints_np(color01: np.ndarray, gray01: np.ndarray, cfg: Hin
     return hints, colour.astype(np.float32)
 
 
-def simulate_training_hints(color01: tf.Tensor, gray01: tf.Tensor, cfg: HintConfig,
-                            seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """The tf.data form of ``simulate_training_hints_np``."""
-    def run(color, gray, s):
-        return simulate_training_hints_np(color, gray, cfg, s)
-
-    hints, colour = tf.numpy_function(run, [color01, gray01, seed], [tf.float32, tf.float32], stateful=False)
-    hints.set_shape(tf.TensorShape(color01.shape[:-1]).concatenate([HINT_CHANNELS]))
-    colour.set_shape(color01.shape)
-    return hints, colour
-
-
-def random_seed() -> tf.Tensor:
-    """A fresh seed from the global (stateful, run-seeded) random stream, for training samples."""
-    return tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int32)
-
-
-def hint_overlay(inputs: tf.Tensor) -> tf.Tensor:
+def hint_overlay(inputs):
     """[..., 7] generator inputs -> [..., 3] the sketch with the hints painted over it (for
     TensorBoard grids): what an artist would see on the canvas."""
     sketch, hint_rgb, mask = inputs[..., :3], inputs[..., 3:6], inputs[..., 6:7]

@@ -13,27 +13,14 @@ move together:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import tensorflow as tf
 
+from training.augment import NO_AUGMENT, AugmentConfig  # noqa: F401  (re-exported)
 from training.data import PairLoader, PairSource
-from training.hints import HintConfig, random_seed, simulate_hints, simulate_training_hints
+from training.hints import HINT_CHANNELS, HintConfig, simulate_hints_np, simulate_training_hints_np
 
 AUTOTUNE = tf.data.AUTOTUNE
-
-
-@dataclass(frozen=True)
-class AugmentConfig:
-    max_zoom: float = 1.12
-    flip: bool = True
-    darkness_min: float = 0.7
-    paper_prob: float = 0.3
-    paper_scale: tuple[float, float] = (0.45, 0.9)
-
-
-NO_AUGMENT = AugmentConfig(max_zoom=1.0, flip=False, darkness_min=1.0, paper_prob=0.0)
 
 
 def _load_fn(sources: list[PairSource], loader: PairLoader):
@@ -78,6 +65,8 @@ def _on_white_paper(pair: tf.Tensor, size: int, scale_range: tuple[float, float]
     longer = size * tf.random.uniform([], *scale_range)
     new_hw = tf.maximum(tf.cast(tf.round(hw * longer / tf.reduce_max(hw)), tf.int32), 1)
     small = tf.image.resize(pair, new_hw, method="area", antialias=True)
+    new_hw = tf.minimum(new_hw, size)  # a scale above 1: a random part of the figure (training/augment.py)
+    small = tf.image.random_crop(small, [new_hw[0], new_hw[1], 4])
     top = tf.random.uniform([], 0, size - new_hw[0] + 1, dtype=tf.int32)
     left = tf.random.uniform([], 0, size - new_hw[1] + 1, dtype=tf.int32)
     # pad (x - 1) with zeros, then add 1 back: the new area is white paper
@@ -160,3 +149,33 @@ def fits_in_memory(sources: list[PairSource], load_size: int, budget_bytes: int 
     """Rough check that the decoded uint8 pairs fit a memory budget."""
     per_pair = load_size * load_size * 1.8 * 4  # 4 uint8 channels, aspect up to 1.8
     return len(sources) * per_pair <= budget_bytes
+
+
+# ----------------------------------------------------------------------------- hints as tf.data ops
+
+def simulate_hints(color01: tf.Tensor, cfg: HintConfig, seed: tf.Tensor) -> tf.Tensor:
+    """The tf.data form of ``simulate_hints_np``: [H, W, 3] in [0, 1] and an int [2] seed ->
+    [H, W, 4] float32 hint channels."""
+    def run(color, s):
+        return simulate_hints_np(color, cfg, s)
+
+    hints = tf.numpy_function(run, [color01, seed], tf.float32, stateful=False)
+    hints.set_shape(tf.TensorShape(color01.shape[:-1]).concatenate([HINT_CHANNELS]))
+    return hints
+
+
+def simulate_training_hints(color01: tf.Tensor, gray01: tf.Tensor, cfg: HintConfig,
+                            seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """The tf.data form of ``simulate_training_hints_np``."""
+    def run(color, gray, s):
+        return simulate_training_hints_np(color, gray, cfg, s)
+
+    hints, colour = tf.numpy_function(run, [color01, gray01, seed], [tf.float32, tf.float32], stateful=False)
+    hints.set_shape(tf.TensorShape(color01.shape[:-1]).concatenate([HINT_CHANNELS]))
+    colour.set_shape(color01.shape)
+    return hints, colour
+
+
+def random_seed() -> tf.Tensor:
+    """A fresh seed from the global (stateful, run-seeded) random stream, for training samples."""
+    return tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int32)

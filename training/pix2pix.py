@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import argparse
 
-import tensorflow as tf
+from keras import ops
 
+from training.approach import Approach, adam
+from training.errors import TrainingError
 from training.hints import HINT_CHANNELS
+from training.losses import bce_logits, l1, per_example_mean, total_variation
 from training.networks import build_patchgan_discriminator, build_unet_generator
-from training.trainer import Approach, TrainingError, adam, bce_logits, l1, per_example_mean, total_variation
 
 PERCEPTUAL_LAYER = "block4_conv3"
 
@@ -36,6 +38,7 @@ PERCEPTUAL_LAYER = "block4_conv3"
 class Pix2Pix(Approach):
     name = "pix2pix"
     description = "Pix2Pix C-GAN: U-Net + PatchGAN, adversarial + 100*L1, optional TV loss (paired data)"
+    backends = ("tensorflow", "jax")  # the JAX step (training/jax_trainer.py): BCE, L1, TV, hints
     presets = {
         "paper": {"image_size": 256, "batch_size": 32, "epochs": 150, "ngf": 64, "ndf": 64},
         # Sized for 2 CPU cores: 5 epochs of the 3,400 faces = 4,250 steps, about an hour at the 4-6
@@ -102,7 +105,7 @@ class Pix2Pix(Approach):
     def build(self):
         c = self.cfg
         in_channels = 3 + (HINT_CHANNELS if c.get("hints") else 0)
-        self.generator = build_unet_generator(c["image_size"], ngf=c["ngf"], norm=c["norm"], in_channels=in_channels,
+        self.generator = build_unet_generator(c["image_size"], depth=c.get("depth"), ngf=c["ngf"], norm=c["norm"], in_channels=in_channels,
                                               upsample=c["upsample"], padding=c["padding"])
         d_norm = "instance" if self.wgan else c["norm"]
         self.discriminator = build_patchgan_discriminator(in_channels=in_channels + 3, ndf=c["ndf"], norm=d_norm)
@@ -132,10 +135,34 @@ class Pix2Pix(Approach):
         """Per-example L1 between VGG features of the colouring and of the truth."""
         f_fake = self.vgg((fake + 1.0) / 2.0)[0]
         f_real = self.vgg((color + 1.0) / 2.0)[0]
-        return per_example_mean(tf.abs(f_fake - f_real))
+        return per_example_mean(ops.abs(f_fake - f_real))
+
+    def generator_terms(self, fake, color, fake_logits) -> dict:
+        """The generator's per-example loss terms (BCE adversarial, L1, TV), backend-neutral: the
+        TensorFlow and the JAX steps both sum them with ``generator_total``."""
+        terms = {"g_gan": bce_logits(fake_logits, 1.0), "g_l1": l1(fake, color)}
+        if self.cfg["tv_loss"] != "none":
+            terms["g_tv"] = total_variation(fake, self.cfg["tv_loss"])
+        return terms
+
+    def generator_total(self, terms: dict):
+        c = self.cfg
+        total = c.get("lambda_gan", 1.0) * terms["g_gan"] + c["lambda_l1"] * terms["g_l1"]
+        if "g_tv" in terms:
+            total = total + c["lambda_tv"] * terms["g_tv"]
+        if "g_perceptual" in terms:
+            total = total + c["lambda_perceptual"] * terms["g_perceptual"]
+        return total
+
+    @staticmethod
+    def discriminator_terms(real_logits, fake_logits):
+        """The PatchGAN's per-example BCE: real patches -> 1, generated -> 0."""
+        return bce_logits(real_logits, 1.0) + bce_logits(fake_logits, 0.0)
 
     def _gradient_penalty(self, sketch, color, fake):
         """(|grad_x^ D(s, x^)|_2 - 1)^2 per example, x^ between the truth and the colouring."""
+        import tensorflow as tf
+
         alpha = tf.random.uniform([tf.shape(color)[0], 1, 1, 1])
         mixed = alpha * color + (1.0 - alpha) * tf.stop_gradient(fake)
         with tf.GradientTape() as tape:
@@ -148,6 +175,9 @@ class Pix2Pix(Approach):
         return tf.square(norm - 1.0)
 
     def train_step(self, sketch, color):
+        """The TensorFlow step (one replica); training/jax_trainer.py has the JAX one."""
+        import tensorflow as tf
+
         c = self.cfg
         with tf.GradientTape(persistent=True) as tape:
             fake = self.generator(sketch, training=True)
@@ -155,27 +185,21 @@ class Pix2Pix(Approach):
             fake_logits = self.discriminator(tf.concat([sketch, fake], -1), training=True)
             if self.wgan:
                 real_score, fake_score = per_example_mean(real_logits), per_example_mean(fake_logits)
-                gan = -fake_score
+                terms = {"g_gan": -fake_score, "g_l1": l1(fake, color)}
+                if c["tv_loss"] != "none":
+                    terms["g_tv"] = total_variation(fake, c["tv_loss"])
                 penalty = self._gradient_penalty(sketch, color, fake)
                 drift = tf.square(real_score)
                 d_per_example = fake_score - real_score + c["lambda_gp"] * penalty + c["drift"] * drift
             else:
-                gan = bce_logits(fake_logits, 1.0)
-                d_per_example = bce_logits(real_logits, 1.0) + bce_logits(fake_logits, 0.0)
-            l1_term = l1(fake, color)
-            g_total = c.get("lambda_gan", 1.0) * gan + c["lambda_l1"] * l1_term
-            losses = {"g_gan": self.average(gan), "g_l1": self.average(l1_term)}
-            if c["tv_loss"] != "none":
-                tv = total_variation(fake, c["tv_loss"])
-                g_total += c["lambda_tv"] * tv
-                losses["g_tv"] = self.average(tv)
+                terms = self.generator_terms(fake, color, fake_logits)
+                d_per_example = self.discriminator_terms(real_logits, fake_logits)
             if self.vgg is not None:
-                perceptual = self._perceptual(fake, color)
-                g_total += c["lambda_perceptual"] * perceptual
-                losses["g_perceptual"] = self.average(perceptual)
+                terms["g_perceptual"] = self._perceptual(fake, color)
+            g_loss = self.average(self.generator_total(terms))
+            losses = {k: self.average(v) for k, v in terms.items()}
             if self.wgan:
                 losses["d_gp"] = self.average(penalty)
-            g_loss = self.average(g_total)
             d_loss = self.average(d_per_example)
         g_grads = tape.gradient(g_loss, self.generator.trainable_variables)
         d_grads = tape.gradient(d_loss, self.discriminator.trainable_variables)

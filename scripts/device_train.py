@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""One-shot GPU training on a lent machine that has JAX and CUDA but no TensorFlow and no network.
+
+Three steps, the middle one on the GPU machine (docs/gpu-training.md tells the whole story):
+
+  python scripts/device_train.py pack            # here: data + Keras wheels into .device/ (<= ~55 MiB)
+  python3 scripts/device_train.py remote --out $OUT   # there: train the plan's models with --backend jax
+  python scripts/device_train.py unpack FOLDER   # here: the returned files -> runs/<name>/ for export
+
+``dry-run`` does all three here on the CPU with tiny settings (about a minute), through the same code.
+``remote`` first runs a 3-step smoke training so a broken environment fails in seconds, not minutes;
+each run stops itself after ``--minutes`` (checkpoint and final model saved), and a run that hangs is
+sent SIGTERM (which also saves) before the command's time limit. What comes back (at most 8 files of
+at most 16 MiB): each generator.keras split into parts, and each run's config, state, loss curve and log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEVICE_DIR = REPO / ".device"
+PART_BYTES = 15 * 2**20
+# Wheels the GPU machine lacks (it has numpy, h5py, ml-dtypes, absl-py, rich, packaging, opencv, jax).
+WHEELS = ("keras==3.15.1", "namex==0.1.0", "optree==0.17.0")
+DATASETS = {  # name under .device/data -> folder under ../shared/data
+    "faces": "anime-faces",
+    "fullbody": "anime-fullbody",
+    "scenes": "anime-scenes",
+}
+
+# The networks: the shipped models' architecture (ngf 32, 7 levels, resize-conv decoder, reflect
+# padding: the app's inference cost stays as it is), trained on 256 px crops with realistic sketches.
+COMMON = ["--backend", "jax", "--image-size", "256", "--depth", "7", "--ngf", "32", "--ndf", "32",
+          "--upsample", "resize", "--padding", "reflect", "--load-size", "384", "--max-zoom", "1.6",
+          "--paper-prob", "0.35", "--paper-scale", "0.45", "1.5", "--sketch-style", "mixed",
+          "--batch-size", "32", "--tv-loss", "l1", "--lr", "2e-4", "--d-lr", "2e-4", "--max-steps", "1000000",
+          "--checkpoint-every", "1000", "--keep-checkpoints", "2", "--log-every", "100", "--ema", "0.999"]
+PLAN = {
+    "gpu-p2p-tv": [],
+    "gpu-p2p-hints": ["--hints"],
+}
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# ----------------------------------------------------------------------------- pack (here)
+
+def _encode_jpeg(src: Path, dst: Path, short_side: int, quality: int) -> None:
+    import cv2
+    import numpy as np
+
+    sys.path.insert(0, str(REPO))
+    from training.data import read_rgb, resize_short_side
+
+    rgb = read_rgb(src)
+    if rgb is None:
+        return
+    rgb = resize_short_side(rgb, short_side)
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if ok:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        np.asarray(buf).tofile(str(dst))
+
+
+def pack(out: Path, shared: Path, faces: int, short_side: int, quality: int, wheels: bool) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    if out.exists():
+        shutil.rmtree(out)
+    jobs = []
+    for name, folder in DATASETS.items():
+        images = sorted((shared / folder / "train").iterdir())
+        if name == "faces":
+            images = images[:faces]
+        jobs += [(p, out / "data" / name / "train" / (p.stem + ".jpg")) for p in images
+                 if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda job: _encode_jpeg(job[0], job[1], short_side, quality), jobs))
+    if wheels:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                        "--python-version", "3.12", "--implementation", "cp",
+                        *[a for tag in ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64",
+                                        "any") for a in ("--platform", tag)],
+                        "-d", str(out / "wheels"), *WHEELS], check=True)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    counts = {n: len(list((out / "data" / n / "train").glob("*.jpg"))) for n in DATASETS}
+    log(f"packed {out}: {size / 2**20:.1f} MiB ({counts})")
+
+
+# ----------------------------------------------------------------------------- remote (the GPU machine)
+
+def _data_args(data: Path, weights: dict[str, int]) -> list[str]:
+    args = ["--data"]
+    for name, times in weights.items():
+        if (data / name / "train").is_dir():
+            args += [str(data / name)] * times
+    return args
+
+
+def _run(cmd: list[str], env: dict, logfile: Path) -> subprocess.Popen:
+    logfile.parent.mkdir(parents=True, exist_ok=True)
+    sink = logfile.open("wb")
+    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+
+def _tail(path: Path, chars: int = 3000) -> str:
+    return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
+
+
+def _split(path: Path, out: Path, stem: str) -> list[str]:
+    data = path.read_bytes()
+    names = []
+    for i in range(0, len(data), PART_BYTES):
+        name = f"{stem}.keras.part{i // PART_BYTES}"
+        (out / name).write_bytes(data[i:i + PART_BYTES])
+        names.append(name)
+    return names
+
+
+def remote(out: Path, minutes: float, device_dir: Path, runs_dir: Path, extra: list[str],
+           weights: dict[str, int], workers: int, install: bool, smoke: bool, plan: dict) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+           # two runs share the GPU: neither may take the default 75 % of its memory
+           "XLA_PYTHON_CLIENT_MEM_FRACTION": f"{0.9 / max(1, len(plan)):.2f}"}
+    if install:
+        site = Path("/tmp/ganime-site")
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile",
+                        "--upgrade", "--target", str(site), *map(str, sorted((device_dir / "wheels").glob("*.whl")))],
+                       check=True)
+        env["PYTHONPATH"] = f"{site}{os.pathsep}{REPO}"
+    else:
+        env["PYTHONPATH"] = str(REPO)
+    try:
+        info = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                              capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        info = "no nvidia-smi"
+    log(f"python {sys.version.split()[0]}, GPU: {info or 'none'}")
+    data = device_dir / "data"
+    if smoke:
+        smoke_log = runs_dir / "smoke.log"
+        proc = _run([sys.executable, "-m", "training", "pix2pix", "--backend", "jax", "--data", str(data / "faces"),
+                     "--limit", "16", "--image-size", "64", "--ngf", "8", "--ndf", "8", "--batch-size", "4",
+                     "--max-steps", "3", "--workers", "2", "--pool-size", "32", "--sketch-style", "mixed", "--hints",
+                     "--checkpoint-every", "2", "--run-dir", str(runs_dir / "smoke")], env, smoke_log)
+        if proc.wait(timeout=300) != 0:
+            log("smoke training failed:\n" + _tail(smoke_log))
+            shutil.copy(smoke_log, out / "smoke.log")
+            return 3
+        log("smoke training ok")
+    procs = {}
+    for name, args in plan.items():
+        cmd = [sys.executable, "-m", "training", "pix2pix", *COMMON, *_data_args(data, weights), *args, *extra,
+               "--workers", str(workers), "--max-minutes", str(minutes), "--run-dir", str(runs_dir / name)]
+        procs[name] = _run(cmd, env, runs_dir / f"{name}.log")
+        log(f"started {name}: {' '.join(cmd[2:])}")
+    deadline = time.monotonic() + minutes * 60 + 150  # start-up, compilation and the final save
+    for name, proc in procs.items():
+        try:
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log(f"{name} overran: SIGTERM (it saves a checkpoint and its model)")
+            proc.terminate()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log(f"{name} exited with {proc.returncode}:\n{_tail(runs_dir / f'{name}.log', 1200)}")
+    code = 0
+    for name in plan:
+        run = runs_dir / name
+        model = run / "generator.keras"
+        if not model.is_file():
+            code = 4
+            continue
+        manifest = {"parts": _split(model, out, name), "sha256": hashlib.sha256(model.read_bytes()).hexdigest()}
+        (run / "parts.json").write_text(json.dumps(manifest))
+        with tarfile.open(out / f"{name}-meta.tar.gz", "w:gz") as tar:
+            for f in ("config.json", "state.json", "parts.json", "logs/scalars.csv"):
+                if (run / f).is_file():
+                    tar.add(run / f, arcname=f)
+            tar.add(runs_dir / f"{name}.log", arcname="train.log")
+    log(f"returned: {sorted(p.name for p in out.iterdir())}")
+    return code
+
+
+# ----------------------------------------------------------------------------- unpack (here)
+
+def unpack(folder: Path, runs_dir: Path, shared: Path) -> list[Path]:
+    done = []
+    for meta in sorted(folder.glob("*-meta.tar.gz")):
+        name = meta.name[: -len("-meta.tar.gz")]
+        run = runs_dir / name
+        run.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(meta) as tar:
+            tar.extractall(run, filter="data")
+        (run / "logs").mkdir(exist_ok=True)
+        if (run / "scalars.csv").exists():
+            os.replace(run / "scalars.csv", run / "logs" / "scalars.csv")
+        parts = json.loads((run / "parts.json").read_text())
+        blob = b"".join((folder / p).read_bytes() for p in parts["parts"])
+        if hashlib.sha256(blob).hexdigest() != parts["sha256"]:
+            raise SystemExit(f"{name}: the returned parts do not add up to the trained model (sha256 differs)")
+        tmp = run / ".generator.keras.tmp"
+        tmp.write_bytes(blob)
+        os.replace(tmp, run / "generator.keras")
+        _relocate_data(run / "config.json", shared)
+        log(f"unpacked {run}: generator.keras {len(blob) / 2**20:.1f} MiB")
+        done.append(run)
+    if not done:
+        raise SystemExit(f"{folder}: no *-meta.tar.gz returned by a remote run")
+    return done
+
+
+def _relocate_data(config_path: Path, shared: Path) -> None:
+    """The run trained on .device/data/<name>; here the same images are in ../shared/data/<folder>,
+    so evaluation and export's parity sketches read them there (the original path is kept)."""
+    cfg = json.loads(config_path.read_text())
+    mapped = []
+    for path in cfg.get("data", []):
+        name = Path(path).name
+        mapped.append(str(shared / DATASETS[name]) if name in DATASETS else path)
+    cfg["device_data"] = cfg.get("data")
+    cfg["data"] = mapped
+    cfg["data_dir"] = mapped[0] if mapped else cfg.get("data_dir")
+    config_path.write_text(json.dumps(cfg, indent=2) + "\n")
+
+
+# ----------------------------------------------------------------------------- dry run (here, CPU)
+
+def dry_run(shared: Path, keep: Path | None) -> int:
+    import tempfile
+
+    work = Path(keep or tempfile.mkdtemp(prefix="ganime-device-dry-"))
+    device_dir, out, runs = work / "device", work / "out", work / "remote-runs"
+    pack(device_dir, shared, faces=24, short_side=128, quality=90, wheels=False)
+    tiny = ["--image-size", "64", "--depth", "6", "--ngf", "8", "--ndf", "8", "--batch-size", "4",
+            "--pool-size", "64", "--checkpoint-every", "5", "--log-every", "5", "--load-size", "96"]
+    code = remote(out, minutes=0.4, device_dir=device_dir, runs_dir=runs, extra=tiny,
+                  weights={"faces": 1, "fullbody": 1, "scenes": 1}, workers=1, install=False, smoke=False,
+                  plan=PLAN)
+    if code:
+        return code
+    for path in out.iterdir():
+        assert path.stat().st_size <= 16 * 2**20, path
+    assert len(list(out.iterdir())) <= 8, sorted(out.iterdir())
+    unpacked = unpack(out, work / "runs", shared)
+    log(f"dry run complete: {', '.join(map(str, unpacked))}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("pack")
+    p.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
+    p.add_argument("--faces", type=int, default=1200)
+    p.add_argument("--short-side", type=int, default=384)
+    p.add_argument("--quality", type=int, default=90)
+    p = sub.add_parser("remote")
+    p.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "out")))
+    p.add_argument("--minutes", type=float, default=6.5)
+    p.add_argument("--workers", type=int, default=7)
+    p.add_argument("--no-smoke", action="store_true", help="skip the 3-step smoke run (a machine already proven)")
+    p = sub.add_parser("unpack")
+    p.add_argument("folder", type=Path)
+    p.add_argument("--runs-dir", type=Path, default=REPO / "runs")
+    p.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
+    p = sub.add_parser("dry-run")
+    p.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
+    p.add_argument("--keep", type=Path, default=None, help="work folder to keep (default: a temporary one)")
+    args = parser.parse_args(argv)
+    if args.cmd == "pack":
+        pack(DEVICE_DIR, args.shared, args.faces, args.short_side, args.quality, wheels=True)
+        return 0
+    if args.cmd == "remote":
+        return remote(args.out, args.minutes, DEVICE_DIR, Path("/tmp/ganime-runs"), [],
+                      weights={"faces": 1, "fullbody": 6, "scenes": 5}, workers=args.workers, install=True,
+                      smoke=not args.no_smoke, plan=PLAN)
+    if args.cmd == "unpack":
+        unpack(args.folder, args.runs_dir, args.shared)
+        return 0
+    return dry_run(args.shared, args.keep)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

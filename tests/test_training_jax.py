@@ -1,0 +1,150 @@
+"""Backend-portable training: the keras.ops losses against TensorFlow's, the JAX train step, a JAX
+run killed and resumed, its weights exported through the TensorFlow path, and the one-shot GPU
+script's dry run. JAX code runs in subprocesses: Keras picks its backend once per process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from training import losses
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = ["--image-size", "64", "--ngf", "8", "--ndf", "8", "--batch-size", "2", "--limit", "6", "--workers", "1",
+        "--pool-size", "16", "--log-every", "1"]
+
+pytest.importorskip("jax")
+
+
+def _env() -> dict:
+    return {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "JAX_PLATFORMS": "cpu"}
+
+
+def _python(code: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, env=_env(), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_keras_ops_losses_equal_tensorflow_reference():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (3, 9, 7, 3)).astype("float32")
+    logits = rng.normal(0, 3, (3, 5, 5, 1)).astype("float32")
+    np.testing.assert_allclose(losses.total_variation(tf.constant(images), "l1"),
+                               tf.image.total_variation(tf.constant(images)), rtol=1e-5)
+    for target in (0.0, 1.0):
+        ref = tf.reduce_mean(tf.reshape(tf.nn.sigmoid_cross_entropy_with_logits(
+            labels=tf.fill(logits.shape, target), logits=logits), (3, -1)), axis=1)
+        np.testing.assert_allclose(losses.bce_logits(tf.constant(logits), target), ref, rtol=1e-5, atol=1e-6)
+    assert float(losses.average(tf.constant([1.0, 2.0, 3.0]), 6)) == pytest.approx(1.0)
+
+
+def test_jax_steps_overfit_two_pairs(faces_dir):
+    code = f"""
+import numpy as np, keras
+assert keras.backend.backend() == "jax"
+from training import data
+from training.pix2pix import Pix2Pix
+from training.jax_trainer import make_step, initial_state, write_back
+sources = data.list_sources({str(faces_dir)!r}, "color", "test")[:2]
+loader = data.PairLoader(load_size=64)
+pairs = [loader.load(s) for s in sources]
+batch = {{"colour": np.stack([c[:64, :64] for c, _ in pairs]), "sketch": np.stack([s[:64, :64, None] for _, s in pairs])}}
+cfg = dict(image_size=64, ngf=8, ndf=8, norm="batch", upsample="resize", padding="reflect", lambda_l1=100.0,
+           tv_loss="l1", lambda_tv=1e-4, lr=2e-3, d_lr=2e-4, beta1=0.5, beta2=0.999, adam_epsilon=1e-7,
+           batch_size=2, ema=0.99, hints=False)
+keras.utils.set_random_seed(0)
+approach = Pix2Pix(cfg)
+approach.build()
+before = approach.generator.trainable_variables[0].numpy().copy()
+step = make_step(approach, cfg)
+state = initial_state(approach)
+first = []
+for i in range(60):
+    state, out = step(state, batch)
+    if i < 3:
+        first.append(float(out["g_l1"]))
+last = {{k: float(v) for k, v in out.items()}}
+write_back(approach, state)
+assert set(last) == {{"g_total", "g_gan", "g_l1", "g_tv", "d"}}, last
+assert all(np.isfinite(v) for v in last.values()), last
+assert last["g_l1"] < 0.6 * np.mean(first), (first, last)
+assert not np.allclose(before, approach.generator.trainable_variables[0].numpy())
+print("ok", first, last["g_l1"])
+"""
+    res = _python(code)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.startswith("ok")
+
+
+def _newest_checkpoint(run: Path) -> int:
+    from training import portable_checkpoint
+
+    found = portable_checkpoint.list_checkpoints(run / "checkpoints")
+    return found[-1][0] if found else 0
+
+
+def test_jax_run_killed_resumes_then_exports_through_tensorflow(faces_dir, tmp_path):
+    run = tmp_path / "run"
+    args = [sys.executable, "-m", "training", "pix2pix", "--backend", "jax", "--data", str(faces_dir), "--split",
+            "test", "--run-dir", str(run), "--checkpoint-every", "2", "--tv-loss", "l1", "--sketch-style", "mixed",
+            "--upsample", "resize", "--padding", "reflect", *TINY]
+    log = tmp_path / "first.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen([*args, "--max-steps", "100000"], cwd=REPO, env=_env(), stdout=sink,
+                                stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 600  # a hang guard only: compilation alone takes a while on 2 busy cores
+        while time.time() < deadline and proc.poll() is None and _newest_checkpoint(run) < 4:
+            time.sleep(0.2)
+        assert _newest_checkpoint(run) >= 4, f"exit {proc.poll()}: {log.read_text(errors='replace')[-3000:]}"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    # a checkpoint being written when the run died is never taken for a complete one
+    latest = _newest_checkpoint(run)
+    config = json.loads((run / "config.json").read_text())
+    assert config["backend"] == "jax" and config["sketch_style"] == "mixed"
+    res = subprocess.run([*args, "--max-steps", str(latest + 2)], cwd=REPO, env=_env(), capture_output=True,
+                         text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert f"resumed from {run / 'checkpoints' / f'ckpt-{latest}'} at step {latest}" in res.stdout
+    state = json.loads((run / "state.json").read_text())
+    assert state["steps"] == latest + 2 and state["state"] == "finished" and state["backend"] == "jax"
+    assert (run / "logs" / "scalars.csv").read_text().startswith("step,")
+    # the TensorFlow trainer refuses to resume a JAX run instead of starting over beside it
+    tf_args = [a if a not in ("jax", "mixed") else {"jax": "tensorflow", "mixed": "xdog"}[a] for a in args]
+    tf_res = subprocess.run([*tf_args, "--max-steps", str(latest + 4)], cwd=REPO,
+                            env={**_env(), "KERAS_BACKEND": "tensorflow"}, capture_output=True, text=True, timeout=600)
+    assert tf_res.returncode == 2 and "was trained with --backend jax" in tf_res.stderr, tf_res.stderr[-2000:]
+    # JAX-trained weights export through tf2onnx with the usual parity gate (max |diff| <= 1e-4)
+    out = tmp_path / "models"
+    exp = subprocess.run([sys.executable, "-m", "export", str(run), "--name", "jax-tiny", "--out-dir", str(out)],
+                         cwd=REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True, text=True,
+                         timeout=600)
+    assert exp.returncode == 0, exp.stderr[-3000:] + exp.stdout[-2000:]
+    assert "FAIL" not in exp.stdout and (out / "jax-tiny.onnx").is_file()
+
+
+@pytest.mark.slow
+def test_device_script_dry_run_trains_returns_and_unpacks(tmp_path):
+    res = subprocess.run([sys.executable, "scripts/device_train.py", "dry-run", "--keep", str(tmp_path)], cwd=REPO,
+                         env=_env(), capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    returned = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(returned) <= 8 and all((tmp_path / "out" / n).stat().st_size <= 16 * 2**20 for n in returned)
+    for name in ("gpu-p2p-tv", "gpu-p2p-hints"):
+        run = tmp_path / "runs" / name
+        assert (run / "generator.keras").stat().st_size > 0
+        cfg = json.loads((run / "config.json").read_text())
+        assert cfg["backend"] == "jax" and cfg["sketch_style"] == "mixed"
+        assert cfg["data"][0].endswith("anime-faces")  # relocated to the shared data for export and evaluation
+    assert json.loads((tmp_path / "runs" / "gpu-p2p-hints" / "config.json").read_text())["hints"] is True

@@ -1,0 +1,287 @@
+"""The JAX trainer: ``python -m training pix2pix --backend jax`` (or KERAS_BACKEND=jax).
+
+The same Keras networks and loss terms as the TensorFlow trainer (training/networks.py,
+training/losses.py, ``Pix2Pix.generator_terms``), trained with one jitted, purely functional step in
+the manner of Keras' guide "Writing a training loop from scratch in JAX": ``stateless_call`` for the
+networks, ``stateless_apply`` for the optimizers, ``jax.value_and_grad`` for the gradients. Runs on
+a GPU where JAX has CUDA (Linux, WSL2) and on the CPU otherwise; TensorFlow is never imported.
+
+Input: the sample pool (training/sample_pool.py), worker processes that crop, draw sketches in the
+run's ``--sketch-style`` and simulate hints while the accelerator trains.
+
+Beyond the TensorFlow trainer: an exponential moving average of the generator's weights
+(``--ema``; Yazici et al. 2019 show averaging GAN weights beats the last iterate), saved as the
+final generator.keras; ``--max-minutes`` for runs with a fixed time budget. Checkpoints are
+portable (training/portable_checkpoint.py); a killed run resumes at its last one with the same
+command, and ``python -m export`` reads the run as it reads a TensorFlow one.
+Not on JAX (yet): ``--gan-loss wgan-gp``, ``--lambda-perceptual``, ``--init-from``, CycleGAN.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from training.errors import TrainingError
+from training.hints import hint_config
+from training.run_config import RunDir, StopRequested, prepare_data, write_json_atomic
+
+
+def check_supported(cfg: dict[str, Any]) -> None:
+    if cfg.get("gan_loss", "bce") != "bce":
+        raise TrainingError("--gan-loss wgan-gp trains with --backend tensorflow only")
+    if cfg.get("lambda_perceptual", 0.0) > 0:
+        raise TrainingError("--lambda-perceptual trains with --backend tensorflow only")
+    if cfg.get("init_from"):
+        raise TrainingError("--init-from trains with --backend tensorflow only")
+    if not 0.0 <= cfg.get("ema", 0.0) < 1.0:
+        raise TrainingError("--ema must be in [0, 1)")
+
+
+def make_step(approach, cfg: dict[str, Any]):
+    """The jitted train step: (state, uint8 batch) -> (state, mean losses)."""
+    import jax
+    import jax.numpy as jnp
+
+    from training import losses
+
+    gen, disc = approach.generator, approach.discriminator
+    g_opt, d_opt = approach.g_opt, approach.d_opt
+    batch_size = cfg["batch_size"]
+    decay = float(cfg.get("ema", 0.0))
+
+    def inputs_of(batch):
+        sketch = jnp.repeat(batch["sketch"].astype(jnp.float32) / 127.5 - 1.0, 3, axis=3)
+        colour = batch["colour"].astype(jnp.float32) / 127.5 - 1.0
+        if "hints" in batch:
+            mask = batch["hints"][..., 3:].astype(jnp.float32) / 255.0
+            rgb = (batch["hints"][..., :3].astype(jnp.float32) / 127.5 - 1.0) * mask
+            sketch = jnp.concatenate([sketch, rgb, mask], axis=3)
+        return sketch, colour
+
+    def g_loss_fn(g_tv, g_ntv, d_tv, d_ntv, x, colour):
+        fake, g_ntv = gen.stateless_call(g_tv, g_ntv, x, training=True)
+        fake_logits, _ = disc.stateless_call(d_tv, d_ntv, jnp.concatenate([x, fake], -1), training=True)
+        terms = approach.generator_terms(fake, colour, fake_logits)
+        total = losses.average(approach.generator_total(terms), batch_size)
+        return total, (fake, g_ntv, {k: jnp.mean(v) for k, v in terms.items()})
+
+    def d_loss_fn(d_tv, d_ntv, x, colour, fake):
+        real_logits, d_ntv = disc.stateless_call(d_tv, d_ntv, jnp.concatenate([x, colour], -1), training=True)
+        fake_logits, d_ntv = disc.stateless_call(d_tv, d_ntv, jnp.concatenate([x, fake], -1), training=True)
+        return losses.average(approach.discriminator_terms(real_logits, fake_logits), batch_size), d_ntv
+
+    def step(state, batch):
+        g_tv, g_ntv, d_tv, d_ntv, g_ov, d_ov, ema = state
+        x, colour = inputs_of(batch)
+        (g_loss, (fake, g_ntv, terms)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
+            g_tv, g_ntv, d_tv, d_ntv, x, colour)
+        # D's update uses D before G's update changed anything, as the TensorFlow step does.
+        (d_loss, d_ntv), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
+            d_tv, d_ntv, x, colour, jax.lax.stop_gradient(fake))
+        g_tv, g_ov = g_opt.stateless_apply(g_ov, g_grads, g_tv)
+        d_tv, d_ov = d_opt.stateless_apply(d_ov, d_grads, d_tv)
+        if decay > 0:
+            ema = [decay * e + (1.0 - decay) * v if jnp.issubdtype(v.dtype, jnp.floating) else v
+                   for e, v in zip(ema, [*g_tv, *g_ntv], strict=True)]
+        return (g_tv, g_ntv, d_tv, d_ntv, g_ov, d_ov, ema), {"g_total": g_loss, **terms, "d": d_loss}
+
+    return jax.jit(step, donate_argnums=0)
+
+
+def initial_state(approach, ema_values=None):
+    import jax.numpy as jnp
+
+    g, d = approach.generator, approach.discriminator
+    # The EMA gets its own buffers: the step donates the whole state, and a buffer may be donated once.
+    g_vars = [jnp.array(v.value, copy=True) for v in [*g.trainable_variables, *g.non_trainable_variables]]
+    return ([v.value for v in g.trainable_variables], [v.value for v in g.non_trainable_variables],
+            [v.value for v in d.trainable_variables], [v.value for v in d.non_trainable_variables],
+            [v.value for v in approach.g_opt.variables], [v.value for v in approach.d_opt.variables],
+            [jnp.asarray(v) for v in ema_values] if ema_values is not None else g_vars)
+
+
+def write_back(approach, state) -> None:
+    """Put the functional state back into the Keras variables (before saving)."""
+    g_tv, g_ntv, d_tv, d_ntv, g_ov, d_ov, _ = state
+    g, d = approach.generator, approach.discriminator
+    for variables, values in ((g.trainable_variables, g_tv), (g.non_trainable_variables, g_ntv),
+                              (d.trainable_variables, d_tv), (d.non_trainable_variables, d_ntv),
+                              (approach.g_opt.variables, g_ov), (approach.d_opt.variables, d_ov)):
+        for var, value in zip(variables, values, strict=True):
+            var.assign(value)
+
+
+def ema_as_weights(approach, ema) -> list:
+    """The EMA values in ``generator.weights`` order (trainable, then non-trainable weights; seed
+    generator states are variables but not weights)."""
+    g = approach.generator
+    by_path = {v.path: e for v, e in zip([*g.trainable_variables, *g.non_trainable_variables], ema, strict=True)}
+    return [np.asarray(by_path[w.path]) for w in g.weights]
+
+
+def save_checkpoint(run: RunDir, approach, state, step: int, keep: int) -> Path:
+    from training import portable_checkpoint
+
+    write_back(approach, state)
+    networks = {"generator": approach.generator, "discriminator": approach.discriminator,
+                "generator_ema": (approach.generator, ema_as_weights(approach, state[6]))}
+    return portable_checkpoint.save(run.checkpoints, step, networks,
+                                    {"generator_optimizer": approach.g_opt,
+                                     "discriminator_optimizer": approach.d_opt}, keep)
+
+
+def restore_checkpoint(run: RunDir, approach, log) -> tuple[int, list | None]:
+    """Resume from the newest portable checkpoint: (step, EMA values in variable order or None)."""
+    from training import portable_checkpoint
+
+    latest = portable_checkpoint.latest(run.checkpoints)
+    if latest is None:
+        return 0, None
+    g = approach.generator
+    try:
+        ema_weights = portable_checkpoint.load_weights_arrays(g, portable_checkpoint.weights_file(latest, "generator_ema"))
+        step = portable_checkpoint.restore(latest, {"generator": g, "discriminator": approach.discriminator},
+                                           {"generator_optimizer": approach.g_opt,
+                                            "discriminator_optimizer": approach.d_opt})
+    except ValueError as exc:
+        raise TrainingError(f"cannot resume from {latest}: {exc}") from None
+    by_path = {w.path: value for w, value in zip(g.weights, ema_weights, strict=True)}
+    ema = [by_path.get(v.path, v.value) for v in [*g.trainable_variables, *g.non_trainable_variables]]
+    log(f"resumed from {latest} at step {step}")
+    return step, ema
+
+
+def final_generator(approach, state, cfg: dict[str, Any]):
+    """The generator to save: its EMA weights when --ema is on."""
+    write_back(approach, state)
+    g = approach.generator
+    if cfg.get("ema", 0.0) > 0:
+        for w, value in zip(g.weights, ema_as_weights(approach, state[6]), strict=True):
+            w.assign(value)
+    return g
+
+
+def seed_without_tensorflow(seed: int) -> None:
+    """keras.utils.set_random_seed, minus its import of TensorFlow when that is installed (seconds of
+    start-up and C++ log lines for a run that never uses it): Python, NumPy and Keras' global seed."""
+    import random
+
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random import seed_generator
+        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+    except ImportError:  # another Keras layout: the public call, TensorFlow and all
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        return
+    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+class ScalarLog:
+    """Loss curves as RUN/logs/scalars.csv (TensorBoard's writer needs TensorFlow)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.fields: list[str] | None = None
+
+    def write(self, step: int, values: dict[str, float]) -> None:
+        new = not self.path.exists()
+        with self.path.open("a", newline="") as f:
+            writer = csv.writer(f)
+            if new:
+                writer.writerow(["step", *values])
+            writer.writerow([step, *(f"{v:.6g}" for v in values.values())])
+
+
+def fit_jax(approach_cls, cfg: dict[str, Any], log=print) -> Path:
+    """Train an approach on the JAX backend; returns the run directory."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        raise TrainingError(f"Keras runs on {keras.backend.backend()}; set KERAS_BACKEND=jax before Python "
+                            "imports Keras (python -m training ... --backend jax does)")
+    check_supported(cfg)
+    from training.augment import AugmentConfig
+    from training.sample_pool import SamplePool, SampleSpec
+
+    run = RunDir(cfg["run_dir"])
+    if cfg["batch_size"] < 1:
+        raise TrainingError("--batch-size must be at least 1")
+    sources, loader = prepare_data(cfg, log, synthesize=False)  # the pool draws sketches per sample
+    run.prepare(cfg, resume=not cfg["no_resume"])
+    seed_without_tensorflow(cfg["seed"])
+
+    spec = SampleSpec(cfg["image_size"], AugmentConfig(max_zoom=cfg["max_zoom"], paper_prob=cfg["paper_prob"],
+                                                       darkness_min=cfg["darkness_min"],
+                                                       paper_scale=tuple(cfg["paper_scale"])),
+                      cfg.get("sketch_style", "xdog"), hint_config(cfg))
+    with SamplePool(sources, loader, spec, size=cfg.get("pool_size") or 64 * cfg["batch_size"], workers=cfg.get("workers"),
+                    seed=cfg["seed"], log=log) as pool:
+        return _train(approach_cls, cfg, run, pool, len(sources), log)
+
+
+def _train(approach_cls, cfg, run: RunDir, pool, n_sources: int, log) -> Path:
+    import jax
+    import keras
+
+    log(f"backend: JAX {jax.__version__} on {', '.join(str(d) for d in jax.devices())}")
+    approach = approach_cls(cfg, None)
+    approach.build()
+    log(f"generator: {approach.generator.count_params() / 1e6:.2f} M parameters; checkpoints in {run.checkpoints}")
+    start, ema = restore_checkpoint(run, approach, log)
+    state = initial_state(approach, ema)
+    step_fn = make_step(approach, cfg)
+
+    steps_per_epoch = max(1, n_sources // cfg["batch_size"])
+    total_steps = cfg["max_steps"] or cfg["epochs"] * steps_per_epoch
+    deadline = time.monotonic() + 60.0 * cfg["max_minutes"] if cfg.get("max_minutes") else math.inf
+    scalars = ScalarLog(run.logs / "scalars.csv")
+    rng = np.random.default_rng([cfg["seed"], start])
+    s = start
+    if s >= total_steps:
+        log(f"already trained {s} of {total_steps} steps")
+    bar = keras.utils.Progbar(max(1, total_steps - start), stateful_metrics=["img/s", "reuse"])
+    seen, t_window, compiled, t_compile = 0, None, False, time.perf_counter()
+    with StopRequested() as stop:
+        while s < total_steps and not stop.flag and time.monotonic() < deadline:
+            state, losses = step_fn(state, pool.batch(rng, cfg["batch_size"]))
+            s += 1
+            if not compiled:  # the first step compiles: keep it out of the speed figure
+                jax.block_until_ready(losses)
+                compiled, t_window, seen = True, time.perf_counter(), 0
+                log(f"\ncompiled and ran the first step in {t_window - t_compile:.1f} s")
+                continue
+            seen += cfg["batch_size"]
+            if s % cfg["log_every"] == 0 or s == total_steps:
+                values = {k: float(v) for k, v in losses.items()}
+                now = time.perf_counter()
+                rate = seen / max(now - t_window, 1e-9)
+                seen, t_window = 0, now
+                scalars.write(s, {**values, "images_per_second": rate, "pool_reuse": pool.reuse})
+                bar.update(s - start, values=[*values.items(), ("img/s", rate), ("reuse", pool.reuse)])
+            if s % cfg["checkpoint_every"] == 0:
+                save_checkpoint(run, approach, state, s, cfg["keep_checkpoints"])
+    from training import portable_checkpoint
+
+    latest = portable_checkpoint.latest(run.checkpoints)
+    if latest is None or latest.name != f"ckpt-{s}":
+        save_checkpoint(run, approach, state, s, cfg["keep_checkpoints"])
+    generator = final_generator(approach, state, cfg)
+    run.save_model(generator, "generator.keras")
+    state_name = "finished" if s >= total_steps else "stopped"
+    write_json_atomic(run.path / "state.json", {"steps": s, "total_steps": total_steps, "state": state_name,
+                                                "backend": "jax", "device": str(jax.devices()[0]),
+                                                "time": time.strftime("%Y-%m-%d %H:%M:%S")})
+    log(f"{state_name} at step {s}/{total_steps}; models and checkpoints in {run.path}")
+    return run.path
