@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train and evaluate GANime Studio's colorization models.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="approaches:\n" + "\n".join(f"  {k:<10} {v[2]}" for k, v in _available().items())
-        + "\n\nRun 'python -m training APPROACH --help' for its flags.",
+        + "\n\nRun 'python -m training APPROACH --help' for its flags. Any command takes --verbose to show "
+        "TensorFlow's own log lines.",
     )
     parser.add_argument("approach", choices=list(_available()), metavar="APPROACH",
                         help="one of: " + ", ".join(_available()))
@@ -61,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     name = argv[0]
     if name not in _available():
         parser.error(f"unknown approach {name!r}; choose from {', '.join(_available())}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    verbose = "--verbose" in argv
+    argv = [a for a in argv if a != "--verbose"]
+    from training import quiet
+
+    quiet.install(verbose)  # before TensorFlow is imported: its C++ notices are hidden
     backend = requested_backend(argv[1:])
     if backend:  # Keras reads its backend once, at its first import
         os.environ["KERAS_BACKEND"] = backend

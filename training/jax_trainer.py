@@ -30,6 +30,7 @@ import numpy as np
 from training.errors import TrainingError
 from training.hints import hint_config
 from training.run_config import RunDir, StopRequested, prepare_data, write_json_atomic
+from training.run_lock import RunLock
 
 
 def check_supported(cfg: dict[str, Any]) -> None:
@@ -212,14 +213,19 @@ def fit_jax(approach_cls, cfg: dict[str, Any], log=print) -> Path:
         raise TrainingError(f"Keras runs on {keras.backend.backend()}; set KERAS_BACKEND=jax before Python "
                             "imports Keras (python -m training ... --backend jax does)")
     check_supported(cfg)
-    from training.augment import AugmentConfig
-    from training.sample_pool import SamplePool, SampleSpec
-
     run = RunDir(cfg["run_dir"])
     if cfg["batch_size"] < 1:
         raise TrainingError("--batch-size must be at least 1")
     sources, loader = prepare_data(cfg, log, synthesize=False)  # the pool draws sketches per sample
-    run.prepare(cfg, resume=not cfg["no_resume"])
+    with RunLock(run.path, log):  # one run per folder, until this process ends
+        run.prepare(cfg, resume=not cfg["no_resume"])
+        return _fit_locked(approach_cls, cfg, run, sources, loader, log)
+
+
+def _fit_locked(approach_cls, cfg: dict[str, Any], run: RunDir, sources, loader, log) -> Path:
+    from training.augment import AugmentConfig
+    from training.sample_pool import SamplePool, SampleSpec
+
     seed_without_tensorflow(cfg["seed"])
 
     spec = SampleSpec(cfg["image_size"], AugmentConfig(max_zoom=cfg["max_zoom"], paper_prob=cfg["paper_prob"],

@@ -34,6 +34,7 @@ from training.run_config import (  # noqa: F401  (re-exported: the CLI and tests
     prepare_data,
     write_json_atomic,
 )
+from training.run_lock import RunLock
 
 # ----------------------------------------------------------------------------- strategy
 
@@ -69,7 +70,12 @@ def fit(approach_cls: type[Approach], cfg: dict[str, Any], log=print) -> Path:
         raise TrainingError("--sketch-style mixed draws a sketch per sample in the sample pool, which "
                             "--backend jax uses; the TensorFlow pipeline caches one XDoG sketch per image")
     sources, loader = prepare_data(cfg, log)  # fails fast on bad data, before any model exists
-    run.prepare(cfg, resume=not cfg["no_resume"])
+    with RunLock(run.path, log):  # one run per folder, until this process ends
+        run.prepare(cfg, resume=not cfg["no_resume"])
+        return _fit_locked(approach_cls, cfg, run, sources, loader, log)
+
+
+def _fit_locked(approach_cls, cfg: dict[str, Any], run: RunDir, sources, loader, log) -> Path:
     keras.utils.set_random_seed(cfg["seed"])
 
     strategy = make_strategy(cfg["strategy"])
@@ -81,6 +87,8 @@ def fit(approach_cls: type[Approach], cfg: dict[str, Any], log=print) -> Path:
         approach = approach_cls(cfg, strategy)
         trackables = approach.build()
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+    sizes = ", ".join(f"{name} {model.count_params() / 1e6:.2f} M" for name, model in approach.saved_models().items())
+    log(f"parameters: {sizes}; checkpoints in {run.checkpoints}")
     ckpt = tf.train.Checkpoint(step=step, **trackables)
     manager = tf.train.CheckpointManager(ckpt, str(run.checkpoints), max_to_keep=cfg["keep_checkpoints"])
     if manager.latest_checkpoint:
@@ -109,7 +117,8 @@ def fit(approach_cls: type[Approach], cfg: dict[str, Any], log=print) -> Path:
         log(f"already trained {start} of {total_steps} steps")
     epoch = start // steps_per_epoch
     bar = None
-    seen, t_window = 0, time.perf_counter()
+    t_start = time.perf_counter()
+    seen, t_window, compiled = 0, time.perf_counter(), False
     with StopRequested() as stop, writer.as_default():
         while int(step.numpy()) < total_steps and not stop.flag:
             s = int(step.numpy())
@@ -122,9 +131,13 @@ def fit(approach_cls: type[Approach], cfg: dict[str, Any], log=print) -> Path:
             losses = distributed_step(next(dist_ds))
             step.assign_add(1)
             s += 1
-            seen += cfg["batch_size"]
             values = {k: float(v) for k, v in losses.items()}
             now = time.perf_counter()
+            if not compiled:  # the first step traces and compiles the graph: not part of the speed
+                compiled, seen, t_window = True, 0, now
+                log(f"\ncompiled and ran the first step in {now - t_start:.1f} s")
+            else:
+                seen += cfg["batch_size"]
             rate = seen / max(now - t_window, 1e-9)
             bar.update(min((s - 1) % steps_per_epoch + 1, bar.target),
                        values=[*values.items(), ("img/s", rate)])
