@@ -50,20 +50,12 @@ def make_step(approach, cfg: dict[str, Any]):
     import jax.numpy as jnp
 
     from training import losses
+    from training.sample_pool import to_model_inputs
 
     gen, disc = approach.generator, approach.discriminator
     g_opt, d_opt = approach.g_opt, approach.d_opt
     batch_size = cfg["batch_size"]
     decay = float(cfg.get("ema", 0.0))
-
-    def inputs_of(batch):
-        sketch = jnp.repeat(batch["sketch"].astype(jnp.float32) / 127.5 - 1.0, 3, axis=3)
-        colour = batch["colour"].astype(jnp.float32) / 127.5 - 1.0
-        if "hints" in batch:
-            mask = batch["hints"][..., 3:].astype(jnp.float32) / 255.0
-            rgb = (batch["hints"][..., :3].astype(jnp.float32) / 127.5 - 1.0) * mask
-            sketch = jnp.concatenate([sketch, rgb, mask], axis=3)
-        return sketch, colour
 
     def g_loss_fn(g_tv, g_ntv, d_tv, d_ntv, x, colour):
         fake, g_ntv = gen.stateless_call(g_tv, g_ntv, x, training=True)
@@ -79,7 +71,7 @@ def make_step(approach, cfg: dict[str, Any]):
 
     def step(state, batch):
         g_tv, g_ntv, d_tv, d_ntv, g_ov, d_ov, ema = state
-        x, colour = inputs_of(batch)
+        x, colour = to_model_inputs(batch, jnp)
         (g_loss, (fake, g_ntv, terms)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
             g_tv, g_ntv, d_tv, d_ntv, x, colour)
         # D's update uses D before G's update changed anything, as the TensorFlow step does.

@@ -210,13 +210,13 @@ class SamplePool:
         self.close()
 
 
-def to_model_inputs(batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 pool batch -> (generator input [B,S,S,3 or 7], colour [B,S,S,3]) float32 in [-1, 1]
-    (NumPy; the JAX step does the same on the device from the uint8 arrays)."""
-    sketch = np.repeat(batch["sketch"].astype(np.float32) / 127.5 - 1.0, 3, axis=3)
-    colour = batch["colour"].astype(np.float32) / 127.5 - 1.0
+def to_model_inputs(batch: dict, xp=np) -> tuple:
+    """uint8 pool batch -> (generator input [B,S,S,3 or 7], colour [B,S,S,3]) float32 in [-1, 1].
+    ``xp`` is the array module: NumPy, or jax.numpy inside the jitted step (on the device)."""
+    sketch = xp.repeat(batch["sketch"].astype(xp.float32) / 127.5 - 1.0, 3, axis=3)
+    colour = batch["colour"].astype(xp.float32) / 127.5 - 1.0
     if "hints" in batch:
-        mask = batch["hints"][..., 3:].astype(np.float32) / 255.0
-        rgb = (batch["hints"][..., :3].astype(np.float32) / 127.5 - 1.0) * mask
-        sketch = np.concatenate([sketch, rgb, mask], axis=3)
+        mask = batch["hints"][..., 3:].astype(xp.float32) / 255.0
+        rgb = (batch["hints"][..., :3].astype(xp.float32) / 127.5 - 1.0) * mask
+        sketch = xp.concatenate([sketch, rgb, mask], axis=3)
     return sketch, colour
