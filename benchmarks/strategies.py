@@ -4,7 +4,8 @@ For a few full-body test images (../shared/data/anime-fullbody/test), each is up
 white A4 page at 200 dpi (1654x2339); its XDoG sketch (made at the image's own size, then
 upscaled: lines a few pixels wide, like a scan) is coloured by one model with:
 
-- passthrough: the sketch itself (the baseline every table carries, GUIDE §3);
+- passthrough: the sketch itself (the baseline every table carries: it scores a high SSIM
+  against the colour image while colouring nothing);
 - resize:             model at working size, prediction upscaled, no line merge;
 - recombine-multiply: resize, then the blurred lines divided out and the full-resolution ones
                       multiplied in (line art as a multiply layer);

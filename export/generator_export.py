@@ -1,5 +1,10 @@
 """Export one trained generator: ONNX + parity + optional fp16/int8 variants + manifest entries.
 
+The graph tf2onnx makes is rewritten to do only the network's work (export/clean_graph.py: one
+Resize per upsampling, channels-first inside, sub-pixel convolutions) before anything else, so
+the parity check against Keras judges the graph that ships. ``cpu_int8`` adds an int8 model the
+app runs on the CPU, kept only if it passes the int8 gate (export/cpu_int8.py).
+
 All or nothing: every file is written into a hidden temp folder inside the output folder and
 checked there; only when every requested model has passed its check are the files moved into
 place (os.replace) and the manifest rewritten (atomically, by write_manifest). A refused export
@@ -12,15 +17,27 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from export import convert, parity, variants
+from export.clean_graph import clean_generator
+from export.cpu_int8 import CPU_INT8_SUFFIX, GATE_DATA, build_cpu_int8, provenance_record
 from export.manifest_entry import check_name, display_name_for, export_date, generator_entry, variant_name
+from export.provenance import portable_path, training_record
 from export.run_source import read_evaluation, resolve_source, restore_checkpoint
-from export.sketches import SketchSet, resolve_data_dir
+from export.sketches import SketchSet, random_batch, resolve_data_dir
 from ganime_desktop.core.hints import HINT_CHANNELS
-from ganime_desktop.core.manifest import MANIFEST_NAME, ModelSpec, load_manifest, upsert, write_manifest
+from ganime_desktop.core.manifest import (
+    CPU_INT8_ROLE,
+    MANIFEST_NAME,
+    ModelSpec,
+    TensorSpec,
+    describe_file,
+    load_manifest,
+    upsert,
+    write_manifest,
+)
 
 CALIBRATION_SKETCHES = 16
 AGREEMENT_SKETCHES = 8
@@ -47,6 +64,10 @@ class ExportRequest:
     checkpoint: str | None = None  # a step, a checkpoint prefix or a range A-B (mean weights) instead of the final
     tolerance: float = parity.PARITY_TOLERANCE
     min_ssim: float = parity.SSIM_THRESHOLD
+    cpu_int8: bool = False  # also an int8 CPU model, if it passes the gate
+    gate_data: tuple[Path, ...] | None = None  # the gate's data sets (default GATE_DATA)
+    clean_graph: bool = True  # rewrite tf2onnx's graph (export/clean_graph.py)
+    gate_limit: int | None = None  # at most this many test images per gate split (tests)
 
 
 @dataclass
@@ -54,6 +75,7 @@ class _Staged:
     precision: str
     path: Path  # in the temp folder
     provenance: dict
+    cpu_int8: Path | None = None  # the int8 CPU model that passed the gate, for the model NAME itself
 
 
 def export_generator(req: ExportRequest, log: Callable[[str], None] = print) -> list[ModelSpec]:
@@ -106,13 +128,20 @@ def export_generator(req: ExportRequest, log: Callable[[str], None] = print) -> 
 def _convert_and_check(req: ExportRequest, model, sketches: SketchSet, multiple: int, channels: int,
                        working_size: int, tmp: Path, log) -> list[_Staged]:
     log(f"converting with tf2onnx (opset {convert.OPSET}, dynamic batch/height/width)")
-    fp32_path = convert.save_onnx(convert.to_onnx(model), tmp / f"{req.name}.onnx")
+    proto = convert.to_onnx(model)
+    graph = {"clean": False}
+    if req.clean_graph:
+        proto, report = clean_generator(proto, random_batch(1, 2 * multiple, 3 * multiple, channels, seed=7))
+        log(f"clean graph (export/clean_graph.py):\n{report.summary()}")
+        graph = {"clean": True, "nodes": sum(report.ops_after.values()), "upsamplings_to_resize": report.upsamplings,
+                 "subpixel_convolutions": report.subpixel, "transposes": report.ops_after.get("Transpose", 0)}
+    fp32_path = convert.save_onnx(proto, tmp / f"{req.name}.onnx")
     session = parity.cpu_session(fp32_path)
     results = parity.measure_parity(lambda x: convert.keras_predict(model, x), session,
                                     parity.parity_probes(sketches, multiple, channels))
     log(f"parity Keras vs onnxruntime (CPU), tolerance {req.tolerance:g}:\n{parity.format_parity(results, req.tolerance)}")
     parity.require_parity(results, req.tolerance)
-    staged = [_Staged("fp32", fp32_path, {"parity": {
+    staged = [_Staged("fp32", fp32_path, {"graph": graph, "parity": {
         "reference": "keras", "tolerance": req.tolerance,
         "max_abs_diff": {r.label: r.max_abs_diff for r in results}}})]
 
@@ -141,16 +170,35 @@ def _convert_and_check(req: ExportRequest, model, sketches: SketchSet, multiple:
             "reference": "fp32 onnx", "metric": "ssim (uint8, 11x11 gaussian 1.5)", "threshold": req.min_ssim,
             "ssim_mean": agreement.mean, "ssim_worst": agreement.worst, "sketches": len(agreement.ssims),
             "size": working_size}, **extra}))
+    if req.cpu_int8:
+        _cpu_int8(req, staged, fp32_path, channels, multiple, working_size, tmp, log)
     return staged
+
+
+def _cpu_int8(req: ExportRequest, staged: list[_Staged], fp32_path: Path, channels: int, multiple: int,
+              working_size: int, tmp: Path, log) -> None:
+    """Build and judge the int8 CPU model against the fp32 model; attach it to the model NAME."""
+    tensor = TensorSpec(channels=channels, hint_channels=channels - 3, size_multiple=multiple,
+                        working_size=working_size)
+    spec = ModelSpec(name=req.name, display_name=req.name, approach="pix2pix", kind="generator", precision="fp32",
+                     files={"generator": describe_file(fp32_path, tmp)}, input=tensor,
+                     output=TensorSpec(size_multiple=multiple, working_size=working_size), base_dir=tmp)
+    path = tmp / f"{req.name}{CPU_INT8_SUFFIX}"
+    gate = req.gate_data or GATE_DATA
+    verdict = build_cpu_int8(spec, fp32_path, path, data_dirs=gate, limit=req.gate_limit, log=log)
+    own = next(item for item in staged if item.precision == (req.only or "fp32"))
+    own.provenance["cpu_int8"] = provenance_record(verdict, gate)
+    own.cpu_int8 = path if verdict.passed else None
 
 
 def _install(req: ExportRequest, src, staged: list[_Staged], existing: list[ModelSpec], approach: str,
              channels: int, multiple: int, working_size: int, data_dir: Path, layout: str, log) -> list[ModelSpec]:
     """Every check passed: move the files into place, then write the manifest."""
     base_provenance = {
-        "source": str(src.keras_path),
-        "run_dir": str(src.run_dir) if src.run_dir else None,
-        "data": str(Path(data_dir).resolve()), "data_format": layout,
+        "source": portable_path(src.keras_path, req.out_dir),
+        "run_dir": portable_path(src.run_dir, req.out_dir),
+        "data": portable_path(data_dir, req.out_dir), "data_format": layout,
+        "training": training_record(src.state, src.config),
         "steps": src.steps, "checkpoint": src.state.get("checkpoint"), "command": src.config.get("command"),
         "config": src.config_excerpt(), "exported": export_date(), "tools": convert.tool_versions(),
     }
@@ -165,6 +213,13 @@ def _install(req: ExportRequest, src, staged: list[_Staged], existing: list[Mode
         entry_name = req.name if own_name else variant_name(req.name, item.precision)
         final = req.out_dir / f"{entry_name}.onnx"
         os.replace(item.path, final)
+        extra_files = {}
+        if own_name and item.cpu_int8 is not None:
+            int8_final = req.out_dir / f"{req.name}{CPU_INT8_SUFFIX}"
+            os.replace(item.cpu_int8, int8_final)
+            extra_files[CPU_INT8_ROLE] = describe_file(int8_final, req.out_dir)
+        elif own_name:
+            _drop_old_cpu_int8(existing, entry_name, req.out_dir)
         provenance = {**base_provenance, **item.provenance}
         if not own_name:
             provenance["variant_of"] = req.name
@@ -176,12 +231,23 @@ def _install(req: ExportRequest, src, staged: list[_Staged], existing: list[Mode
             provenance=provenance,
             evaluation=evaluation, description=req.description,
             default=_keeps_default(existing, entry_name, req.default and own_name))
+        if extra_files:
+            spec = replace(spec, files={**spec.files, **extra_files})
         specs = upsert(specs, spec)
         written.append(spec)
         log(f"wrote {final} ({final.stat().st_size / 1e6:.1f} MB) as '{entry_name}'")
     write_manifest(req.out_dir / MANIFEST_NAME, specs)
     log(f"manifest {req.out_dir / MANIFEST_NAME}: {len(specs)} model(s)")
     return written
+
+
+def _drop_old_cpu_int8(existing: list[ModelSpec], name: str, out_dir: Path) -> None:
+    """The int8 CPU model of the entry this export replaces no longer matches it."""
+    for spec in existing:
+        if spec.name == name and CPU_INT8_ROLE in spec.files:
+            path = spec.file_path(CPU_INT8_ROLE)
+            if path.parent.resolve() == out_dir.resolve():
+                path.unlink(missing_ok=True)
 
 
 def _keeps_default(existing: list[ModelSpec], name: str, asked: bool) -> bool:

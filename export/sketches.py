@@ -24,7 +24,7 @@ from ganime_desktop.core.hints import HINT_CHANNELS, encode_hints
 from training.data import DataError, PairLoader, PairSource, list_sources
 
 REPO = Path(__file__).resolve().parents[1]
-# Developer machines keep real data beside the checkout (GUIDE §2); users pass --data.
+# Developer machines and CI keep the real data in ../shared/data beside the checkout; users pass --data.
 SHARED_FALLBACK = REPO.parent / "shared" / "data" / "anime-faces"
 
 

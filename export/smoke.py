@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from export.parity import cpu_session, run_session
-from ganime_desktop.core.manifest import ModelSpec
+from ganime_desktop.core.manifest import CPU_INT8_ROLE, ModelSpec
 
 
 def _load(path: Path, problems: list[str]):
@@ -23,9 +23,17 @@ def _load(path: Path, problems: list[str]):
 
 
 def smoke_generator(spec: ModelSpec) -> list[str]:
-    """One random input of the smallest legal size; output must be (1, m, m, 3), finite, in range."""
+    """One random input of the smallest legal size through every file of the generator (its int8
+    CPU model too); output must be (1, m, m, 3), finite, in range."""
     problems: list[str] = []
-    path = spec.file_path("generator")
+    for role in ("generator", CPU_INT8_ROLE):
+        if role in spec.files:
+            problems += _smoke_generator_file(spec, spec.file_path(role))
+    return problems
+
+
+def _smoke_generator_file(spec: ModelSpec, path: Path) -> list[str]:
+    problems: list[str] = []
     session = _load(path, problems)
     if session is None:
         return problems

@@ -16,7 +16,7 @@ from typing import TextIO
 from .core.batch import BatchJob, BatchOptions, BatchProgress, BatchUsageError
 from .core.batch_plan import OUTPUT_FORMATS
 from .core.batch_report import format_clock
-from .core.pipeline import DEFAULT_STRATEGY, STRATEGIES
+from .core.pipeline import DEFAULT_MODE, DEFAULT_STRATEGY, MODES, STRATEGIES
 from .core.sessions import DEVICES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -37,9 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=DEVICES, default="auto", help="auto: CUDA when it works, else CPU")
     p.add_argument("--reference", type=Path, metavar="IMAGE", help="colour reference for style-transfer models")
     p.add_argument("--hints", dest="hints_dir", type=Path, metavar="DIR",
-                   help="colour hints for hint models: per page an RGBA PNG named {stem}.hints.png (or an RGBA "
-                        "image with the page's stem) in DIR, transparent where there is no hint; a page "
-                        "without one is coloured without hints")
+                   help="colour hints: per page an RGBA PNG named {stem}.hints.png (or an RGBA image with the "
+                        "page's stem) in DIR, transparent where there is no hint; hint models follow them, and "
+                        "in the flat and shaded modes they fill the regions they touch; a page without one is "
+                        "coloured without hints")
+    p.add_argument("--mode", choices=MODES, default=DEFAULT_MODE,
+                   help="raw: the model's output as it is; flat: one colour per closed region of the line art; "
+                        f"shaded: flat colours with the model's shading (default {DEFAULT_MODE})")
+    p.add_argument("--layers", action="store_true",
+                   help="also write each result's layers beside it: {name}.flats.png, {name}.shading.png "
+                        "(multiply), {name}.lines.png (line art on transparency) and {name}.ora (OpenRaster, "
+                        "for Krita, GIMP, MyPaint); needs the flat or shaded mode")
     p.add_argument("--models-dir", dest="models_dirs", action="append", type=Path, default=[], metavar="DIR",
                    help="an extra folder of models (with a manifest.json); also env GANIME_MODELS_DIR")
     p.add_argument("--working-size", type=int, metavar="PX", help="run the model at this size (default: the model's)")
@@ -87,7 +95,7 @@ def run_colorize(argv: list[str]) -> int:
         input_dir=args.input_dir, output_dir=args.output_dir, models=args.models, recursive=args.recursive,
         overwrite=args.overwrite, format=args.format, device=args.device, reference=args.reference,
         models_dirs=args.models_dirs, working_size=args.working_size, strategy=args.strategy,
-        quality=args.quality, hints_dir=args.hints_dir)
+        quality=args.quality, hints_dir=args.hints_dir, mode=args.mode, layers=args.layers)
     job = BatchJob(options)
     for problem in job.registry.problems:
         print(f"warning: {problem}", file=sys.stderr)

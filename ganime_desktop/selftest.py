@@ -4,9 +4,12 @@ For each model of the manifest(s) it does what the app does: verify the files (s
 onnxruntime session (CUDA when it really works, else CPU, with the reason), colour the shipped
 sample sketch through the one pipeline, and check the result: an HxWx3 uint8 image of the
 sketch's size, from finite model outputs, that is not the sketch returned unchanged and has
-colour. One line per model, a summary, exit 0; or exit 1 with a plain message. Qt-free and
-writes nothing, so it runs on a build machine or a user's machine without a display and
-without touching their settings.
+colour. A generator is checked with the file that runs on this machine (core/sessions.py): its
+int8 file on the CPU when it has one, its float file on CUDA; the line names it. A generator that
+lacks one of its two files but colours with the other passes, with the registry's note below its
+line (the CPU package ships without the float files that only CUDA runs). One line per model, a
+summary, exit 0; or exit 1 with a plain message. Qt-free and writes nothing, so it runs on a
+build machine or a user's machine without a display and without touching their settings.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from .core.manifest import ModelSpec
 from .core.paths import DATA_DIR_ENV, shipped_models_dir, user_data_dir
 from .core.pipeline import Colorizer, ColorizerCache, ModelLoadError
 from .core.preprocess import downscale_gray, gray_to_model_input, scale_to_fit, to_gray
+from .core.regions import segment
 from .core.registry import ModelRegistry
-from .core.sessions import get_session
+from .core.sessions import generator_session, get_session
 from .core.style_transfer import content_input, style_input
 
 SAMPLE_NAME = "sketch_bust.png"
@@ -62,7 +66,8 @@ def colourful_reference(height: int = 256, width: int = 256) -> np.ndarray:
 
 
 def _raw_outputs_finite(spec: ModelSpec, gray: np.ndarray, reference: np.ndarray) -> bool:
-    """Run the model's session(s) once at the working size and check for NaN/inf.
+    """Run the model's session(s) once at the working size and check for NaN/inf: a generator's
+    session for this machine (``generator_session``: the file the colouring ran).
 
     The pipeline's uint8 result cannot show a NaN (it turns into black), so look before it.
     """
@@ -77,7 +82,7 @@ def _raw_outputs_finite(spec: ModelSpec, gray: np.ndarray, reference: np.ndarray
                  for n, s in zip(names, shapes, strict=True)}
         outputs = [vector, transform.run(None, feeds)[0]]
     else:
-        session, _ = get_session(spec.file_path("generator"), DEVICE)
+        session, _ = generator_session(spec, DEVICE)
         h, w = scale_to_fit(*gray.shape, spec.input.working_size)
         x = gray_to_model_input(downscale_gray(gray, h, w), spec.input.value_range, spec.input.size_multiple)
         if spec.input.hint_channels:  # a colour-hint model, checked without hints (all hint channels 0)
@@ -111,7 +116,9 @@ def check_model(colorizers: ColorizerCache, name: str, sketch: np.ndarray,
         raise SelftestError(f"the result is {out.shape[1]}x{out.shape[0]}, the sketch "
                             f"{sketch.shape[1]}x{sketch.shape[0]}")
     if not _raw_outputs_finite(colorizer.spec, to_gray(sketch), reference):
-        raise SelftestError("the model outputs NaN or infinite values: the file is broken; re-export it")
+        model_file = colorizer.provider_info.model_file
+        raise SelftestError(f"the model{f' file {model_file}' if model_file else ''} outputs NaN or infinite values: "
+                            "the file is broken; re-export it")
     change = float(np.abs(out.astype(np.int16) - sketch.astype(np.int16)).mean())
     if change < MIN_MEAN_CHANGE:
         raise SelftestError(f"the result is the sketch unchanged (mean difference {change:.2f} levels)")
@@ -120,9 +127,24 @@ def check_model(colorizers: ColorizerCache, name: str, sketch: np.ndarray,
         raise SelftestError(f"the result is gray, not coloured: {coloured:.1%} of its pixels have colour "
                             f"(at least {MIN_COLOURED_FRACTION:.0%} expected)")
     info = colorizer.provider_info
-    line = (f"{info.active}, load {loaded - start:.2f} s, colour {done - loaded:.2f} s, "
+    device = f"{info.active} with {info.model_file} ({info.precision})" if info.model_file else info.active
+    line = (f"{device}, load {loaded - start:.2f} s, colour {done - loaded:.2f} s, "
             f"mean change {change:.0f} levels, {coloured:.0%} coloured")
     return line, info.reason
+
+
+def check_regions(sketch: np.ndarray) -> str:
+    """Find the sample's closed regions, which the flat and shaded modes fill: proves that
+    scipy.ndimage made it into the app. Raises SelftestError."""
+    start = time.perf_counter()
+    try:
+        regions = segment(to_gray(sketch))
+    except ImportError as exc:
+        raise SelftestError(f"cannot find the line art's regions ({exc}); reinstall the app") from None
+    if regions.count < 2 or not regions.is_background.any():
+        raise SelftestError(f"the sample sketch came out as {regions.count} region(s) without paper: "
+                            "the region finder is broken")
+    return f"{regions.count} closed regions in the sample, {(time.perf_counter() - start) * 1000:.0f} ms"
 
 
 def _check_data_dir() -> str:
@@ -152,6 +174,10 @@ def run_selftest(models_dirs: Sequence[str | Path] | None = None) -> int:
     except ImageReadError as exc:
         return _fail(f"the sample sketch cannot be read: {exc}; reinstall the app")
     print(f"sample sketch: {sample} ({sketch.shape[1]}x{sketch.shape[0]})", file=out)
+    try:
+        print(f"regions: {check_regions(sketch)}", file=out)
+    except SelftestError as exc:
+        return _fail(str(exc))
 
     folders = [shipped_models_dir(), *(Path(d) for d in models_dirs or ())]
     registry = ModelRegistry(folders)
@@ -180,6 +206,9 @@ def run_selftest(models_dirs: Sequence[str | Path] | None = None) -> int:
             print(f"ok   {entry.name:<{width}}  {line}", file=out, flush=True)
             if note:
                 device_notes.add(note)
+            model_note = registry.get(entry.name).note  # e.g. colours on the CPU only: no float file
+            if model_note:
+                print(f"     {'':<{width}}  note: {model_note}", file=out, flush=True)
     for note in sorted(device_notes):
         print(f"device: {note}", file=out)
 

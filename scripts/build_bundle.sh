@@ -3,10 +3,11 @@
 #
 # It builds from its own environment, .venv-build/, holding the app's dependencies and
 # PyInstaller only: analysed from the dev .venv, PyInstaller would pull ~1 GB of TensorFlow in
-# through onnxruntime.transformers (GUIDE §2). The environment is created once and made anew when
+# through onnxruntime.transformers (928 MB measured). The environment is created once and made anew when
 # pyproject.toml changes. Then: pyinstaller build.spec, the bundle's size, and its --selftest.
 #
 # Usage: scripts/build_bundle.sh [selftest args...]   e.g. --models-dir DIR while assets/models is empty
+# Then: scripts/package_linux.sh makes the .deb and per-user archives around it (docs/packaging.md).
 # Env:   PYTHON               interpreter for the new environment (default python3); it needs a
 #                             shared libpython (python.org, distro and pyenv --enable-shared builds)
 #        GANIME_BUNDLE_CUDA=0 a CPU-only bundle, without onnxruntime's 284 MB CUDA provider

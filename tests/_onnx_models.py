@@ -9,6 +9,9 @@
   encoding) that colours like the above where there is no hint and copies the hint colour exactly
   where there is one, so tests can see where the pipeline put each hint.
 - ``make_model_dir``: several such generators plus a valid manifest.json.
+- ``with_int8_file``: a generator's manifest entry with a second, int8 CPU file
+  (``CPU_INT8_ROLE``); any generator file can stand in for it, e.g. one with another tint, so a
+  test sees which of the two ran. ``make_nan_generator_onnx``: a generator whose output is NaN.
 - ``make_style_transfer_pair``: a tiny pair with the Magenta arbitrary-stylization interface
   (predict: style [1,256,256,3] in [0,1] -> [1,1,1,100]; transform: content [1,384,384,3] in
   [0,1] + style vector -> [1,384,384,3] in [0,1]).
@@ -17,13 +20,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from ganime_desktop.core.manifest import MANIFEST_NAME, ModelSpec, TensorSpec, describe_file, write_manifest
+from ganime_desktop.core.manifest import (
+    CPU_INT8_ROLE,
+    MANIFEST_NAME,
+    ModelSpec,
+    TensorSpec,
+    describe_file,
+    write_manifest,
+)
 
 OPSET = 17
 # Default colours (RGB in [0, 1]) that paper and lines become; distinct per model name below.
@@ -100,6 +111,29 @@ def generator_spec(name: str, onnx_path: Path, base_dir: Path, *, size_multiple:
         input=tensor, output=tensor, description="tests/_onnx_models.py",
         default=default, provenance={"source": "tests/_onnx_models.py"}, base_dir=base_dir,
     )
+
+
+def with_int8_file(spec: ModelSpec, int8_path: Path) -> ModelSpec:
+    """``spec`` with ``int8_path`` as its int8 CPU file (``CPU_INT8_ROLE``)."""
+    return replace(spec, files={**spec.files, CPU_INT8_ROLE: describe_file(int8_path, spec.base_dir)})
+
+
+def make_nan_generator_onnx(path: str | Path) -> Path:
+    """A generator with the usual interface whose every output value is NaN (0 / 0): it loads and
+    runs, and only a check of the raw outputs can tell."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nodes = [
+        helper.make_node("Sub", ["sketch", "sketch"], ["zero"]),
+        helper.make_node("Div", ["zero", "zero"], ["colour"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny_nan_generator",
+        [helper.make_tensor_value_info("sketch", TensorProto.FLOAT, ["N", "H", "W", 3])],
+        [helper.make_tensor_value_info("colour", TensorProto.FLOAT, ["N", "H", "W", 3])],
+    )
+    onnx.save(_checked_model(graph), str(path))
+    return path
 
 
 def _hint_generator_graph(seed: int, paper: Sequence[float], line: Sequence[float]) -> onnx.ModelProto:

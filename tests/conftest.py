@@ -1,4 +1,5 @@
-"""Shared test setup: Qt offscreen, quiet TensorFlow, paths to the real data in ../shared."""
+"""Shared test setup: Qt offscreen, quiet TensorFlow, paths to the real data in ../shared, and the
+PyInstaller bundle built once per session."""
 
 import os
 from pathlib import Path
@@ -26,3 +27,12 @@ def fullbody_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"real data not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def bundle() -> Path:
+    """dist/ganime, built once per session (or reused when fresh): the frozen-app tests
+    (test_bundle.py) and the installer tests (test_packaging.py) share it. Slow the first time."""
+    from _bundle import build_or_reuse
+
+    return build_or_reuse()

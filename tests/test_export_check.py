@@ -14,10 +14,12 @@ from ganime_desktop.core.manifest import MANIFEST_NAME, describe_file
 
 @pytest.fixture()
 def models(tmp_path_factory, tmp_path, faces_dir):
-    """A private copy of the exported fp32/fp16/int8 models (tests damage it)."""
-    _, out = pix2pix_exported(tmp_path_factory.getbasetemp() / "export-runs")
+    """A private copy of the exported fp32/fp16/int8 models (tests damage it), beside a copy of the
+    run they came from: the manifest records its source relative to its own folder."""
+    run, out = pix2pix_exported(tmp_path_factory.getbasetemp() / "export-runs")
     copy = tmp_path / "models"
     shutil.copytree(out, copy)
+    shutil.copytree(run, tmp_path / run.name)
     return copy
 
 

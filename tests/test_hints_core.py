@@ -171,7 +171,7 @@ def test_batch_takes_each_pages_hints_by_stem(tmp_path, models_dir):
     write_hints(other / "p3.png", _hint_blob(32, 24, (0, 0, 16, 12)))  # same stem, half size: scaled
     out = tmp_path / "out"
     report = BatchJob(BatchOptions(pages, out, ["tiny-hints"], device="cpu", models_dirs=[models_dir],
-                                   hints_dir=pages)).run()
+                                   hints_dir=pages, mode="raw")).run()  # raw: what the model did with them
     assert sorted(r.source for r in report.results) == ["p1.png", "p2.png", "p3.jpg"]  # hints are no pages
     assert all(r.status == "done" for r in report.results)
     p1, p2 = read_image(out / "p1_tiny-hints.png"), read_image(out / "p2_tiny-hints.png")
@@ -179,7 +179,7 @@ def test_batch_takes_each_pages_hints_by_stem(tmp_path, models_dir):
     assert np.abs(p2[45:55, 25:35].astype(int) - RED).max() > 60  # p2's hints are elsewhere
 
     report = BatchJob(BatchOptions(pages, tmp_path / "out2", ["tiny-hints"], device="cpu",
-                                   models_dirs=[models_dir], hints_dir=other)).run()
+                                   models_dirs=[models_dir], hints_dir=other, mode="raw")).run()
     assert all(r.status == "done" for r in report.results)
     p1 = read_image(tmp_path / "out2" / "p1_tiny-hints.png")
     p2 = read_image(tmp_path / "out2" / "p2_tiny-hints.png")
@@ -193,7 +193,10 @@ def test_batch_hint_errors(tmp_path, models_dir):
     pages = _chapter(tmp_path)
     with pytest.raises(BatchUsageError, match="none of the chosen models takes colour hints"):
         BatchJob(BatchOptions(pages, tmp_path / "o", ["tiny-a"], device="cpu", models_dirs=[models_dir],
-                              hints_dir=pages)).prepare()
+                              hints_dir=pages, mode="raw")).prepare()
+    # in the flat and shaded modes hints fill regions whatever the model: no error
+    BatchJob(BatchOptions(pages, tmp_path / "o", ["tiny-a"], device="cpu", models_dirs=[models_dir],
+                          hints_dir=pages, mode="flat")).prepare()
     with pytest.raises(BatchUsageError, match="hints folder .* does not exist"):
         BatchJob(BatchOptions(pages, tmp_path / "o", ["tiny-hints"], device="cpu", models_dirs=[models_dir],
                               hints_dir=tmp_path / "missing")).prepare()
@@ -220,7 +223,8 @@ def test_cli_colorize_with_hints(tmp_path, models_dir):
     write_hints(pages / "p1.hints.png", _hint_blob(64, 48, (10, 10, 30, 30)))
     out = tmp_path / "out"
     res = subprocess.run([sys.executable, "-m", "ganime_desktop", "colorize", str(pages), str(out), "--model",
-                          "tiny-hints", "--hints", str(pages), "--models-dir", str(models_dir), "--device", "cpu"],
+                          "tiny-hints", "--hints", str(pages), "--models-dir", str(models_dir), "--device", "cpu",
+                          "--mode", "raw"],
                          capture_output=True, text=True, timeout=120, cwd=REPO)
     assert res.returncode == 0, res.stderr
     assert "3 coloured" in res.stderr

@@ -78,7 +78,7 @@ def test_hint_brush_and_eraser_paint_their_own_layer_with_their_own_undo(window)
     np.testing.assert_array_equal(hints.layer.to_rgba(), layer)
 
 
-def test_colour_picker_recent_colours_and_visibility(window, qtbot, isolated_settings):
+def test_colour_picker_recent_colours_and_visibility(window, qtbot, isolated_settings, tmp_path):
     hints = window.hint_tools
     dialog = hints.choose_colour()
     assert dialog.isVisible()  # opened with open(): the event loop (and the colourings) keep running
@@ -107,10 +107,11 @@ def test_colour_picker_recent_colours_and_visibility(window, qtbot, isolated_set
     assert not hints.layer.is_empty()  # hidden, not deleted
     window.actions["hint"].trigger()  # painting shows them again
     assert window.canvas.show_hints and window.actions["show_hints"].isChecked()
-    window.grab().save("/tmp/ui_hints_tools.png")
+    window.grab().save(str(tmp_path / "ui_hints_tools.png"))
 
 
 def test_hint_models_follow_the_hints_live(window, qtbot):
+    window.tools.mode.setCurrentIndex(window.tools.mode.findData("raw"))  # the network's own output
     window.colour_now()
     wait_done(qtbot, window)
     pane = window.compare.pane("tiny-hints")
@@ -209,4 +210,26 @@ def test_batch_window_colours_pages_with_the_hints_saved_beside_them(window, tmp
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / "with" / "p2_tiny-hints.png")),
                                   cv2.imread(str(tmp_path / "without" / "p2_tiny-hints.png")))
     assert window.settings.batch_value("hints") == str(tmp_path / "no-hints")
-    window.batch_window.grab().save("/tmp/ui_batch_hints.png")
+    window.batch_window.grab().save(str(tmp_path / "ui_batch_hints.png"))
+
+
+def test_hint_strokes_fill_at_once_and_re_run_only_the_hint_models(make_window, hint_models, qtbot, tmp_path):
+    window = make_window(models_dir=hint_models, selected=["tiny-a", "tiny-hints"])
+    window.open_path(_page(tmp_path / "p.png"))  # a box: its inside is one region
+    qtbot.wait(10)
+    window.colour_now()
+    wait_done(qtbot, window)
+    plain, hinted = window.compare.pane("tiny-a"), window.compare.pane("tiny-hints")
+    plain_page, hinted_page = plain.page, hinted.page
+    window.hint_tools.set_colour(RED)
+    window.recolour_timer.setInterval(4000)  # the hint model's re-run waits; the refills must not
+    with qtbot.waitSignals([window.colouring.pane_updated] * 2, timeout=3000):
+        draw(window.canvas, [(80, 100), (120, 100)])
+    assert window.recolour_timer.isActive()  # the refill did not wait for it
+    for pane in (plain, hinted):  # shaded: the whole box in the hint's hue, the paper still white
+        assert pane.rgb[70, 160, 0] > 150 and pane.rgb[70, 160, 1] < 90 and pane.rgb[10, 10].min() == 255
+    assert hinted.page is hinted_page
+    window.recolour_timer.start(1)
+    qtbot.waitUntil(lambda: hinted.page is not hinted_page, timeout=20000)  # the hint model ran again...
+    wait_done(qtbot, window)
+    assert plain.page is plain_page  # ...the other did not

@@ -53,14 +53,14 @@ def test_settings_are_restored_in_a_new_window(make_window, isolated_settings, q
     assert (second.width(), second.height()) == (700, 650)
 
 
-def test_about_shows_versions_models_and_providers(make_window):
+def test_about_shows_versions_models_and_providers(make_window, tmp_path):
     window = make_window()
     dialog = window.show_about()
     text = dialog.text
     for needle in (ort.__version__, qVersion(), np.__version__, PIL.__version__, "tiny-a", "tiny-style",
                    "CPUExecutionProvider", "Settings file"):
         assert needle in text, needle
-    dialog.grab().save("/tmp/ui_about.png")
+    dialog.grab().save(str(tmp_path / "ui_about.png"))
     dialog.close()
 
 
@@ -77,7 +77,7 @@ def test_no_models_installed_says_how_to_get_them(make_window, tmp_path):
     window.document.new_blank(200, 200)
     draw(window.canvas, [(10, 10), (190, 190)])  # drawing still works
     assert window.document.undo_stack.count() == 1
-    window.grab().save("/tmp/ui_no_models.png")
+    window.grab().save(str(tmp_path / "ui_no_models.png"))
 
 
 def test_generator_worker_is_cancelled_between_yields(qapp, qtbot):

@@ -42,9 +42,13 @@ def test_batch_panel_colours_a_folder(make_window, qtbot, tmp_path):
     panel.input_edit.setText(str(src))
     panel.output_edit.setText(str(dst))
     panel.format.setCurrentText("jpg")
+    panel.mode.setCurrentIndex(panel.mode.findData("raw"))
+    assert not panel.progress.isTextVisible() and not panel.layers.isEnabled()  # no "0 / 100"; raw has no layers
+    rates = []
     with qtbot.waitSignal(panel.finished, timeout=60000) as finished:
         assert panel.start()
         assert not panel.start_button.isEnabled() and panel.cancel_button.isEnabled()
+        panel.worker.signals.yielded.connect(lambda _p: rates.append(panel.rate_label.text()))
     qtbot.waitUntil(lambda: not panel.is_running())
     report = finished.args[0]
     counts = report.counts()
@@ -59,11 +63,15 @@ def test_batch_panel_colours_a_folder(make_window, qtbot, tmp_path):
     assert len(rows) == 9
     failed = [r for r in rows if r[2] == "failed"]
     assert len(failed) == 2 and all("p9.png" in r[0] and "not a readable image" in r[3] for r in failed)
-    assert panel.progress.value() == panel.progress.maximum() == 9
+    assert panel.progress.value() == panel.progress.maximum() == 9 and panel.progress.text() == "4 / 4 pages"
+    # pages, not page x model items: the rate is the items' over the 2 models, and says so
+    last = next(r for r in reversed(rates) if "colourings/min" in r)
+    pages, items = (float(last.split(word)[0].split()[-1].strip("(")) for word in (" pages/min", " colourings/min"))
+    assert last.startswith("4 / 4 pages") and "ETA" in last and pages == pytest.approx(items / 2, abs=0.06)
     assert "6 coloured" in panel.message.text()
     assert panel.start_button.isEnabled() and not panel.cancel_button.isEnabled()
     qtbot.wait(50)  # let the layout take the two-line summary
-    window.batch_window.grab().save("/tmp/ui_batch.png")
+    window.batch_window.grab().save(str(tmp_path / "ui_batch.png"))
 
     # a second run skips what is there (resume), and remembers the form in the settings
     with qtbot.waitSignal(panel.finished, timeout=60000) as again:
@@ -71,7 +79,7 @@ def test_batch_panel_colours_a_folder(make_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not panel.is_running())
     assert again.args[0].counts()["skipped"] == 6
     assert window.settings.batch_value("input") == str(src)
-    assert window.settings.batch_value("format") == "jpg"
+    assert window.settings.batch_value("format") == "jpg" and window.settings.batch_value("mode") == "raw"
 
 
 def test_batch_panel_cancel(make_window, qtbot, tmp_path):
@@ -99,6 +107,10 @@ def test_batch_panel_explains_what_is_missing(make_window, qtbot, tmp_path):
     assert not panel.start()
     assert "folder of sketches" in panel.message.text()
     panel.input_edit.setText(str(tmp_path / "does-not-exist"))
+    panel.mode.setCurrentIndex(panel.mode.findData("flat"))
+    panel.layers.setChecked(True)
+    options = panel.options()  # hints fill regions for every model in the flat and shaded modes
+    assert options.mode == "flat" and options.layers and options.hints_dir == tmp_path / "does-not-exist"
     assert panel.start()
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=20000)
     assert "does not exist" in panel.message.text()

@@ -26,7 +26,7 @@ def test_sample_sketch_is_line_art_on_white():
     assert len(np.unique(img)) > 50  # anti-aliased lines, not a 1-bit image
 
 
-def test_window_opens_with_the_sample(make_window, qtbot):
+def test_window_opens_with_the_sample(make_window, qtbot, tmp_path):
     window = make_window()
     assert window.open_path(sample_sketch_path())
     qtbot.wait(10)
@@ -38,7 +38,7 @@ def test_window_opens_with_the_sample(make_window, qtbot):
     tl, br = to_widget(window.canvas, 0, 0), to_widget(window.canvas, SAMPLE_W, SAMPLE_H)
     assert window.canvas.rect().contains(tl) and window.canvas.rect().contains(br)
     assert "sketch_bust.png" in window.windowTitle()
-    window.grab().save("/tmp/ui_window_sample.png")
+    window.grab().save(str(tmp_path / "ui_window_sample.png"))
 
 
 def test_open_image_and_refuse_a_broken_one(make_window, tmp_path, qtbot):

@@ -18,7 +18,7 @@ pytest_plugins = ["_ui_fixtures"]
 pytestmark = pytest.mark.usefixtures("no_leaked_workers")
 
 
-def test_two_models_colour_into_two_panes(make_window, qtbot):
+def test_two_models_colour_into_two_panes(make_window, qtbot, tmp_path):
     window = make_window(selected=["tiny-a", "tiny-b"])
     window.open_path(sample_sketch_path())
     window.actions["colour"].trigger()
@@ -36,7 +36,7 @@ def test_two_models_colour_into_two_panes(make_window, qtbot):
     assert np.abs(a.rgb.astype(int) - b.rgb.astype(int)).mean() > 10  # two models, two colourings
     assert window.provider_label.text().startswith("Provider: CPU")  # no GPU here; says why in the tooltip
     assert not window.actions["cancel"].isEnabled()
-    window.grab().save("/tmp/ui_compare_two.png")
+    window.grab().save(str(tmp_path / "ui_compare_two.png"))
 
 
 def test_cancel_stops_the_queued_models(make_window, qtbot):
@@ -68,7 +68,7 @@ def test_a_new_request_replaces_the_running_one(make_window, qtbot):
     assert line.mean() < pane.rgb[20, 60:200].astype(int).sum(axis=1).mean() - 100  # the stroke is in it
 
 
-def test_damaged_model_is_reported_and_the_others_work(make_window, qtbot, tiny_models):
+def test_damaged_model_is_reported_and_the_others_work(make_window, qtbot, tiny_models, tmp_path):
     onnx_file = tiny_models / "tiny-b.onnx"
     data = bytearray(onnx_file.read_bytes())
     data[len(data) // 2:len(data) // 2 + 64] = b"\0" * 64  # same size, wrong content: only sha256 tells
@@ -89,7 +89,7 @@ def test_damaged_model_is_reported_and_the_others_work(make_window, qtbot, tiny_
     a, b = window.compare.panes
     assert a.state == compare_panes.DONE
     assert b.state == compare_panes.FAILED and "sha256" in b.view.message and "tiny-b.onnx" in b.view.message
-    window.grab().save("/tmp/ui_damaged_model.png")
+    window.grab().save(str(tmp_path / "ui_damaged_model.png"))
     # the broken model is now greyed in the list with its reason, and untick-ed
     item = window.models.list.item(1)
     assert item.data(Qt.ItemDataRole.UserRole) == "tiny-b"
@@ -120,7 +120,7 @@ def test_colour_from_reference(make_window, qtbot, tmp_path):
     window.colour_now()
     wait_done(qtbot, window)
     assert pane.state == compare_panes.DONE and pane.rgb.shape == (SAMPLE_H, SAMPLE_W, 3)
-    window.grab().save("/tmp/ui_reference.png")
+    window.grab().save(str(tmp_path / "ui_reference.png"))
 
 
 def test_keys_focus_panes_and_results_can_be_saved_and_copied(make_window, qtbot, tmp_path):
@@ -134,11 +134,11 @@ def test_keys_focus_panes_and_results_can_be_saved_and_copied(make_window, qtbot
     QTest.keyClick(window, Qt.Key.Key_1)
     assert window.compare.focused is window.compare.panes[0]
 
-    window.copy_result()
+    window.files.copy_result()
     copied = QApplication.clipboard().image()
     assert (copied.width(), copied.height()) == (SAMPLE_W, SAMPLE_H)
 
-    written = window.save_all(tmp_path)
+    written = window.files.save_all(tmp_path)
     assert sorted(p.name for p in written) == ["sketch_bust_tiny-a.png", "sketch_bust_tiny-b.png"]
     saved = cv2.cvtColor(cv2.imread(str(written[1])), cv2.COLOR_BGR2RGB)
     assert np.array_equal(saved, window.compare.panes[1].rgb)
@@ -173,3 +173,31 @@ def test_status_bar_tells_when_cuda_was_asked_for_but_not_obtained(make_window, 
         assert window.provider_label.text() == "Provider: CPU — CUDA not available"
         assert info.reason and info.reason in window.provider_label.toolTip()
         assert "CUDA was requested" in window.statusBar().currentMessage()
+
+
+def test_a_model_without_its_gpu_file_is_offered_and_colours_on_the_cpu(make_window, qtbot, tiny_models):
+    """The CPU package's layout: a generator with an int8 file but without its float file (the CUDA
+    add-on brings that) is listed as usable, says why in its tooltip and the About box, and colours."""
+    from _onnx_models import TINTS, make_generator_onnx, with_int8_file
+
+    from ganime_desktop.core.manifest import MANIFEST_NAME, load_manifest, write_manifest
+    from ganime_desktop.ui.about import about_text
+
+    int8 = make_generator_onnx(tiny_models / "tiny-b.cpu-int8.onnx", seed=7, tint=TINTS["tiny-b"])
+    specs = load_manifest(tiny_models / MANIFEST_NAME)
+    write_manifest(tiny_models / MANIFEST_NAME, [with_int8_file(s, int8) if s.name == "tiny-b" else s for s in specs])
+    (tiny_models / "tiny-b.onnx").unlink()
+
+    window = make_window(selected=["tiny-b"])
+    item = next(window.models.list.item(i) for i in range(window.models.list.count())
+                if window.models.list.item(i).data(Qt.ItemDataRole.UserRole) == "tiny-b")
+    assert item.flags() & Qt.ItemFlag.ItemIsEnabled and "unavailable" not in item.text()
+    assert "colours on the CPU only" in item.toolTip() and "tiny-b.onnx is not installed" in item.toolTip()
+    assert not window.models.problems_label.isVisible()
+    assert "available (colours on the CPU only" in about_text(window.registry.entries(), None, "auto", "settings.ini")
+    window.open_path(sample_sketch_path())
+    window.colour_now()
+    wait_done(qtbot, window)
+    [pane] = window.compare.panes
+    assert pane.state == compare_panes.DONE and "ms on CPU" in pane.header.text()
+    assert window.controller.provider.precision == "int8"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sys
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ganime_desktop.core.natural_sort import natural_key
 from ganime_desktop.core.paths import user_cache_dir
 from training.xdog import sketch_for
 
@@ -52,13 +52,9 @@ class PairSource:
         return self.color.name
 
 
-def natural_key(path: Path) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
-
-
 def list_images(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
-                  key=natural_key)
+                  key=lambda p: natural_key(p.name))
 
 
 def split_dir(data_dir: Path, split: str) -> Path:

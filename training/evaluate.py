@@ -14,9 +14,26 @@ paper scores high). Baselines computed in the same run: the sketch passed throug
 fast NST and NST (both styled by the ground truth, as the paper's NST); NST is slow on CPU, so it
 runs on the first --nst-limit pairs and the table says so (with all models' numbers on that subset).
 
-Writes table.md, table.csv, results.json (settings, pairs, seeds, per-image metrics), grid.png
-(sketch | each model | truth for the first --grid pairs) and, with --curves, FID and SSIM over each
-run's checkpoints (curves_fid.png, curves_ssim.png, curves.json).
+"bleed" = the share of the sketch's closed regions whose pixels span more than one hue
+(``metrics.region_bleed``, regions from the app's ganime_desktop/core/regions.py): colour that
+crossed the line art.
+
+Colour modes and hint dots (``--mode raw flat shaded --hint-dots 0 10 40``): every model that
+can (the ONNX models, Keras runs, the passthrough) also renders each page in each of the app's
+colour modes (ganime_desktop/core/colour_modes.py, through the app's own ``Colorizer.colour_page``
+and ``PageColouring.render``: no second path) with N simulated hint dots of the true colour
+(``hint_dots``: discs of radius 1 % of the shorter side, centred on pixels of the figure, not on
+blank paper or near a line, the colour the truth's 3x3 mean there; seeded per image, and the
+first 10 of an image's dots are the same in the 10- and 40-dot runs). Hint models see the dots;
+in "flat" and "shaded" every model's regions take the dots' colours. Reported per (model, mode,
+dots): ΔE2000, SSIM, paper ΔE2000, bleed. Beside them the "oracle" rows: each region filled with
+its true median colour (the truth given to ``PageColouring`` as the network's colour): with the
+paper rule off, how much the segmentation itself loses; with the app's rules (paper stays white)
+in flat and shaded, what a perfect network would reach in those modes.
+
+Writes table.md, table.csv, results.json (settings, pairs, seeds, per-image metrics), modes.csv,
+grid.png (sketch | each model | truth for the first --grid pairs) and, with --curves, FID and SSIM
+over each run's checkpoints (curves_fid.png, curves_ssim.png, curves.json).
 """
 
 from __future__ import annotations
@@ -30,7 +47,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +59,7 @@ from training.checkpoints import CheckpointMismatch, restore_generator, step_of
 
 GRID_PAIRS = 4
 BATCH = 8
+DOT_RADIUS_FRACTION = 0.01  # hint dots: radius 1 % of the shorter side (3 px at 256 px), a brush dab
 
 
 @dataclass(frozen=True)
@@ -58,16 +76,30 @@ class Pair:
                 "sketch": self.sketch_path or "XDoG", "xdog_sigma": self.xdog_sigma}
 
 
+Pages = Callable[[list[Pair], list[np.ndarray | None]], list[Any]]  # (pairs, hint layers) -> PageColouring
+
+
 @dataclass
 class Candidate:
-    """One row of the table: a name and a function that colours sketches (given their truths)."""
+    """One row of the table: a name and a function that colours sketches (given their truths).
+
+    ``pages``: for models the colour modes apply to, the app's ``PageColouring`` of each pair
+    given a hint layer (or None) per pair; ``sees_hints``: the network itself takes the hints (so
+    it runs again for each dot count). ``modes``: the colour modes it is shown in (None: all
+    asked for); ``with_dots``: False for rows shown without hint dots only (the oracles).
+    ``table``: whether it is a row of the main (raw, no hints) table."""
 
     name: str
-    kind: str  # "keras run" | "onnx" | "baseline"
+    kind: str  # "keras run" | "onnx" | "baseline" | "oracle"
     detail: str
-    colorize: Callable[[list[Pair]], list[np.ndarray]]
+    colorize: Callable[[list[Pair]], list[np.ndarray]] | None
     limit: int | None = None  # only the first ``limit`` pairs (NST)
     note: str = ""
+    pages: Pages | None = None
+    sees_hints: bool = False
+    modes: tuple[str, ...] | None = None
+    with_dots: bool = True
+    table: bool = True
 
 
 @dataclass
@@ -82,33 +114,58 @@ class Scores:
     paper: list[float] = field(default_factory=list)
     checker: list[float] = field(default_factory=list)
     edge: list[float] = field(default_factory=list)
+    bleed: list[dict[str, float]] = field(default_factory=list)  # metrics.region_bleed per image
     fid: float | None = None
     seconds: float = 0.0
+    mode: str = "raw"
+    dots: int = 0
 
     def summary(self, n: int | None = None) -> dict[str, Any]:
         """Aggregates over all images, or over the first ``n``."""
         s, d, p = (np.asarray(v[:n] if n else v, np.float64) for v in (self.ssim, self.delta_e, self.paper))
         paper_ok = p[np.isfinite(p)]
-        return {"n": len(s), "ssim_mean": float(s.mean()), "ssim_sd": float(s.std(ddof=1)) if len(s) > 1 else 0.0,
-                "delta_e_mean": float(d.mean()),
-                "paper_delta_e_mean": float(paper_ok.mean()) if len(paper_ok) else None,
-                "paper_images": int(len(paper_ok)),
-                "checkerboard_ratio": float(np.mean(self.checker[:n] if n else self.checker)),
-                "edge_frame_delta_e": float(np.mean(self.edge[:n] if n else self.edge))}
+        out = {"n": len(s), "ssim_mean": float(s.mean()), "ssim_sd": float(s.std(ddof=1)) if len(s) > 1 else 0.0,
+               "delta_e_mean": float(d.mean()),
+               "paper_delta_e_mean": float(paper_ok.mean()) if len(paper_ok) else None,
+               "paper_images": int(len(paper_ok)),
+               "checkerboard_ratio": float(np.mean(self.checker[:n] if n else self.checker)) if self.checker else None,
+               "edge_frame_delta_e": float(np.mean(self.edge[:n] if n else self.edge)) if self.edge else None}
+        return {**out, **bleed_summary(self.bleed[:n] if n else self.bleed)}
+
+
+def bleed_summary(per_image: list[dict[str, float]]) -> dict[str, Any]:
+    """Pooled over the images: bleeding regions / counted regions, and the mean area share."""
+    regions = sum(b["regions"] for b in per_image)
+    bleeding = sum(b["bleeding"] for b in per_image)
+    area = [b["area_share"] for b in per_image if math.isfinite(b["area_share"])]
+    return {"bleed_share": bleeding / regions if regions else None, "bleed_regions": regions,
+            "bleed_area_share": float(np.mean(area)) if area else None}
 
 
 # ----------------------------------------------------------------------------- pairs
 
 def load_pairs(data: str, data_format: str, split: str, *, image_size: int, seed: int, limit: int | None,
-               cache_dir: str | None) -> list[Pair]:
+               cache_dir: str | None, whole: bool = False) -> list[Pair]:
     """The fixed evaluation pairs: the split's files in natural order, centre-cropped like training's
-    held-out images (tf.data pipeline, no augmentation)."""
+    held-out images (tf.data pipeline, no augmentation); ``whole``: the whole images instead, the
+    shorter side ``image_size`` (the same sketches, uncropped: a figure on its paper, as a page)."""
     from training import pipeline, xdog
 
     sources = data_lib.list_sources(data, data_format, split)[:limit]
     loader = data_lib.PairLoader(load_size=image_size, seed=seed,
                                  cache_dir=Path(cache_dir) if cache_dir else data_lib.default_cache_dir())
     sources = data_lib.prepare_sources(sources, loader)
+    if whole:
+        from ganime_desktop.core.colour import gray_to_rgb
+
+        pairs = []
+        for i, src in enumerate(sources):
+            color, sketch = loader.load(src)
+            synthesized = src.layout == "color"
+            sketch_path = {"color": None, "kaggle": f"{src.color} (right half)"}.get(src.layout, str(src.sketch))
+            pairs.append(Pair(i, str(src.color), sketch_path, xdog.sigma_for(src.key, seed) if synthesized else None,
+                              gray_to_rgb(sketch), color))
+        return pairs
     ds = pipeline.make_dataset(sources, loader, image_size=image_size, batch_size=1, training=False,
                                cache_in_memory=False, drop_remainder=False)
     pairs = []
@@ -196,21 +253,67 @@ def _generator_from_config(run_dir: Path):
 
 
 def keras_colorizer(model) -> Callable[[list[Pair]], list[np.ndarray]]:
-    """Sketches through a Keras generator in inference mode, padded with paper to 2**depth multiples."""
-    multiple = _size_multiple(model)
+    """Sketches through a Keras generator in inference mode, padded with paper to 2**depth multiples
+    (a colour-hint generator gets "no hint")."""
+    run = _keras_runner(model)
+    return lambda pairs: run(pairs, [None] * len(pairs))
 
-    def colorize(pairs: list[Pair]) -> list[np.ndarray]:
+
+def keras_takes_hints(model) -> bool:
+    from ganime_desktop.core.hints import HINT_CHANNELS
+
+    return model.input_shape[-1] == 3 + HINT_CHANNELS
+
+
+def _keras_runner(model) -> Callable[[list[Pair], list[np.ndarray | None]], list[np.ndarray]]:
+    """(pairs, RGBA hint layers or None) -> colourings; hints reach only a colour-hint generator,
+    encoded as the app encodes them, the padding "no hint"."""
+    from ganime_desktop.core.hints import HINT_CHANNELS, encode_hints
+
+    multiple = _size_multiple(model)
+    hint_model = keras_takes_hints(model)
+
+    def colorize(pairs: list[Pair], hints: list[np.ndarray | None]) -> list[np.ndarray]:
         out = []
-        for batch in _batches(pairs):
+        batches = list(zip(_batches(pairs), _batches(hints), strict=True))
+        if len({p.sketch.shape for p in pairs}) > 1:  # whole pages of several sizes: one at a time
+            batches = [([p], [h]) for p, h in zip(pairs, hints, strict=True)]
+        for batch, batch_hints in batches:
             x = np.stack([p.sketch for p in batch]).astype(np.float32) / 127.5 - 1.0
             h, w = x.shape[1:3]
             ph, pw = -h % multiple, -w % multiple
             x = np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), constant_values=1.0)
+            if hint_model:
+                channels = np.zeros((len(batch), h + ph, w + pw, HINT_CHANNELS), np.float32)
+                for i, layer in enumerate(batch_hints):
+                    if layer is not None:
+                        channels[i, :h, :w] = encode_hints(layer)
+                x = np.concatenate([x, channels], axis=3)
             y = np.asarray(model(x, training=False))[:, :h, :w]
             out += list(to_uint8(y))
         return out
 
     return colorize
+
+
+def sketch_gray(pair: Pair) -> np.ndarray:
+    """The pair's sketch as the app's pipeline reads it (``to_gray``): the input of its regions."""
+    from ganime_desktop.core.preprocess import to_gray
+
+    return to_gray(pair.sketch)
+
+
+def keras_pages(model) -> Pages:
+    """The app's PageColouring of each pair from a Keras generator's output (the network's colour
+    at page size, as ``Colorizer.colour_page`` keeps it for a page within the working size)."""
+    from ganime_desktop.core.colour_modes import PageColouring
+
+    run = _keras_runner(model)
+
+    def pages(pairs: list[Pair], hints: list[np.ndarray | None]) -> list[Any]:
+        return [PageColouring(sketch_gray(p), out) for p, out in zip(pairs, run(pairs, hints), strict=True)]
+
+    return pages
 
 
 def _size_multiple(model) -> int:
@@ -219,13 +322,16 @@ def _size_multiple(model) -> int:
     return 2 ** max(downs, 0)
 
 
-def onnx_candidates(path: Path, device: str) -> list[Candidate]:
-    """Every generator of a manifest (or one bare .onnx generator), through the app's Colorizer."""
+def onnx_candidates(path: Path, device: str, names: list[str] | None = None) -> list[Candidate]:
+    """Every generator of a manifest (or one bare .onnx generator), through the app's Colorizer;
+    ``names``: only those models of a manifest."""
     from ganime_desktop.core.manifest import ModelSpec, TensorSpec, describe_file, load_manifest
     from ganime_desktop.core.pipeline import Colorizer
 
     if path.suffix.lower() == ".json":
         specs = load_manifest(path)
+        if names:
+            specs = [s for s in specs if s.name in names]
     else:
         tensor = TensorSpec(size_multiple=256)
         specs = [ModelSpec(name=path.stem, display_name=path.stem, approach="pix2pix", kind="generator",
@@ -234,22 +340,66 @@ def onnx_candidates(path: Path, device: str) -> list[Candidate]:
     found = []
     for spec in specs:
         colorizer = Colorizer(spec, device)
-        if spec.kind == "style-transfer":
-            def colorize(pairs, c=colorizer):
-                return [c.colorize(p.sketch, reference=p.truth) for p in pairs]
-            note = "style = ground truth; app pipeline (lines laid back)"
-        else:
-            def colorize(pairs, c=colorizer):
-                return [c.colorize(p.sketch) for p in pairs]
-            note = ""
-        found.append(Candidate(spec.name, "onnx", f"{spec.approach} {spec.precision} ({path.name}, "
-                               f"{colorizer.provider_info.active})", colorize, note=note))
+        style = spec.kind == "style-transfer"
+
+        # The app's own path: Colorizer.colour_page (the network once per page and hint layer),
+        # then PageColouring.render(mode, hints) for each mode; its .raw is what colorize returns.
+        def pages(pairs, hints, c=colorizer, style=style):
+            return [c.colour_page(p.sketch, reference=p.truth if style else None, hints=h)
+                    for p, h in zip(pairs, hints, strict=True)]
+
+        def colorize(pairs, pages=pages):
+            return [page.raw for page in pages(pairs, [None] * len(pairs))]
+
+        note = "style = ground truth; app pipeline (lines laid back)" if style else ""
+        info = colorizer.provider_info  # on the CPU the app runs a generator's int8 file when it has one
+        found.append(Candidate(spec.name, "onnx", f"{spec.approach} {info.precision or spec.precision} "
+                               f"({path.name}, {info.active})", colorize, note=note, pages=pages,
+                               sees_hints=colorizer.accepts_hints))
     return found
 
 
 def baseline_passthrough() -> Candidate:
+    """The sketch unchanged; in "flat" and "shaded" the sketch as the network's colour, so the
+    page stays uncoloured except where hint dots fill their regions: the regions and the dots
+    alone, no network."""
+    from ganime_desktop.core.colour_modes import PageColouring
+
+    def pages(pairs, hints):
+        return [PageColouring(sketch_gray(p), p.sketch) for p in pairs]
+
     return Candidate("sketch (passthrough)", "baseline", "the sketch returned unchanged",
-                     lambda pairs: [p.sketch for p in pairs])
+                     lambda pairs: [p.sketch for p in pairs], pages=pages)
+
+
+def oracle_candidates() -> list[Candidate]:
+    """The truth given to PageColouring as the network's colour: each region gets its true median
+    colour (CIELAB, over its non-line pixels, as the app computes a network's region colour).
+    "oracle flats": every region, the paper too (the regions' is_background switched off), in
+    mode flat: the error left is what the segmentation itself loses. "oracle, app's rules": flat
+    and shaded as the app renders them (regions taken for paper stay white; shaded keeps the
+    truth's own darkening inside each region): the ceiling of those modes for a perfect network."""
+    from ganime_desktop.core.colour_modes import PageColouring
+    from ganime_desktop.core.regions import segment
+
+    def all_regions(pairs, hints):
+        out = []
+        for p in pairs:
+            gray = sketch_gray(p)
+            regions = segment(gray)
+            regions = replace(regions, is_background=np.zeros_like(regions.is_background))
+            out.append(PageColouring(gray, p.truth, regions=regions))
+        return out
+
+    def app_rules(pairs, hints):
+        return [PageColouring(sketch_gray(p), p.truth) for p in pairs]
+
+    return [Candidate("oracle flats (true median per region)", "oracle",
+                      "each region of the sketch filled with its true median colour, paper regions too",
+                      None, pages=all_regions, modes=("flat",), with_dots=False, table=False),
+            Candidate("oracle, app's rules", "oracle",
+                      "the truth as the network's colour, rendered by the app (paper regions stay white)",
+                      None, pages=app_rules, modes=("flat", "shaded"), with_dots=False, table=False)]
 
 
 def baseline_fast_nst(device: str, log) -> Candidate | None:
@@ -290,26 +440,314 @@ def baseline_nst(steps: int, limit: int, vgg_weights: str | None, log) -> Candid
 
 # ----------------------------------------------------------------------------- scoring
 
+def pair_regions(pairs: list[Pair]) -> list[Any]:
+    """The app's regions of each pair's sketch (core/regions.py ``segment``, as the pipeline reads it)."""
+    from ganime_desktop.core.regions import segment
+
+    return [segment(sketch_gray(p)) for p in pairs]
+
+
 def score(candidate: Candidate, pairs: list[Pair], extractor, truth_features: np.ndarray | None,
-          log) -> tuple[Scores, list[np.ndarray]]:
+          log, regions: list[Any] | None = None) -> tuple[Scores, list[np.ndarray]]:
+    """The main table's row: the candidate's raw colouring without hints."""
     subset = pairs[: candidate.limit] if candidate.limit else pairs
     t0 = time.perf_counter()
     outputs = candidate.colorize(subset)
     seconds = time.perf_counter() - t0
-    s = Scores(candidate.name, candidate.kind, candidate.detail, len(subset), candidate.note, seconds=seconds)
-    for p, out in zip(subset, outputs, strict=True):
+    s = score_outputs(candidate, subset, outputs, regions or pair_regions(subset), extractor, truth_features,
+                      seconds=seconds)
+    log(_score_line(s, extractor))
+    return s, outputs
+
+
+def truth_stats(pairs: list[Pair]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(CIELAB, blank-paper mask) of each truth, computed once for the many rows that use them."""
+    out = []
+    for p in pairs:
+        lab = metrics.srgb_to_lab(p.truth)
+        out.append((lab, metrics.delta_e2000(lab, WHITE_LAB) <= metrics.PAPER_DELTA_E))
+    return out
+
+
+WHITE_LAB = np.array([100.0, 0.0, 0.0])
+
+
+def score_outputs(candidate: Candidate, pairs: list[Pair], outputs: list[np.ndarray], regions: list[Any],
+                  extractor, truth_features: np.ndarray | None, *, seconds: float = 0.0, mode: str = "raw",
+                  dots: int = 0, artefacts: bool = True,
+                  truths: list[tuple[np.ndarray, np.ndarray]] | None = None) -> Scores:
+    """Every metric of ``outputs`` against the pairs' truths (``artefacts``: also the decoder
+    artefact columns); bleed over each pair's regions, their line pixels not judged. ``truths``:
+    ``truth_stats(pairs)`` if the caller has them (ΔE2000 and paper whiteness exactly as
+    ``metrics.mean_delta_e2000`` and ``metrics.paper_whiteness``, without recomputing the truth's side)."""
+    s = Scores(candidate.name, candidate.kind, candidate.detail, len(pairs), candidate.note, seconds=seconds,
+               mode=mode, dots=dots)
+    for i, (p, out, r) in enumerate(zip(pairs, outputs, regions, strict=False)):
         if out.shape != p.truth.shape:
             raise ValueError(f"{candidate.name} returned {out.shape} for a {p.truth.shape} image")
         s.ssim.append(metrics.ssim(out, p.truth))
-        s.delta_e.append(metrics.mean_delta_e2000(out, p.truth))
-        s.paper.append(metrics.paper_whiteness(out, p.truth))
-        s.checker.append(metrics.checkerboard_ratio(out, p.truth))
-        s.edge.append(metrics.edge_frame_delta_e(out, p.truth))
-    if extractor is not None and truth_features is not None and len(subset) >= 2:
-        s.fid = metrics.frechet_distance_of_features(extractor.embed(outputs), truth_features[: len(subset)])
-    log(f"{candidate.name}: SSIM {np.mean(s.ssim):.4f}, dE2000 {np.mean(s.delta_e):.2f}"
-        + (f", {extractor.label} {s.fid:.2f}" if s.fid is not None else "") + f" ({seconds:.1f} s)")
-    return s, outputs
+        if truths is None:
+            s.delta_e.append(metrics.mean_delta_e2000(out, p.truth))
+            s.paper.append(metrics.paper_whiteness(out, p.truth))
+        else:
+            truth_lab, paper = truths[i]
+            lab = metrics.srgb_to_lab(out)
+            s.delta_e.append(float(metrics.delta_e2000(lab, truth_lab).mean()))
+            s.paper.append(float(metrics.delta_e2000(lab[paper], WHITE_LAB).mean()) if paper.any() else float("nan"))
+        if artefacts:
+            s.checker.append(metrics.checkerboard_ratio(out, p.truth))
+            s.edge.append(metrics.edge_frame_delta_e(out, p.truth))
+        s.bleed.append(metrics.region_bleed(out, r.labels, r.lines))
+    if extractor is not None and truth_features is not None and len(pairs) >= 2:
+        s.fid = metrics.frechet_distance_of_features(extractor.embed(outputs), truth_features[: len(pairs)])
+    return s
+
+
+def _score_line(s: Scores, extractor) -> str:
+    bleed = s.summary()["bleed_share"]
+    where = "" if (s.mode, s.dots) == ("raw", 0) else f" [{s.mode}, {s.dots} dots]"
+    return (f"{s.name}{where}: SSIM {np.mean(s.ssim):.4f}, dE2000 {np.mean(s.delta_e):.2f}"
+            + (f", bleed {100 * bleed:.1f} %" if bleed is not None else "")
+            + (f", {extractor.label} {s.fid:.2f}" if s.fid is not None and extractor is not None else "")
+            + f" ({s.seconds:.1f} s)")
+
+
+# ----------------------------------------------------------------------------- colour modes, hint dots
+
+def dot_radius(shape: tuple[int, ...]) -> int:
+    return max(1, round(DOT_RADIUS_FRACTION * min(shape[:2])))
+
+
+def hint_dots(truth: np.ndarray, lines: np.ndarray, count: int, seed: int, index: int) -> tuple[np.ndarray, int]:
+    """(HxWx4 uint8 RGBA hint layer, dots placed): ``count`` dots of the true colour, as an artist
+    dabs colour into a drawing's regions.
+
+    A dot is a disc of radius ``dot_radius`` (1 % of the shorter side). Its centre is drawn
+    uniformly among the pixels where the whole disc lies on the page, farther than its radius
+    from every line pixel (``lines``: the app's segmentation's line art), and inside the figure:
+    not on the truth's blank paper (``metrics.blank_paper``). Its colour is the truth's 3x3 mean
+    at the centre. Seeded by (``seed``, ``index``): the same image gets the same dots in every
+    run, and its first k dots are the same whatever ``count`` (10 dots are the first 10 of 40).
+    Fewer are placed when fewer centres qualify (a blank page: none)."""
+    import cv2
+
+    from ganime_desktop.core.regions import ndimage
+
+    h, w = truth.shape[:2]
+    layer = np.zeros((h, w, 4), np.uint8)
+    if count <= 0:
+        return layer, 0
+    r = dot_radius(truth.shape)
+    ok = ~metrics.blank_paper(truth)
+    if lines.any():
+        ok &= ndimage().distance_transform_edt(~lines) > r
+    border = np.zeros((h, w), bool)
+    border[r:h - r, r:w - r] = True
+    eligible = np.flatnonzero(ok & border)
+    rng = np.random.default_rng([seed, 0x0D075, index])  # its own stream beside the sketches' seed
+    centres = eligible[rng.permutation(eligible.size)[:count]]
+    if centres.size == 0:
+        return layer, 0
+    cy, cx = np.divmod(centres, w)
+    colour = cv2.blur(truth, (3, 3), borderType=cv2.BORDER_REFLECT)[cy, cx]
+    oy, ox = np.mgrid[-r:r + 1, -r:r + 1]
+    disc = oy ** 2 + ox ** 2 <= r * r
+    ys, xs = cy[:, None] + oy[disc][None], cx[:, None] + ox[disc][None]
+    layer[ys, xs, :3] = colour[:, None]
+    layer[ys, xs, 3] = 255
+    return layer, int(centres.size)
+
+
+@dataclass
+class ModeRun:
+    """The colour-mode table of one run: rows per (model, mode, dots) and what they were measured on."""
+
+    rows: list[Scores]
+    modes: list[str]
+    dots: list[int]
+    placed: dict[int, list[int]]  # dots placed per image, per dot count
+    on_paper: dict[int, list[bool]]  # per dot count and image: a dot fell in a region the app takes for paper
+    truth_bleed: dict[str, Any]
+    seed: int
+    dot_radius: int
+    grid: dict[tuple[str, str, int], list[np.ndarray]] = field(default_factory=dict)
+
+
+def dot_layers(pairs: list[Pair], regions: list[Any], counts: list[int],
+               seed: int) -> tuple[dict[int, list[np.ndarray | None]], dict[int, list[int]], dict[int, list[bool]]]:
+    """Per dot count: each pair's hint layer (None for 0), the dots placed, and whether a dot
+    touches a region the app takes for paper (``is_background``: the dot then fills the paper)."""
+    layers: dict[int, list[np.ndarray | None]] = {}
+    placed: dict[int, list[int]] = {}
+    on_paper: dict[int, list[bool]] = {}
+    for d in counts:
+        made = [hint_dots(p.truth, r.lines, d, seed, p.index) if d > 0 else (None, 0)
+                for p, r in zip(pairs, regions, strict=True)]
+        layers[d], placed[d] = [m[0] for m in made], [m[1] for m in made]
+        on_paper[d] = [layer is not None and bool(r.is_background[r.labels[layer[..., 3] > 0]].any())
+                       for layer, r in zip(layers[d], regions, strict=True)]
+    return layers, placed, on_paper
+
+
+def colour_mode_rows(candidates: list[Candidate], pairs: list[Pair], modes: list[str], dots: list[int], seed: int,
+                     *, regions: list[Any] | None = None, extractor=None, truth_features=None,
+                     base_pages: dict[str, list[Any]] | None = None, grid: int = 0,
+                     log: Callable[[str], None] = print) -> ModeRun:
+    """Each candidate with ``pages``, in each of ``modes`` with each number of hint ``dots``: the
+    app's PageColouring.render(mode, hints) of its page. A network that does not take hints runs
+    once (``base_pages[name]`` if the caller already ran it); a hint network once per dot count.
+    ``extractor``: FID for every row too."""
+    from ganime_desktop.core.colour_modes import check_mode
+
+    modes = [check_mode(m) for m in modes]
+    dots = sorted(set(dots))
+    if any(d < 0 for d in dots):
+        raise ValueError(f"hint dot counts must be >= 0, got {dots}")
+    regions = regions or pair_regions(pairs)
+    layers, placed, on_paper = dot_layers(pairs, regions, dots, seed)
+    truth = [metrics.region_bleed(p.truth, r.labels, r.lines) for p, r in zip(pairs, regions, strict=True)]
+    truths = truth_stats(pairs)
+    run = ModeRun([], modes, dots, placed, on_paper, bleed_summary(truth), seed, dot_radius(pairs[0].truth.shape))
+    for c in candidates:
+        if c.pages is None:
+            continue
+        shown = [m for m in modes if c.modes is None or m in c.modes]
+        counts = dots if c.with_dots else [0]
+        base = (base_pages or {}).pop(c.name, None)  # dropped once its rows are done
+        raw_row: Scores | None = None
+        for d in counts:
+            hints = layers[d] if d in layers else [None] * len(pairs)
+            t0 = time.perf_counter()
+            if base is None or (c.sees_hints and d > 0):
+                pages = c.pages(pairs, hints if c.sees_hints else [None] * len(pairs))
+                if d == 0 or not c.sees_hints:
+                    base = pages
+            else:
+                pages = base
+            network_seconds = time.perf_counter() - t0
+            for mode in shown:
+                if mode == "raw" and raw_row is not None and not c.sees_hints:
+                    row = replace(raw_row, dots=d)  # the network ignores hints: the same images
+                    if (c.name, mode, raw_row.dots) in run.grid:
+                        run.grid[(c.name, mode, d)] = run.grid[(c.name, mode, raw_row.dots)]
+                else:
+                    t0 = time.perf_counter()
+                    outputs = [page.render(mode, h) for page, h in zip(pages, hints, strict=True)]
+                    seconds = network_seconds + time.perf_counter() - t0
+                    row = score_outputs(c, pairs, outputs, regions, extractor, truth_features, seconds=seconds,
+                                        mode=mode, dots=d, artefacts=False, truths=truths)
+                    if grid:
+                        run.grid[(c.name, mode, d)] = outputs[:grid]
+                    if mode == "raw":
+                        raw_row = row
+                run.rows.append(row)
+                log(_score_line(row, extractor))
+    return run
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{100 * v:.1f}"
+
+
+def modes_markdown(run: ModeRun, fid_label: str | None = None) -> list[str]:
+    """The colour-mode table (one row per model, mode, dots) and ΔE2000 pivoted by dots."""
+    fid = fid_label is not None and any(r.fid is not None for r in run.rows)
+    header = ["model", "mode", "dots", "n", "ΔE2000 ↓", "SSIM mean ↑", "paper ΔE2000 ↓", "bleed % ↓"]
+    header += [f"{fid_label} ↓"] if fid else []
+    rows = []
+    for r in run.rows:
+        agg = r.summary()
+        rows.append([r.name, r.mode, str(r.dots), str(agg["n"]), _fmt(agg["delta_e_mean"], 2),
+                     _fmt(agg["ssim_mean"], 4), _fmt(agg["paper_delta_e_mean"], 2), _pct(agg["bleed_share"])]
+                    + ([_fmt(r.fid, 2)] if fid else []))
+    pivot_header = ["model", "mode", *(f"ΔE2000, {d} dots" for d in run.dots)]
+    by_key: dict[tuple[str, str], dict[int, Scores]] = {}
+    for r in run.rows:
+        by_key.setdefault((r.name, r.mode), {})[r.dots] = r
+    pivot = [[name, mode, *(_fmt(cells[d].summary()["delta_e_mean"], 2) if d in cells else "—" for d in run.dots)]
+             for (name, mode), cells in by_key.items()]
+    placed = ", ".join(f"{d}: {np.mean(v):.1f}" for d, v in run.placed.items() if d > 0)
+    on_paper = ", ".join(f"{d} dots: {sum(v)} of {len(v)}" for d, v in run.on_paper.items() if d > 0)
+    notes = [
+        "- Modes: the app's colour modes (ganime_desktop/core/colour_modes.py) through its own code: "
+        "`Colorizer.colour_page` (or the Keras run's output as the network's colour) then "
+        "`PageColouring.render(mode, hints)`.",
+        f"- Hint dots: discs of radius {run.dot_radius} px of the truth's colour (3x3 mean at the centre), centres "
+        f"uniform over the figure (not blank paper) more than {run.dot_radius} px from any line; seed {run.seed} "
+        "per image, the 10 dots are the first 10 of the 40. Hint models see them; in flat and shaded they fill "
+        "their regions for every model." + (f" Dots placed per image (mean): {placed}." if placed else "")
+        + (f" Images where a dot fell in a region the app takes for paper (flat and shaded then fill the paper "
+           f"with it): {on_paper}." if on_paper else ""),
+        f"- bleed %: share of the sketch's regions (core/regions.py) whose pixels span more than one hue "
+        f"(training/metrics.py `region_bleed`: HSV hue in 15° bins, a 45° window or 'neutral' must hold "
+        f"{100 * (1 - metrics.BLEED_SHARE):.0f} % of a region's pixels; lines and pixels darker than value "
+        f"{metrics.BLEED_MIN_VALUE} not judged; regions under {metrics.BLEED_MIN_PIXELS} such pixels not counted). "
+        f"The truth itself: {_pct(run.truth_bleed['bleed_share'])} % of {run.truth_bleed['bleed_regions']} regions.",
+        "- oracle flats: each region its true median colour (paper regions too): what the segmentation loses. "
+        "oracle, app's rules: the truth as the network's colour, rendered as the app does (paper regions white).",
+    ]
+    return [markdown_table(header, rows), "", "ΔE2000 by hint dots:", "", markdown_table(pivot_header, pivot), "",
+            *notes]
+
+
+def modes_json(run: ModeRun) -> dict[str, Any]:
+    return {"modes": run.modes, "dots": run.dots, "seed": run.seed, "dot_radius": run.dot_radius,
+            "dots_placed": {str(d): v for d, v in run.placed.items()},
+            "dots_on_paper": {str(d): v for d, v in run.on_paper.items()}, "truth_bleed": run.truth_bleed,
+            "rows": [{"name": r.name, "kind": r.kind, "mode": r.mode, "dots": r.dots, "seconds": r.seconds,
+                      "fid": r.fid, **r.summary(),
+                      "per_image": {"ssim": r.ssim, "delta_e2000": r.delta_e,
+                                    "paper_delta_e2000": [None if not math.isfinite(v) else v for v in r.paper],
+                                    "bleed": r.bleed}}
+                     for r in run.rows]}
+
+
+def modes_csv(run: ModeRun, fid_label: str = "FID") -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["model", "kind", "mode", "dots", "n", "delta_e2000", "ssim_mean", "ssim_sd", "paper_delta_e2000",
+                     "paper_images", "bleed_share", "bleed_area_share", "bleed_regions", fid_label, "seconds"])
+    for r in run.rows:
+        a = r.summary()
+        writer.writerow([r.name, r.kind, r.mode, r.dots, a["n"], f"{a['delta_e_mean']:.6g}", f"{a['ssim_mean']:.6g}",
+                         f"{a['ssim_sd']:.6g}", "" if a["paper_delta_e_mean"] is None else f"{a['paper_delta_e_mean']:.6g}",
+                         a["paper_images"], "" if a["bleed_share"] is None else f"{a['bleed_share']:.6g}",
+                         "" if a["bleed_area_share"] is None else f"{a['bleed_area_share']:.6g}", a["bleed_regions"],
+                         "" if r.fid is None else f"{r.fid:.6g}", f"{r.seconds:.1f}"])
+    return buf.getvalue()
+
+
+def modes_grid(run: ModeRun, pairs: list[Pair], count: int) -> np.ndarray | None:
+    """One row per (model, pair) of the first ``count`` pairs: sketch with the most dots | each
+    (mode, dots) | truth."""
+    from training.plots import image_grid
+
+    if not run.grid:
+        return None
+    most = max(run.dots)
+    columns = [(m, d) for d in run.dots for m in run.modes]
+    import cv2
+
+    names = list(dict.fromkeys(k[0] for k in run.grid))
+    blank = np.full_like(pairs[0].truth, 200)
+    count = min(count, len(pairs), *(len(v) for v in run.grid.values()))
+    sketches = []
+    for p in pairs[:count]:
+        shown = p.sketch.copy()
+        if most > 0:
+            layer, _ = hint_dots(p.truth, pair_regions([p])[0].lines, most, run.seed, p.index)
+            hinted = layer[..., 3] > 0
+            shown[hinted] = layer[hinted, :3]
+        sketches.append(shown)
+    rows = []
+    for name in names:
+        for i in range(count):
+            shown = sketches[i].copy()
+            cv2.putText(shown, name[:28], (3, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (200, 0, 0), 1, cv2.LINE_AA)
+            cells = [run.grid[(name, m, d)][i] if (name, m, d) in run.grid else blank for m, d in columns]
+            rows.append([shown, *cells, pairs[i].truth])
+    titles = [f"sketch + {most} dots", *(f"{m} {d}" for m, d in columns), "truth"]
+    return image_grid(rows, titles, cell=grid_cell(pairs))
 
 
 def _fmt(v: float | None, digits: int) -> str:
@@ -318,7 +756,7 @@ def _fmt(v: float | None, digits: int) -> str:
 
 def table_rows(all_scores: list[Scores], fid_label: str, n: int | None = None) -> tuple[list[str], list[list[str]]]:
     header = ["model", "kind", "n", f"{fid_label} ↓", "SSIM mean ↑", "SSIM sd", "ΔE2000 ↓", "paper ΔE2000 ↓",
-              "checker ×truth", "edge ΔE2000 +", "notes"]
+              "checker ×truth", "edge ΔE2000 +", "bleed % ↓", "notes"]
     rows = []
     for s in all_scores:
         agg = s.summary(n)
@@ -327,7 +765,8 @@ def table_rows(all_scores: list[Scores], fid_label: str, n: int | None = None) -
             paper += f" ({agg['paper_images']} img)"
         rows.append([s.name, s.kind, str(agg["n"]), _fmt(s.fid, 2) if n is None else "—", _fmt(agg["ssim_mean"], 4),
                      _fmt(agg["ssim_sd"], 4), _fmt(agg["delta_e_mean"], 2), paper,
-                     _fmt(agg["checkerboard_ratio"], 2), _fmt(agg["edge_frame_delta_e"], 2), s.note])
+                     _fmt(agg["checkerboard_ratio"], 2), _fmt(agg["edge_frame_delta_e"], 2),
+                     _pct(agg["bleed_share"]), s.note])
     return header, rows
 
 
@@ -386,10 +825,12 @@ def _write_png(path: Path, rgb: np.ndarray) -> None:
 
 def write_report(out: Path, settings: dict[str, Any], pairs: list[Pair], all_scores: list[Scores],
                  outputs: dict[str, list[np.ndarray]], fid_label: str, fid_description: str | None,
-                 grid_pairs: int) -> None:
+                 grid_pairs: int, modes: ModeRun | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     header, rows = table_rows(all_scores, fid_label)
-    md = [f"# Evaluation: {settings['data']} ({settings['split']}, {len(pairs)} pairs, {settings['image_size']} px)",
+    size = f"whole pages, shorter side {settings['image_size']} px" if settings.get("whole_pages") else \
+        f"{settings['image_size']} px"
+    md = [f"# Evaluation: {settings['data']} ({settings['split']}, {len(pairs)} pairs, {size})",
           "", markdown_table(header, rows), ""]
     subset_sizes = sorted({s.n for s in all_scores if s.n < len(pairs)})
     for n in subset_sizes:
@@ -403,6 +844,8 @@ def write_report(out: Path, settings: dict[str, Any], pairs: list[Pair], all_sco
            f"- ΔE2000: mean CIEDE2000 to the truth in CIELAB (D65). paper ΔE2000: mean CIEDE2000 from pure white "
            f"over the truth's blank-paper pixels (within {metrics.PAPER_DELTA_E} of white); n/a when no truth has "
            "blank paper.",
+           "- bleed %: the share of the sketch's closed regions (the app's ganime_desktop/core/regions.py) whose "
+           "pixels span more than one hue (training/metrics.py `region_bleed`): colour crossing the lines.",
            "- Decoder artefacts: checker ×truth = period-2 checkerboard texture of the lightness (2x2 kernel "
            "[[1, -1], [-1, 1]]) relative to the truth's, > 1 means more than the real art; edge ΔE2000 + = mean "
            f"ΔE2000 on the outer {metrics.EDGE_RING} px minus inside, > 0 means the edges are worse (a frame).",
@@ -410,17 +853,26 @@ def write_report(out: Path, settings: dict[str, Any], pairs: list[Pair], all_sco
            f"- Keras runs in inference mode (training=False). Generated {settings['date']}.", "",
            "Models:", ""]
     md += [f"- {s.name}: {s.detail}" for s in all_scores] + [""]
+    if modes is not None:
+        md += [f"## Colour modes and hint dots ({len(pairs)} pairs)", "",
+               *modes_markdown(modes, fid_label if settings.get("mode_fid") else None), ""]
+        _write_text(out / "modes.csv", modes_csv(modes, fid_label))
+        grid = modes_grid(modes, pairs, grid_pairs)
+        if grid is not None:
+            _write_png(out / "modes_grid.png", grid)
     _write_text(out / "table.md", "\n".join(md))
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["model", "kind", "n", fid_label, "ssim_mean", "ssim_sd", "delta_e2000", "paper_delta_e2000",
-                     "paper_images", "checkerboard_ratio", "edge_frame_delta_e2000", "seconds", "detail", "notes"])
+                     "paper_images", "checkerboard_ratio", "edge_frame_delta_e2000", "bleed_share", "seconds", "detail",
+                     "notes"])
     for s in all_scores:
         agg = s.summary()
         writer.writerow([s.name, s.kind, agg["n"], "" if s.fid is None else f"{s.fid:.6g}", f"{agg['ssim_mean']:.6g}",
                          f"{agg['ssim_sd']:.6g}", f"{agg['delta_e_mean']:.6g}",
                          "" if agg["paper_delta_e_mean"] is None else f"{agg['paper_delta_e_mean']:.6g}",
                          agg["paper_images"], f"{agg['checkerboard_ratio']:.6g}", f"{agg['edge_frame_delta_e']:.6g}",
+                         "" if agg["bleed_share"] is None else f"{agg['bleed_share']:.6g}",
                          f"{s.seconds:.1f}", s.detail, s.note])
     _write_text(out / "table.csv", buf.getvalue())
     results = {
@@ -430,11 +882,19 @@ def write_report(out: Path, settings: dict[str, Any], pairs: list[Pair], all_sco
                     "fid": s.fid, **s.summary(),
                     "per_image": {"ssim": s.ssim, "delta_e2000": s.delta_e,
                                   "paper_delta_e2000": [None if not math.isfinite(v) else v for v in s.paper],
-                                  "checkerboard_ratio": s.checker, "edge_frame_delta_e2000": s.edge}}
+                                  "checkerboard_ratio": s.checker, "edge_frame_delta_e2000": s.edge,
+                                  "bleed": s.bleed}}
                    for s in all_scores],
     }
+    if modes is not None:
+        results["colour_modes"] = modes_json(modes)
     _write_text(out / "results.json", json.dumps(results, indent=2) + "\n")
     _write_grid(out / "grid.png", pairs, all_scores, outputs, grid_pairs)
+
+
+def grid_cell(pairs: list[Pair]) -> int:
+    """Grid cells: the crops' size, whole pages fitted into at most 384 px."""
+    return min(max(pairs[0].truth.shape[:2]), 384)
 
 
 def _write_grid(path: Path, pairs: list[Pair], all_scores: list[Scores], outputs: dict[str, list[np.ndarray]],
@@ -447,7 +907,7 @@ def _write_grid(path: Path, pairs: list[Pair], all_scores: list[Scores], outputs
     titles = ["sketch", *(s.name for s in all_scores), "truth"]
     rows = [[pairs[i].sketch, *(outputs[s.name][i] if i < s.n else skipped for s in all_scores), pairs[i].truth]
             for i in range(count)]
-    _write_png(path, image_grid(rows, titles, cell=pairs[0].truth.shape[0]))
+    _write_png(path, image_grid(rows, titles, cell=grid_cell(pairs)))
 
 
 def write_curves(out: Path, curves: list[dict[str, Any]], fid_label: str) -> None:
@@ -482,6 +942,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N test pairs (default: all)")
     parser.add_argument("--image-size", type=int, default=256,
                         help="pairs are centre crops of this size, as training's (default: %(default)s)")
+    parser.add_argument("--whole-pages", action="store_true",
+                        help="whole images with the shorter side --image-size instead of centre crops (a figure "
+                             "on its paper, as a page; the app's pipeline shrinks pages above a model's working "
+                             "size and lays the lines back)")
     parser.add_argument("--seed", type=int, default=0, help="XDoG sketch seed (default: %(default)s)")
     parser.add_argument("--cache-dir", default=None, help="cache of synthesized sketches (default: the user cache)")
     parser.add_argument("--nst-steps", type=int, default=1000, help="NST steps per image (default: %(default)s)")
@@ -499,14 +963,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grid", type=int, default=GRID_PAIRS, help="pairs in grid.png (default: %(default)s)")
     parser.add_argument("--curves", action="store_true",
                         help="also plot FID and SSIM over each run's checkpoints")
+    add_mode_arguments(parser, modes=["raw"], dots=[0])
+    parser.add_argument("--names", nargs="+", default=None, metavar="NAME",
+                        help="only these models of the --onnx manifests (default: all)")
+    parser.add_argument("--mode-fid", action="store_true",
+                        help="also the FID of every (model, mode, dots) row (slow: one embedding per image and row)")
+
+
+def add_mode_arguments(parser: argparse.ArgumentParser, *, modes: list[str], dots: list[int]) -> None:
+    from ganime_desktop.core.colour_modes import MODES
+
+    parser.add_argument("--mode", nargs="+", default=modes, choices=MODES, metavar="MODE",
+                        help=f"the app's colour modes to score each model in, several at once: {', '.join(MODES)} "
+                             "(default: %(default)s)")
+    parser.add_argument("--hint-dots", nargs="+", type=int, default=dots, metavar="N",
+                        help="numbers of simulated hint dots of the true colour per image, several at once, e.g. "
+                             "0 10 40 (seeded by --seed; default: %(default)s)")
 
 
 def evaluate(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[str, Any]:
     from training import fid
 
     out = Path(args.out)
+    whole = bool(getattr(args, "whole_pages", False))
     pairs = load_pairs(args.data, args.data_format, args.split, image_size=args.image_size, seed=args.seed,
-                       limit=args.limit, cache_dir=args.cache_dir)
+                       limit=args.limit, cache_dir=args.cache_dir, whole=whole)
     if len(pairs) < 2:
         raise data_lib.DataError(f"{args.data}: only {len(pairs)} test pair(s); the table needs at least 2")
     log(f"{len(pairs)} test pairs from {args.data} ({args.split}), {args.image_size} px")
@@ -514,15 +995,28 @@ def evaluate(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
     for run_dir in map(Path, args.runs):
         name, detail = _run_label(run_dir)
         note = "" if (run_dir / "generator.keras").is_file() else "still training: latest checkpoint"
-        candidates.append(Candidate(name, "keras run", detail, keras_colorizer(load_generator(run_dir)), note=note))
+        model = load_generator(run_dir)
+        candidates.append(Candidate(name, "keras run", detail, keras_colorizer(model), note=note,
+                                    pages=keras_pages(model), sees_hints=keras_takes_hints(model)))
+    names = getattr(args, "names", None)
     for path in map(Path, args.onnx):
-        candidates += onnx_candidates(path, args.device)
+        candidates += onnx_candidates(path, args.device, names)
+    if names:
+        found = {c.name for c in candidates}
+        missing = [n for n in names if n not in found]
+        if missing:
+            raise data_lib.DataError(f"no model named {', '.join(missing)} in {', '.join(map(str, args.onnx))}")
     if not args.no_fast_nst and (c := baseline_fast_nst(args.device, log)):
         candidates.append(c)
     if not args.no_nst and args.nst_limit > 0 and (c := baseline_nst(args.nst_steps, min(args.nst_limit, len(pairs)),
                                                                       args.vgg_weights, log)):
         candidates.append(c)
     candidates.append(baseline_passthrough())
+    modes = list(dict.fromkeys(getattr(args, "mode", None) or ["raw"]))
+    dots = sorted(set(getattr(args, "hint_dots", None) or [0]))
+    with_modes = modes != ["raw"] or dots != [0]
+    if with_modes:
+        candidates += oracle_candidates()
     _check_unique_names(candidates)
 
     try:
@@ -535,26 +1029,48 @@ def evaluate(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
         log(f"FID skipped: {exc}")
         extractor, truth_features, fid_label, fid_description = None, None, "FID", None
 
-    all_scores, outputs = [], {}
+    regions = pair_regions(pairs)
+    all_scores, outputs, base_pages = [], {}, {}
     for c in candidates:
-        s, outputs[c.name] = score(c, pairs, extractor, truth_features, log)
+        if not c.table:
+            continue
+        if c.pages is None or not with_modes:
+            s, outputs[c.name] = score(c, pairs, extractor, truth_features, log, regions)
+        else:  # one network run for the table and every mode
+            subset = pairs[: c.limit] if c.limit else pairs
+            t0 = time.perf_counter()
+            base_pages[c.name] = c.pages(subset, [None] * len(subset))
+            outputs[c.name] = [page.raw for page in base_pages[c.name]]
+            s = score_outputs(c, subset, outputs[c.name], regions, extractor, truth_features,
+                              seconds=time.perf_counter() - t0)
+            log(_score_line(s, extractor))
         all_scores.append(s)
+    mode_run = None
+    if with_modes:
+        log(f"colour modes {', '.join(modes)} x hint dots {', '.join(map(str, dots))}")
+        mode_run = colour_mode_rows(candidates, pairs, modes, dots, args.seed, regions=regions,
+                                    extractor=extractor if getattr(args, "mode_fid", False) else None,
+                                    truth_features=truth_features, base_pages=base_pages, grid=args.grid, log=log)
+        base_pages.clear()
     settings = {
         "data": str(args.data), "data_format": args.data_format, "split": args.split, "limit": args.limit,
         "image_size": args.image_size, "seed": args.seed, "nst_steps": args.nst_steps, "nst_limit": args.nst_limit,
+        "whole_pages": whole,
         "pairs_rule": (f"the split's files in natural name order (first {args.limit})" if args.limit else
-                       "all of the split's files in natural name order") + f", shorter side {args.image_size} then "
-                      "centre crop; sketches from the dataset or XDoG (per-image sigma recorded)",
-        "runs": [str(r) for r in args.runs], "onnx": [str(o) for o in args.onnx],
+                       "all of the split's files in natural name order") + f", shorter side {args.image_size} "
+                      + ("(whole images)" if whole else "then centre crop")
+                      + "; sketches from the dataset or XDoG (per-image sigma recorded)",
+        "runs": [str(r) for r in args.runs], "onnx": [str(o) for o in args.onnx], "names": names,
+        "modes": modes, "hint_dots": dots, "mode_fid": bool(getattr(args, "mode_fid", False)),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"), "python": platform.python_version(),
         "command": "python -m training evaluate " + " ".join(sys.argv[2:]),
     }
-    write_report(out, settings, pairs, all_scores, outputs, fid_label, fid_description, args.grid)
+    write_report(out, settings, pairs, all_scores, outputs, fid_label, fid_description, args.grid, mode_run)
     if args.curves:
         curves = [checkpoint_curves(Path(r), pairs, extractor, truth_features, log) for r in args.runs]
         write_curves(out, curves, fid_label)
     log(f"wrote {out / 'table.md'}")
-    return {"settings": settings, "scores": all_scores}
+    return {"settings": settings, "scores": all_scores, "modes": mode_run}
 
 
 def _check_unique_names(candidates: list[Candidate]) -> None:

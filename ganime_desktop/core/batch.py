@@ -7,13 +7,17 @@ Use::
     job.prepare()              # BatchUsageError for a missing folder, unknown model, ...
     # hint models: BatchOptions(..., hints_dir=DIR) takes each page's colour hints from DIR
     # ({stem}.hints.png, or an RGBA image with the page's stem; none there = no hints)
+    # mode="raw" | "flat" | "shaded" (default; core/colour_modes.py); layers=True also writes
+    # each result's flats, shading, line art and an OpenRaster file beside it (core/layers.py)
     report = job.run(on_progress=callback, cancel_event=threading.Event())
     # or in one call: run_batch(options, on_progress=..., cancel_event=...)
 
-Threads: a reader thread decodes pages into a queue of at most 2, the inference thread colours
-them (each page is read once for all models) into a queue of at most 2, a writer thread encodes
-and writes atomically. Memory stays bounded however many pages, and decoding/encoding overlap
-with inference.
+Threads: a reader thread decodes pages (and, in the flat and shaded modes, finds their closed
+regions, which do not depend on the model) into a queue of at most QUEUE_DEPTH, the inference
+thread runs the network on them (each page is read once for all models) into a queue of at most
+QUEUE_DEPTH, a writer thread renders the colour mode, encodes and writes atomically. Memory stays
+bounded however many pages, and the three stages overlap: an A4 page at 300 dpi spends about as
+long in each (benchmarks/batch.py, docs/performance.md).
 
 Events: ``on_progress(progress: BatchProgress)`` is called ONLY on the thread that called
 ``run()`` (the GUI runs the job in a worker thread and forwards progress with a Qt signal):
@@ -51,14 +55,19 @@ from .batch_report import REPORT_NAMES, BatchReport, PageResult, write_reports
 from .cancel import Cancelled
 from .hints import HintFileError, find_page_hints, fit_hints, read_hints
 from .imageio import ImageReadError, ImageWriteError, read_image, write_image_atomic
-from .pipeline import DEFAULT_STRATEGY, Colorizer, ColorizerCache
+from .layers import Layers, layer_paths, write_layers
+from .pipeline import DEFAULT_MODE, DEFAULT_STRATEGY, MODES, Colorizer, ColorizerCache, PageColouring
+from .preprocess import to_gray
+from .regions import Regions, segment
 from .registry import ModelRegistry, UnknownModelError, default_registry
 from .sessions import DEVICES, ModelLoadError
+from .stages import stage
 
 __all__ = ["BatchJob", "BatchOptions", "BatchProgress", "BatchReport", "BatchUsageError", "PageResult",
            "run_batch"]
 
-QUEUE_DEPTH = 2  # pages waiting between stages: bounds memory on folders of big scans
+QUEUE_DEPTH = 1  # pages waiting between stages: bounds memory on folders of big scans (one keeps
+# every stage busy: measured with 2, the same pages/min and ~300 MB more at A4 300 dpi)
 _END = object()  # end-of-stream marker between the threads
 
 
@@ -80,7 +89,9 @@ class BatchOptions:
     working_size: int | None = None
     strategy: str = DEFAULT_STRATEGY
     quality: int = 95
-    hints_dir: Path | None = None  # per-page colour hints for hint models (core/hints.py)
+    hints_dir: Path | None = None  # per-page colour hints (core/hints.py)
+    mode: str = DEFAULT_MODE  # "raw", "flat" or "shaded" (core/colour_modes.py)
+    layers: bool = False  # also write flats, shading, line art and .ora beside each result
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,15 @@ class _Item:
     page: PlannedPage
     model: str
     output: Path
+
+
+@dataclass
+class _Coloured:
+    """What the inference thread hands the writer: the raw image, or a page to render."""
+
+    image: np.ndarray | None = None  # mode "raw"
+    page: PageColouring | None = None  # modes "flat" and "shaded": rendered by the writer
+    hints: np.ndarray | None = None
 
 
 class BatchJob:
@@ -130,6 +150,11 @@ class BatchJob:
             raise BatchUsageError(f"unknown output format {o.format!r}; use one of {', '.join(OUTPUT_FORMATS)}")
         if o.device not in DEVICES:
             raise BatchUsageError(f"unknown device {o.device!r}; use one of {', '.join(DEVICES)}")
+        if o.mode not in MODES:
+            raise BatchUsageError(f"unknown colour mode {o.mode!r}; use one of {', '.join(MODES)}")
+        if o.layers and o.mode == "raw":
+            raise BatchUsageError("layers split a colouring into flats, shading and line art, which the raw "
+                                  "mode does not have: use the flat or shaded mode with layers")
         if not o.models:
             defaults = self.registry.defaults()
             if not defaults:
@@ -153,9 +178,10 @@ class BatchJob:
             o.hints_dir = Path(o.hints_dir)
             if not o.hints_dir.is_dir():
                 raise BatchUsageError(f"hints folder {o.hints_dir} does not exist or is not a folder")
-            if not any(c.accepts_hints for c in self.colorizers.values()):
-                raise BatchUsageError("--hints was given but none of the chosen models takes colour hints; "
-                                      "choose a hint model (approach pix2pix-hints) with --model")
+            if o.mode == "raw" and not any(c.accepts_hints for c in self.colorizers.values()):
+                raise BatchUsageError("--hints was given but none of the chosen models takes colour hints and "
+                                      "the raw mode fills no regions; choose a hint model (approach "
+                                      "pix2pix-hints) with --model, or the flat or shaded mode")
         if o.reference is not None:
             try:
                 self.reference = read_image(o.reference)
@@ -170,7 +196,10 @@ class BatchJob:
 
     def _remove_stale_temp_files(self) -> None:
         report_page = PlannedPage(self.options.output_dir, "", {n: self.options.output_dir / n for n in REPORT_NAMES})
-        for path in stale_temp_files(self.options.output_dir, [*self.pages, report_page]):
+        layer_pages = [PlannedPage(p.source, p.relative, {f"{m} {k}": path for m, out in p.outputs.items()
+                                                          for k, path in layer_paths(out).items()})
+                       for p in self.pages]
+        for path in stale_temp_files(self.options.output_dir, [*self.pages, *layer_pages, report_page]):
             path.unlink(missing_ok=True)
 
     # --- the three stages ----------------------------------------------------------------------
@@ -182,14 +211,29 @@ class BatchJob:
                 if cancel.is_set():
                     break
                 try:
-                    rgb = read_image(page.source)
-                    pages_q.put((items, rgb, self._page_hints(page, rgb.shape[:2]), None))
+                    with stage("decode"):
+                        rgb = read_image(page.source)
+                    hints = self._page_hints(page, rgb.shape[:2])
+                    if not self._needs_rgb:  # the generators see the sketch's gray only: a third of the memory
+                        with stage("gray"):
+                            rgb = to_gray(rgb)
+                    regions = None
+                    if self.options.mode != "raw":  # the same for every model: found here, beside the network
+                        with stage("regions"):
+                            regions = segment(rgb if rgb.ndim == 2 else to_gray(rgb), cache=False)
+                    pages_q.put((items, rgb, hints, regions, None))
                 except (ImageReadError, HintFileError) as exc:
-                    pages_q.put((items, None, None, str(exc)))
+                    pages_q.put((items, None, None, None, str(exc)))
                 except Exception as exc:  # e.g. MemoryError on one page: not the batch
-                    pages_q.put((items, None, None, f"{page.source}: cannot read ({type(exc).__name__}: {exc})"))
+                    pages_q.put((items, None, None, None,
+                                 f"{page.source}: cannot read ({type(exc).__name__}: {exc})"))
         finally:
             pages_q.put(_END)
+
+    @property
+    def _needs_rgb(self) -> bool:
+        """Style-transfer models colour from the page's RGB; generators from its gray."""
+        return any(c.needs_reference for c in self.colorizers.values())
 
     def _page_hints(self, page: PlannedPage, shape: tuple[int, int]) -> np.ndarray | None:
         """The page's hint layer from --hints DIR, scaled to the page; None when it has none."""
@@ -202,7 +246,7 @@ class BatchJob:
                cancel: threading.Event) -> None:
         try:
             while (got := pages_q.get()) is not _END:
-                items, rgb, hints, error = got
+                items, rgb, hints, regions, error = got
                 for item in items:
                     if error is not None:
                         events.put(self._result(item, "failed", error))
@@ -212,9 +256,7 @@ class BatchJob:
                         continue
                     started = time.perf_counter()
                     try:
-                        colour = self.colorizers[item.model].colorize(
-                            rgb, reference=self.reference, hints=hints, working_size=self.options.working_size,
-                            should_cancel=cancel.is_set)
+                        coloured = self._colour(item, rgb, hints, regions, cancel)
                     except Cancelled:
                         events.put(self._result(item, "cancelled", "cancelled by the user"))
                         continue
@@ -222,18 +264,60 @@ class BatchJob:
                         events.put(self._result(item, "failed", f"{item.page.source}: colouring failed "
                                                 f"({type(exc).__name__}: {exc})"))
                         continue
-                    out_q.put((item, colour, time.perf_counter() - started))
+                    out_q.put((item, coloured, time.perf_counter() - started))
+                del rgb, hints, regions, got  # not held while waiting for the next page
         finally:
             out_q.put(_END)
+
+    def _colour(self, item: _Item, rgb: np.ndarray, hints: np.ndarray | None, regions: Regions | None,
+                cancel: threading.Event) -> _Coloured:
+        """One page with one model in the job's mode: the network's part (the writer renders)."""
+        o = self.options
+        args = dict(reference=self.reference, hints=hints, working_size=o.working_size, should_cancel=cancel.is_set)
+        colorizer = self.colorizers[item.model]
+        if o.mode == "raw":
+            return _Coloured(image=colorizer.colorize(rgb, mode="raw", **args))
+        page = colorizer.colour_page(rgb, regions=regions, **args)
+        with stage("render"):
+            if hints is None:  # what does not depend on hints, here: the writer has the rest
+                page.prepare(o.mode)
+        return _Coloured(page=page, hints=hints)
+
+    def _render(self, coloured: _Coloured) -> tuple[np.ndarray, Layers | None]:
+        """(image, its layers when asked for) of a colouring in the job's mode."""
+        if coloured.page is None:
+            return coloured.image, None
+        with stage("render"):
+            if not self.options.layers:
+                return coloured.page.render(self.options.mode, coloured.hints), None
+            layers = coloured.page.layers(self.options.mode, coloured.hints)
+            return layers.compose(), layers
+
+    def _done_before(self, item: _Item) -> bool:
+        """The item's output (and, when asked for, its layers) exist from an earlier run."""
+        if not item.output.exists():
+            return False
+        return not self.options.layers or all(p.exists() for p in layer_paths(item.output).values())
 
     def _write(self, out_q: queue.Queue, events: queue.Queue) -> None:
         try:
             while (got := out_q.get()) is not _END:
-                item, colour, seconds = got
+                item, coloured, seconds = got
+                del got
                 started = time.perf_counter()
+                try:
+                    colour, layers = self._render(coloured)
+                except Exception as exc:  # one bad page never stops the batch
+                    events.put(self._result(item, "failed", f"{item.page.source}: colouring failed "
+                                            f"({type(exc).__name__}: {exc})"))
+                    continue
+                finally:
+                    del coloured
                 try:
                     item.output.parent.mkdir(parents=True, exist_ok=True)
                     write_image_atomic(item.output, colour, quality=self.options.quality)
+                    if layers is not None:
+                        write_layers(item.output, layers)
                 except (ImageWriteError, OSError) as exc:
                     events.put(self._result(item, "failed", str(exc)))
                     continue
@@ -265,7 +349,7 @@ class BatchJob:
             items = []
             for model in o.models:
                 item = _Item(page, model, page.outputs[model])
-                if item.output.exists() and not o.overwrite:
+                if not o.overwrite and self._done_before(item):
                     settled.append(self._result(item, "skipped", "output exists (use --overwrite to redo)"))
                 else:
                     items.append(item)

@@ -4,23 +4,15 @@ colouring goes. Pure file-system planning, no pixels."""
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .batch_report import REPORT_NAMES
 from .hints import is_hint_file
 from .imageio import is_image_path, is_temp_name
+from .natural_sort import natural_key
 
 OUTPUT_FORMATS = ("png", "jpg", "webp")
-_DIGITS = re.compile(r"(\d+)")
-
-
-def natural_key(path: str | Path) -> tuple:
-    """Sort key that puts p2 before p10, per path component, case-insensitively."""
-    parts = Path(path).as_posix().split("/")
-    return tuple(tuple((0, int(t), t) if t.isdigit() else (1, 0, t.casefold()) for t in _DIGITS.split(p))
-                 for p in parts)
 
 
 @dataclass(frozen=True)

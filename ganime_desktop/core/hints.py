@@ -25,6 +25,7 @@ from .imageio import (
     open_image,
     write_bytes_atomic,
 )
+from .natural_sort import natural_key
 from .resize import AREA, NEAREST, resize
 
 HINT_SUFFIX = ".hints.png"
@@ -185,8 +186,6 @@ def hints_to_model_input(rgba: np.ndarray | None, height: int, width: int, value
 def previous_page_hints(sketch_path: str | os.PathLike) -> Path | None:
     """The hint file of the nearest earlier page (natural name order: p2 before p10) in the
     sketch's folder that has one; None if none does. To reuse a chapter's hints page after page."""
-    from .batch_plan import natural_key  # batch_plan imports this module
-
     path = Path(sketch_path)
     folder = path.parent
     try:

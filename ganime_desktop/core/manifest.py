@@ -21,6 +21,12 @@ alpha > 0 marks hinted pixels, RGB their colour (``core.hints``). Training simul
 channels from the true colours (``training/hints.py``).
 A ``style-transfer`` entry (fast-nst) has two files, ``style_predict`` and ``transform``, with
 the Magenta conventions: RGB in [0, 1], style image 256x256, transform fixed at 384x384.
+
+A generator may have a second file, ``generator_int8`` (``CPU_INT8_ROLE``): the same network
+statically quantized to int8, with the same inputs and outputs, which the app runs instead of
+``generator`` when it runs on the CPU (ganime_desktop/core/sessions.py). The exporter writes it
+only when its colourings pass the int8 gate (export/cpu_int8.py) and records the measurements in
+``provenance["cpu_int8"]``; ``precision`` describes the ``generator`` file.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from .imageio import write_bytes_atomic
@@ -40,6 +46,7 @@ KINDS = ("generator", "style-transfer")
 APPROACHES = ("pix2pix", "pix2pix-tv", "cyclegan", "fast-nst", "nst", "pix2pix-hints")
 PRECISIONS = ("fp32", "fp16", "int8")
 FILE_ROLES = {"generator": ("generator",), "style-transfer": ("style_predict", "transform")}
+CPU_INT8_ROLE = "generator_int8"  # optional: the int8 file a generator runs on the CPU
 
 _FILE_SCHEMA = {
     "type": "object",
@@ -162,6 +169,15 @@ def describe_file(path: Path, base_dir: Path) -> ModelFile:
                      bytes=path.stat().st_size)
 
 
+def _stays_inside(path: Any) -> bool:
+    """A relative path with no '..' and no root or drive, in POSIX or Windows spelling."""
+    if not isinstance(path, str) or not path:
+        return False
+    posix, windows = PurePosixPath(path), PureWindowsPath(path)
+    return (not posix.is_absolute() and not windows.anchor and ".." not in posix.parts
+            and ".." not in windows.parts)
+
+
 def validate(data: Any, source: str = "manifest") -> None:
     """Raise ManifestError naming ``source`` and the first problem found."""
 
@@ -202,6 +218,9 @@ def validate(data: Any, source: str = "manifest") -> None:
         for role, f in files.items():
             if not isinstance(f, dict) or set(f) != {"path", "sha256", "bytes"}:
                 fail(f"{where}: file '{role}' needs exactly path, sha256 and bytes")
+            if not _stays_inside(f["path"]):
+                fail(f"{where}: file '{role}' path {f['path']!r} leaves the manifest's folder; a model's "
+                     "files must lie in its folder or below it (a relative path without '..')")
             if not isinstance(f["sha256"], str) or len(f["sha256"]) != 64:
                 fail(f"{where}: file '{role}' has a malformed sha256")
             if not isinstance(f["bytes"], int) or f["bytes"] < 1:

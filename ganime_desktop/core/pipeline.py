@@ -27,6 +27,13 @@ Colour hints (``hints``: an HxWx4 RGBA layer the size of the page, see core/hint
 models whose manifest input has hint_channels > 0, encoded as manifest.py documents, with the
 same geometry as the sketch: the same padding (as "no hint"), shrunk with it for "recombine"
 (``shrink_hints``), cut into the same tiles for "tile". Other models ignore them.
+
+Colour modes (core/colour_modes.py): ``colorize(..., mode="raw")`` is the network's output as
+above (``colorize``'s default, so callers that name no mode get what they always got); "flat" and
+"shaded" (``DEFAULT_MODE``: the batch's and ``ganime colorize``'s default) fill the line art's
+closed regions, for every model, and there the hints fill the regions they touch whatever the
+model. ``colour_page`` runs the network once and returns a ``PageColouring`` whose
+``render(mode, hints)`` re-renders for new hints without running the network again.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .cancel import Cancelled, check
+from .colour_modes import DEFAULT_MODE, MODES, PageColouring, check_mode
 from .hints import HINT_CHANNELS, check_hints, has_hints, hints_to_model_input, shrink_hints
 from .manifest import ModelSpec
 from .preprocess import (
@@ -51,12 +59,15 @@ from .preprocess import (
     to_gray,
     upscale,
 )
+from .regions import Regions
 from .registry import ModelEntry, ModelRegistry
-from .sessions import ModelLoadError, ProviderInfo, get_session
-from .style_transfer import StyleTransfer
+from .sessions import ModelLoadError, ProviderInfo, generator_session, get_session
+from .stages import stage
+from .style_transfer import CONTENT_SIZE, StyleTransfer
 from .tiling import run_tiled
 
-__all__ = ["Cancelled", "Colorizer", "ColorizerCache", "ModelLoadError", "ReferenceRequired", "STRATEGIES"]
+__all__ = ["DEFAULT_MODE", "MODES", "STRATEGIES", "Cancelled", "Colorizer", "ColorizerCache", "ModelLoadError",
+           "PageColouring", "ReferenceRequired"]
 
 STRATEGIES = ("recombine", "tile")
 DEFAULT_STRATEGY = "recombine"  # measured: see the module docstring
@@ -66,6 +77,7 @@ TILE_OVERLAP_FRACTION = 4  # tiles overlap by a quarter of their side
 # darker of prediction and sketch in Lab. "min" measured better (module docstring).
 LINE_MERGES = ("min", "multiply")
 DEFAULT_LINE_MERGE = "min"
+LazyImage = np.ndarray | Callable[[], np.ndarray]
 
 
 class ReferenceRequired(ValueError):
@@ -105,7 +117,7 @@ class Colorizer:
                 raise ModelLoadError(f"model {self.spec.name!r} takes {self.spec.input.channels} input channels "
                                      f"with {hint_channels} hint channels; this version of GANime Studio feeds "
                                      f"3 sketch channels plus 0 or {HINT_CHANNELS} hint channels — re-export it")
-            self._session, self.provider_info = get_session(self.spec.file_path("generator"), device)
+            self._session, self.provider_info = generator_session(self.spec, device)
             self._input_name = self._session.get_inputs()[0].name
         self._run_lock = threading.Lock() if self.provider_info.active == "CUDA" else None
 
@@ -129,37 +141,95 @@ class Colorizer:
 
     def colorize(self, rgb: np.ndarray, *, reference: np.ndarray | None = None, hints: np.ndarray | None = None,
                  working_size: int | None = None, should_cancel: Callable[[], bool] | None = None,
-                 strategy: str | None = None) -> np.ndarray:
+                 strategy: str | None = None, mode: str = "raw") -> np.ndarray:
         """HxWx3 uint8 RGB sketch (gray and RGBA accepted) -> HxWx3 uint8 RGB colouring, same size.
 
         ``hints``: HxWx4 uint8 RGBA colour hints at the page size (alpha > 0 = hinted), used by
-        hint models (``accepts_hints``) and ignored by the others.
+        hint models (``accepts_hints``) and, in modes "flat" and "shaded", by every model to fill
+        the regions they touch. ``mode``: one of MODES (core/colour_modes.py).
         Raises Cancelled if ``should_cancel()`` turns true (checked between steps and tiles),
         ReferenceRequired for a style-transfer model without ``reference``, ValueError for hints
-        of another size than the page.
+        of another size than the page or an unknown mode.
         """
-        rgb = as_rgb_uint8(rgb)
-        if hints is not None:
-            check_hints(hints, *rgb.shape[:2])
-        hints = hints if self.accepts_hints and has_hints(hints) else None
+        if check_mode(mode) == "raw":
+            raw = self._net_colour(rgb, reference, hints, working_size, should_cancel, strategy)[3]
+            return raw() if callable(raw) else raw
+        page = self.colour_page(rgb, reference=reference, hints=hints, working_size=working_size,
+                                should_cancel=should_cancel, strategy=strategy)
+        return page.render(mode, hints)
+
+    def colour_page(self, rgb: np.ndarray, *, reference: np.ndarray | None = None,
+                    hints: np.ndarray | None = None, working_size: int | None = None,
+                    should_cancel: Callable[[], bool] | None = None,
+                    strategy: str | None = None, regions: Regions | None = None) -> PageColouring:
+        """Run the network once (arguments as ``colorize``) and keep what every mode needs: the
+        page's regions (cached by content) and the network's colour. ``render(mode, hints)`` on
+        the result gives ``colorize``'s image for any mode and any hints, without the network
+        (hint models only see the ``hints`` given here). ``regions``: the page's, when the caller
+        has them already (``segment(to_gray(rgb))``, as the batch's reader thread does)."""
+        gray, colour, seen, raw = self._net_colour(rgb, reference, hints, working_size, should_cancel, strategy)
+        with stage("regions"):
+            page = PageColouring(gray, colour, seen=seen, raw=raw, regions=regions)
         check(should_cancel)
+        return page
+
+    def _net_colour(self, rgb: np.ndarray, reference: np.ndarray | None, hints: np.ndarray | None,
+                    working_size: int | None, should_cancel: Callable[[], bool] | None,
+                    strategy: str | None) -> tuple[np.ndarray, np.ndarray, LazyImage, LazyImage]:
+        """(sketch gray, the network's colour at page size before the line art goes back, the
+        sketch as the network saw it at page size, mode "raw"'s image); the last two may be
+        functions that make them (for a page larger than the working size: each costs a pass over
+        the whole page that not every mode needs)."""
+        with stage("gray"):
+            if self._style is None and isinstance(rgb, np.ndarray) and rgb.ndim == 2 and rgb.dtype == np.uint8:
+                gray = rgb  # a gray page is its own sketch (to_gray of it in RGB gives it back)
+            else:
+                rgb = as_rgb_uint8(rgb)
+                gray = to_gray(rgb)
+            if hints is not None:
+                check_hints(hints, *gray.shape)
+            hints = hints if self.accepts_hints and has_hints(hints) else None
+            check(should_cancel)
+        h, w = gray.shape
         if self._style is not None:
             if reference is None:
                 raise ReferenceRequired(f"{self.spec.display_name} is a style-transfer model: "
                                         "choose a reference image whose colours it should copy")
             stylized = self._style.stylize(rgb, as_rgb_uint8(reference))
             check(should_cancel)
-            return merge_line_art(stylized, to_gray(rgb))
+            seen = gray
+            if max(h, w) > CONTENT_SIZE:  # the transform saw the page at 384 px
+                seen = upscale(downscale_gray(gray, *scale_to_fit(h, w, CONTENT_SIZE)), h, w)
+            return gray, stylized, seen, merge_line_art(stylized, gray)
         strategy = strategy or self.strategy
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
-        gray = to_gray(rgb)
         size = int(working_size or self.spec.input.working_size)
         if max(gray.shape) <= size:
-            return self._colorize_whole(gray, hints)
+            out = self._colorize_whole(gray, hints)
+            return gray, out, gray, out
         if strategy == "tile":
-            return self._colorize_tiled(gray, hints, size, should_cancel)
-        return self._colorize_recombined(gray, hints, size, should_cancel)
+            out = self._colorize_tiled(gray, hints, size, should_cancel)
+            return gray, out, gray, out
+        sh, sw = scale_to_fit(h, w, size)
+        with stage("shrink"):
+            small_gray = downscale_gray(gray, sh, sw)
+        small = self._colorize_whole(small_gray, None if hints is None else shrink_hints(hints, sh, sw))
+        check(should_cancel)
+        with stage("enlarge"):
+            colour = upscale(small, h, w)
+
+        def seen() -> np.ndarray:
+            with stage("enlarge"):
+                return upscale(small_gray, h, w)
+
+        def raw() -> np.ndarray:
+            with stage("lines"):
+                if self.line_merge == "min":
+                    return merge_line_art(colour, gray)
+                return multiply_line_art(colour, gray, seen())
+
+        return gray, colour, seen, raw
 
     def _model_input(self, gray: np.ndarray, hints: np.ndarray | None, size_multiple: int) -> np.ndarray:
         """The sketch channels (padded with paper), then for hint models the hint channels."""
@@ -173,20 +243,10 @@ class Colorizer:
     def _colorize_whole(self, gray: np.ndarray, hints: np.ndarray | None) -> np.ndarray:
         """Run once at the page's own size (padded with paper to the size multiple), crop back."""
         h, w = gray.shape
-        x = self._model_input(gray, hints, self.spec.input.size_multiple)
-        y = self._run(x)[0, :h, :w]
-        return model_output_to_rgb(y, self.spec.output.value_range)
-
-    def _colorize_recombined(self, gray: np.ndarray, hints: np.ndarray | None, size: int,
-                             should_cancel: Callable[[], bool] | None) -> np.ndarray:
-        h, w = gray.shape
-        sh, sw = scale_to_fit(h, w, size)
-        small_gray = downscale_gray(gray, sh, sw)
-        small = self._colorize_whole(small_gray, None if hints is None else shrink_hints(hints, sh, sw))
-        check(should_cancel)
-        if self.line_merge == "min":
-            return merge_line_art(upscale(small, h, w), gray)
-        return multiply_line_art(upscale(small, h, w), gray, upscale(small_gray, h, w))
+        with stage("model"):
+            x = self._model_input(gray, hints, self.spec.input.size_multiple)
+            y = self._run(x)[0, :h, :w]
+            return model_output_to_rgb(y, self.spec.output.value_range)
 
     def _colorize_tiled(self, gray: np.ndarray, hints: np.ndarray | None, size: int,
                         should_cancel: Callable[[], bool] | None) -> np.ndarray:

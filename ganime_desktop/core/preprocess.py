@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from .colour import gray_to_rgb, lab_to_rgb, rgb_to_gray, rgb_to_lab
+from .colour import gray_to_rgb, lab_to_rgb, rgb8_to_lab, rgb_to_gray, rgb_to_lab
 from .resize import AREA, CUBIC, resize
 
 
@@ -80,7 +80,7 @@ def merge_line_art(colour: np.ndarray, gray: np.ndarray) -> np.ndarray:
     where = np.flatnonzero(gray.reshape(-1) < brightest)
     if where.size == 0:
         return out
-    lab = rgb_to_lab(flat[where].astype(np.float32) / 255.0)
+    lab = rgb8_to_lab(flat[where])
     sketch_l = GRAY_TO_L[gray.reshape(-1)[where]]
     darker = sketch_l < lab[:, 0]
     px = lab[darker]

@@ -4,6 +4,14 @@ A broken manifest or a missing or damaged model file makes only the models conce
 with a plain reason the GUI and the CLI show; it never stops the other models or the app.
 The sha256 check costs ~1 s per 200 MB, so it runs on first load (``verify``) and its result is
 cached per file path, size and mtime.
+
+A generator with an int8 CPU file (``CPU_INT8_ROLE``) has two files that can each colour on their
+own: the float file (``generator``), which CUDA runs, and the int8 file, which the CPU runs
+(core/sessions.py). The installers put the float file of such a generator in the CUDA add-on only
+(docs/packaging.md), so the CPU package lacks it. Such a model is available while at least one of
+the two is intact: the entry's ``spec`` then lists only the intact files (so the sessions never pick
+a missing or damaged one), and its ``note`` says in words what that means, e.g. that it colours on
+the CPU only. Only when both are missing or damaged is the model unavailable.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .manifest import MANIFEST_NAME, ManifestError, ModelSpec, load_manifest, sha256_of
+from .manifest import CPU_INT8_ROLE, MANIFEST_NAME, ManifestError, ModelSpec, load_manifest, sha256_of
 from .paths import extra_models_dirs, shipped_models_dir, user_data_dir, user_models_dir
 
 __all__ = [
@@ -31,13 +39,14 @@ class UnknownModelError(KeyError):
 
 @dataclass(frozen=True)
 class ModelEntry:
-    spec: ModelSpec | None
+    spec: ModelSpec | None  # with only the files that can run (see the module docstring)
     name: str
     display_name: str
     available: bool
     reason: str | None  # why it is unavailable, in words for the user
     source: str  # "shipped" | "user"
     manifest: Path | None = None
+    note: str | None = None  # an available model that lacks one of its files: what that means
 
 
 # (path, size, mtime_ns) -> sha256 hex, shared by every registry of the process.
@@ -57,17 +66,69 @@ def _cached_sha256(path: Path) -> str:
     return digest
 
 
-def _quick_check(spec: ModelSpec) -> str | None:
-    """Cheap checks (existence, size) for every file of a model; the reason or None."""
-    for role, f in spec.files.items():
-        path = spec.file_path(role)
-        if not path.is_file():
-            return f"file {path} is missing — reinstall or re-export the model"
-        size = path.stat().st_size
-        if size != f.bytes:
-            return (f"file {path} has {size} bytes, the manifest says {f.bytes}: the file is damaged "
-                    "or was replaced — reinstall or re-export the model")
+FLOAT_ROLE = "generator"
+_FIX = " — reinstall or re-export the model"
+
+
+def _inside_folder(path: Path, folder: Path) -> bool:
+    """Whether ``path``, links followed, lies in ``folder`` (the manifest refuses '..' and absolute
+    paths; this catches a symbolic link that leads out)."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a link loop
+        return False
+
+
+def _file_problem(spec: ModelSpec, role: str, *, hashed: bool) -> str | None:
+    """What is wrong with one file of a model (missing, wrong size, unreadable, and with
+    ``hashed`` a sha256 mismatch), in words without the fix; None when it is intact."""
+    f = spec.files[role]
+    path = spec.file_path(role)
+    if not _inside_folder(path, spec.base_dir):
+        return (f"file {path} points outside its model folder {spec.base_dir} (a link to elsewhere); a model's "
+                "files must lie in its folder")
+    if not path.is_file():
+        return f"file {path} is missing"
+    size = path.stat().st_size
+    if size != f.bytes:
+        return (f"file {path} has {size} bytes, the manifest says {f.bytes}: the file is damaged "
+                "or was replaced")
+    if hashed:
+        try:
+            digest = _cached_sha256(path)
+        except OSError as exc:
+            return f"file {path} cannot be read ({exc.strerror or exc}) — check its access rights"
+        if digest != f.sha256:
+            return f"sha256 mismatch: the file {path} is damaged"
     return None
+
+
+def _with_fix(problem: str) -> str:
+    return problem if "access rights" in problem else problem + _FIX
+
+
+def _assess(spec: ModelSpec, *, hashed: bool) -> tuple[ModelSpec | None, str | None, str | None]:
+    """(the spec with only its usable files, or None when the model cannot run; why it cannot
+    run; a note about a missing or damaged file it can do without)."""
+    problems = {role: _file_problem(spec, role, hashed=hashed) for role in spec.files}
+    optional = (FLOAT_ROLE, CPU_INT8_ROLE) if spec.kind == "generator" and CPU_INT8_ROLE in spec.files else ()
+    for role, problem in problems.items():
+        if problem is not None and role not in optional:
+            return None, _with_fix(problem), None
+    broken = {role: problems[role] for role in optional if problems[role] is not None}
+    if not broken:
+        return spec, None, None
+    if len(broken) == len(optional):  # neither the float nor the int8 file can run
+        return None, _with_fix("; ".join(broken.values())), None
+    usable = replace(spec, files={r: f for r, f in spec.files.items() if r not in broken})
+    if FLOAT_ROLE in broken:
+        why = (f"its GPU model file {spec.files[FLOAT_ROLE].path} is not installed (the CUDA add-on brings it)"
+               if not spec.file_path(FLOAT_ROLE).is_file() else
+               f"its GPU model file is damaged ({broken[FLOAT_ROLE]}); reinstall the CUDA add-on or re-export "
+               "the model")
+        return usable, None, f"colours on the CPU only, with its int8 model: {why}"
+    return usable, None, (f"its int8 CPU model file is missing or damaged ({broken[CPU_INT8_ROLE]}), so the "
+                          f"CPU runs its float model instead (slower){_FIX}")
 
 
 def _names_in_broken_manifest(path: Path) -> list[tuple[str, str]]:
@@ -89,6 +150,7 @@ class ModelRegistry:
         shipped = (shipped_dir or shipped_models_dir()).resolve()
         self.problems: list[str] = []  # folder-level problems (a broken manifest), for the GUI/CLI
         self._entries: dict[str, ModelEntry] = {}
+        self._specs: dict[str, ModelSpec] = {}  # as the manifests list them, all files
         self._lock = threading.Lock()
         for folder in self.manifest_dirs:
             source = "shipped" if folder.resolve() == shipped else "user"
@@ -105,11 +167,13 @@ class ModelRegistry:
             self.problems.append(reason)
             for name, display in _names_in_broken_manifest(manifest):
                 self._entries[name] = ModelEntry(None, name, display, False, reason, source, manifest)
+                self._specs.pop(name, None)
             return
         for spec in specs:
-            reason = _quick_check(spec)
-            self._entries[spec.name] = ModelEntry(spec, spec.name, spec.display_name, reason is None,
-                                                  reason, source, manifest)
+            usable, reason, note = _assess(spec, hashed=False)
+            self._specs[spec.name] = spec
+            self._entries[spec.name] = ModelEntry(usable or spec, spec.name, spec.display_name, usable is not None,
+                                                  reason, source, manifest, note)
 
     def entries(self) -> list[ModelEntry]:
         with self._lock:
@@ -138,28 +202,19 @@ class ModelRegistry:
     def verify(self, name: str) -> ModelEntry:
         """Check existence and sha256 of the model's files (cached); returns the updated entry.
 
-        A failure marks the entry unavailable with the reason; it never raises for a bad file.
+        A failure marks the entry unavailable with the reason; it never raises for a bad file. A
+        generator that can do without a damaged file (module docstring) stays available, with a
+        ``note`` and only its intact files in ``spec``.
         """
         entry = self.get(name)
-        if entry.spec is None or not entry.available:
+        with self._lock:
+            spec = self._specs.get(name)
+        if spec is None or not entry.available:
             return entry
-        reason = _quick_check(entry.spec)
-        if reason is None:
-            for role, f in entry.spec.files.items():
-                path = entry.spec.file_path(role)
-                try:
-                    digest = _cached_sha256(path)
-                except OSError as exc:
-                    reason = f"file {path} cannot be read ({exc.strerror or exc}) — check its access rights"
-                    break
-                if digest != f.sha256:
-                    reason = (f"sha256 mismatch: the file {path} is damaged — "
-                              "reinstall or re-export the model")
-                    break
-        if reason is not None:
-            entry = replace(entry, available=False, reason=reason)
-            with self._lock:
-                self._entries[name] = entry
+        usable, reason, note = _assess(spec, hashed=True)
+        entry = replace(entry, spec=usable or spec, available=usable is not None, reason=reason, note=note)
+        with self._lock:
+            self._entries[name] = entry
         return entry
 
 

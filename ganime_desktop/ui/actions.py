@@ -1,4 +1,8 @@
-"""The window's actions, menus and toolbar, built from one table so menus and shortcuts stay in sync."""
+"""The window's actions, menus and toolbar, built from one table so menus and shortcuts stay in sync.
+
+Shortcuts are Qt's standard key sequences where one exists (the platform's own: on Windows
+Redo is Ctrl+Y, elsewhere Ctrl+Shift+Z); an action may have several, and Redo always takes
+both, since artists bring either habit from their painting program."""
 
 from __future__ import annotations
 
@@ -9,7 +13,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QSpinBox, QToolBar
 
+from .modes import mode_combo
+
 StdKey = QKeySequence.StandardKey
+Shortcut = QKeySequence.StandardKey | str
 
 
 @dataclass
@@ -17,10 +24,20 @@ class Act:
     key: str
     text: str
     slot: Callable | None = None
-    shortcut: QKeySequence.StandardKey | str | None = None
+    shortcut: Shortcut | list[Shortcut] | None = None
     tip: str = ""
     checkable: bool = False
     short: str = ""  # toolbar text, where the menu text is too long
+
+
+def key_sequences(shortcut: Shortcut | list[Shortcut]) -> list[QKeySequence]:
+    """Every binding of the shortcuts (a standard key may have several), without repeats."""
+    out: list[QKeySequence] = []
+    for s in shortcut if isinstance(shortcut, list) else [shortcut]:
+        for seq in QKeySequence.keyBindings(s) if isinstance(s, QKeySequence.StandardKey) else [QKeySequence(s)]:
+            if not seq.isEmpty() and seq not in out:
+                out.append(seq)
+    return out
 
 
 def build_actions(window: QMainWindow, specs: list[Act]) -> dict[str, QAction]:
@@ -28,7 +45,7 @@ def build_actions(window: QMainWindow, specs: list[Act]) -> dict[str, QAction]:
     for spec in specs:
         action = QAction(spec.text, window)
         if spec.shortcut is not None:
-            action.setShortcut(QKeySequence(spec.shortcut))
+            action.setShortcuts(key_sequences(spec.shortcut))
         tip = spec.tip or spec.text.replace("…", "").replace("&", "")
         if spec.shortcut is not None:
             tip = f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
@@ -66,30 +83,38 @@ def exclusive(window: QMainWindow, actions: list[QAction]) -> QActionGroup:
 
 
 class ToolControls:
-    """The toolbar: file, tools with a width box, zoom, colour."""
+    """The toolbar: file, tools with their width and opacity, undo, fit, colour mode, colour."""
 
-    def __init__(self, window: QMainWindow, a: dict[str, QAction]) -> None:
+    def __init__(self, window: QMainWindow, a: dict[str, QAction], tools: list[str]) -> None:
         self.toolbar = QToolBar("Tools", window)
         self.toolbar.setObjectName("ToolsToolbar")
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.width = QSpinBox()
         self.width.setRange(1, 200)
         self.width.setSuffix(" px")
-        self.width.setToolTip("Width of the pen or eraser, in sketch pixels")
+        self.width.setToolTip("Width of the brush, in sketch pixels")
+        self.opacity = QSpinBox()
+        self.opacity.setRange(1, 100)
+        self.opacity.setSuffix(" %")
+        self.mode = mode_combo("Colour mode of every pane (each pane can also switch its own)")
         tb = self.toolbar
         for key in ("open", "save_sketch"):
             tb.addAction(a[key])
         tb.addSeparator()
-        for key in ("pen", "eraser"):
+        for key in tools:
             tb.addAction(a[key])
         tb.addWidget(QLabel(" Width "))
         tb.addWidget(self.width)
+        tb.addWidget(QLabel(" Opacity "))
+        tb.addWidget(self.opacity)
+        tb.addSeparator()
         for key in ("undo", "redo", "clear"):
             tb.addAction(a[key])
         tb.addSeparator()
-        for key in ("zoom_in", "zoom_out", "fit"):
-            tb.addAction(a[key])
+        tb.addAction(a["fit"])  # zoom: the wheel, the View menu's keys; the status bar shows it
         tb.addSeparator()
+        tb.addWidget(QLabel(" Mode "))
+        tb.addWidget(self.mode)
         for key in ("colour", "cancel", "auto_recolour"):
             tb.addAction(a[key])
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)

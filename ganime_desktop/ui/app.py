@@ -2,8 +2,8 @@
 
     ganime [SKETCH] [--models-dir DIR ...] [--device auto|cpu|cuda] [--screenshot PNG]
 
-Opens the window with the sample sketch (or SKETCH) and the default models (or those ticked last
-time), and colours it in the background. ``--screenshot``
+Opens the window with SKETCH, else the sketch opened last time, else the sample sketch, and the
+default models (or those ticked last time), and colours it in the background. ``--screenshot``
 does the same offscreen, colours the sketch with every default model, waits for the workers,
 saves the window as a PNG and exits: a smoke test of the whole app, also used for the docs.
 """
@@ -15,6 +15,8 @@ import os
 import sys
 import traceback
 from pathlib import Path
+
+from ganime_desktop.version import version_line
 
 SCREENSHOT_TIMEOUT_S = 600.0  # a big real model on a slow CPU, first load included
 
@@ -31,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ganime", description="GANime Studio: colour manga and anime line art with neural networks. "
                                    "Use 'ganime colorize --help' for headless batch colouring.")
     parser.add_argument("sketch", nargs="?", help="an image to open instead of the sample sketch")
+    parser.add_argument("-V", "--version", action="version", version=version_line())
     parser.add_argument("--models-dir", action="append", default=[], metavar="DIR", type=Path,
                         help="also offer the models in DIR (a folder with manifest.json); repeatable")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"),
@@ -59,7 +62,7 @@ def run_app(argv: list[str]) -> int:
     # the widgets are imported only now: `ganime --help` and argument errors answer at once
     from PySide6.QtWidgets import QApplication
 
-    from .about import APP_NAME
+    from .about import APP_NAME, ICON_NAME, add_cuda_hint, app_icon
     from .main_window import MainWindow
     from .settings import APPLICATION, ORGANIZATION
 
@@ -67,6 +70,8 @@ def run_app(argv: list[str]) -> int:
     app.setApplicationName(APPLICATION)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationDisplayName(APP_NAME)
+    app.setWindowIcon(app_icon())  # every window and dialog, and the taskbar
+    app.setDesktopFileName(ICON_NAME)  # ties the windows to ganime-studio.desktop (Wayland, taskbars)
 
     settings = None
     if args.screenshot is not None:  # a throwaway settings file: a smoke run must not change the user's
@@ -81,12 +86,8 @@ def run_app(argv: list[str]) -> int:
     window = MainWindow(settings=settings, extra_model_dirs=args.models_dir)
     if args.device:
         window.models.set_device(args.device)
-    sketch = Path(args.sketch) if args.sketch else sample_sketch_path()
-    if args.sketch or sketch.is_file():
-        window.open_path(sketch)
-        if not args.sketch:
-            window.document.path = None  # the sample is a starting point, not a file to overwrite
-            window._update_title()
+    open_first_sketch(window, args.sketch, remembered=args.screenshot is None)
+    add_cuda_hint(window)  # an NVIDIA GPU without the CUDA add-on: say how to get it
 
     if args.screenshot is not None:
         return _screenshot(app, window, args.screenshot)
@@ -102,6 +103,24 @@ def run_app(argv: list[str]) -> int:
     code = app.exec()
     window.shutdown_workers()  # the loop can also end without closing the window (app.quit())
     return code
+
+
+def open_first_sketch(window, sketch: str | None, remembered: bool = True) -> bool:
+    """Open ``sketch``, else (``remembered``) the sketch opened last time, else the sample sketch,
+    which opens untitled: a starting point, not a file to overwrite. False if none opened."""
+    last = window.settings.last_sketch() if remembered and not sketch else ""
+    if sketch or last:
+        if window.open_path(sketch or last):
+            return True
+        if last:  # there, but unreadable now: do not try it again
+            window.settings.set_last_sketch(None)
+    sample = sample_sketch_path()
+    if sketch or not sample.is_file() or not window.open_path(sample):
+        return False
+    window.document.path = None
+    window.settings.set_last_sketch(None)
+    window.update_title()
+    return True
 
 
 def _install_error_dialog(window) -> None:

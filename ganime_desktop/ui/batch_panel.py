@@ -1,5 +1,11 @@
 """The batch panel: colour a whole folder with the core's batch runner (the same one as
-``ganime colorize``), with progress, pages per minute, ETA, a per-file list and cancel."""
+``ganime colorize``), in a colour mode, optionally with each result's layers, with progress,
+pages per minute, ETA, a per-file list and cancel.
+
+The runner counts items, one per page and model; the panel shows pages: pages done, pages per
+minute (the runner's items per minute over the models per page) and the items per minute beside
+it when several models run.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -33,7 +38,9 @@ from ganime_desktop.core.batch_report import format_clock
 from ganime_desktop.core.pipeline import ColorizerCache
 from ganime_desktop.core.registry import ModelRegistry
 
+from .dialogs import get_folder, get_open_file
 from .models_panel import NAME_ROLE, is_style_model, label_for, takes_hints_model
+from .modes import mode_combo, set_combo_mode
 from .settings import AppSettings
 from .workers import CancelToken, GeneratorWorker, new_pool, wait_for_pool
 
@@ -46,6 +53,32 @@ def _run_job(cancel: CancelToken, job: BatchJob, *, emit) -> BatchReport:
     """Worker body: prepare (loads the models) and run; progress goes out through ``emit``."""
     job.prepare()
     return job.run(on_progress=emit, cancel_event=cancel.event)
+
+
+class PageCount:
+    """Pages done and to do, from the runner's per-item progress (items: one per page and model;
+    files that are not images are items without a model and come before every page's)."""
+
+    def __init__(self, total_items: int, models: int) -> None:
+        self.total_items, self.models = total_items, max(1, models)
+        self.not_images = 0
+        self.settled: dict[str, int] = {}
+        self.done = 0
+
+    @property
+    def total(self) -> int:
+        return (self.total_items - self.not_images) // self.models
+
+    def add(self, source: str, model: str | None) -> None:
+        if model is None:
+            self.not_images += 1
+            return
+        self.settled[source] = self.settled.get(source, 0) + 1
+        if self.settled[source] == self.models:
+            self.done += 1
+
+    def text(self) -> str:
+        return f"{self.done} / {self.total} pages"
 
 
 def _folder_row(edit: QLineEdit, button_text: str, on_browse) -> QWidget:
@@ -94,6 +127,10 @@ class BatchPanel(QWidget):
         self.overwrite = QCheckBox("Redo pages already coloured")
         self.format = QComboBox()
         self.format.addItems(list(OUTPUT_FORMATS))
+        self.mode = mode_combo("Colour mode of the results (as in the app's panes)")
+        self.layers = QCheckBox("Also save layers")
+        self.layers.setToolTip("Beside each result: its flats, shading and line art as PNGs and an OpenRaster (.ora) "
+                               "file (flat and shaded modes)")
         self.device = QComboBox()
         for text, value in DEVICE_CHOICES:
             self.device.addItem(text, value)
@@ -113,6 +150,10 @@ class BatchPanel(QWidget):
         choices.addSpacing(12)
         choices.addWidget(QLabel("Device"))
         choices.addWidget(self.device)
+        choices.addSpacing(12)
+        choices.addWidget(QLabel("Mode"))
+        choices.addWidget(self.mode)
+        choices.addWidget(self.layers)
         choices.addStretch(1)
         form.addRow("", self._wrap(choices))
         form.addRow("Reference", _folder_row(self.reference_edit, "Browse…", self._browse_reference))
@@ -134,8 +175,10 @@ class BatchPanel(QWidget):
         buttons.addWidget(self.open_output_button)
 
         self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m")
+        self.progress.setRange(0, 1)
         self.progress.setValue(0)
+        self.progress.setTextVisible(False)  # no "0 / 100" before a run
+        self.pages: PageCount | None = None
         self.rate_label = QLabel("")
         self.message = QLabel("")
         self.message.setWordWrap(True)
@@ -176,6 +219,10 @@ class BatchPanel(QWidget):
         self.recursive.setChecked(s.batch_value("recursive", False))
         self.overwrite.setChecked(s.batch_value("overwrite", False))
         self.format.setCurrentText(s.batch_value("format", "png") or "png")
+        set_combo_mode(self.mode, s.batch_value("mode", s.colour_mode()))
+        self.layers.setChecked(s.batch_value("layers", False))
+        self.mode.currentIndexChanged.connect(self._on_mode)
+        self._on_mode()
         self.device.setCurrentIndex(max(0, self.device.findData(s.batch_value("device", s.device()))))
         saved = s.batch_value("models", [])
         self.set_models(saved or s.selected_models() or [e.name for e in self.registry.defaults()])
@@ -186,6 +233,7 @@ class BatchPanel(QWidget):
                            ("reference", self.reference_edit.text()), ("hints", self.hints_edit.text()),
                            ("recursive", self.recursive.isChecked()),
                            ("overwrite", self.overwrite.isChecked()), ("format", self.format.currentText()),
+                           ("mode", self.mode.currentData()), ("layers", self.layers.isChecked()),
                            ("device", self.device.currentData()), ("models", self.selected_models())):
             s.set_batch_value(key, value)
 
@@ -214,26 +262,33 @@ class BatchPanel(QWidget):
         items = (self.models_list.item(i) for i in range(self.models_list.count()))
         return [it.data(NAME_ROLE) for it in items if it.checkState() == Qt.CheckState.Checked]
 
+    def _on_mode(self, *_args) -> None:
+        raw = self.mode.currentData() == "raw"
+        self.layers.setEnabled(not raw)
+        self.layers.setToolTip("The raw output has no layers: choose Flat or Shaded" if raw else
+                               "Beside each result: its flats, shading and line art as PNGs and an OpenRaster "
+                               "(.ora) file")
+
     # --- browsing ------------------------------------------------------------------------------
     def _browse_input(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder of sketches", self.settings.last_dir("batch-in"))
+        folder = get_folder(self, "Folder of sketches", self.settings.last_dir("batch-in"))
         if folder:
             self.input_edit.setText(folder)
             self.settings.set_last_dir("batch-in", folder)
 
     def _browse_output(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Output folder", self.settings.last_dir("batch-out"))
+        folder = get_folder(self, "Output folder", self.settings.last_dir("batch-out"))
         if folder:
             self.output_edit.setText(folder)
             self.settings.set_last_dir("batch-out", folder)
 
     def _browse_reference(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Colour reference", self.settings.last_dir("reference"))
+        path = get_open_file(self, "Colour reference", self.settings.last_dir("reference"))
         if path:
             self.reference_edit.setText(path)
 
     def _browse_hints(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder of page hints", self.settings.last_dir("batch-hints"))
+        folder = get_folder(self, "Folder of page hints", self.settings.last_dir("batch-hints"))
         if folder:
             self.hints_edit.setText(folder)
             self.settings.set_last_dir("batch-hints", folder)
@@ -256,15 +311,18 @@ class BatchPanel(QWidget):
             return None
         needs_reference = any(is_style_model(self.registry.get(n)) for n in models)
         reference = self.reference_edit.text().strip()
-        # Hint models read each page's hints; by default from beside the page, where the app saves them.
-        takes_hints = any(takes_hints_model(self.registry.get(n)) for n in models)
+        # Hints fill regions in the flat and shaded modes, and hint models read them in every mode;
+        # by default from beside each page, where the app saves them.
+        mode = self.mode.currentData()
+        takes_hints = mode != "raw" or any(takes_hints_model(self.registry.get(n)) for n in models)
         hints = self.hints_edit.text().strip()
         return BatchOptions(
             input_dir=Path(src), output_dir=Path(dst), models=models, recursive=self.recursive.isChecked(),
             overwrite=self.overwrite.isChecked(), format=self.format.currentText(),
             device=self.device.currentData(),
             reference=Path(reference) if reference and needs_reference else None,
-            hints_dir=Path(hints or src) if takes_hints else None)
+            hints_dir=Path(hints or src) if takes_hints else None,
+            mode=mode, layers=self.layers.isChecked() and mode != "raw")
 
     def is_running(self) -> bool:
         return self.worker is not None
@@ -278,6 +336,8 @@ class BatchPanel(QWidget):
         self._remember()
         self.files.clear()
         self.report = None
+        self.pages = None
+        self.progress.setTextVisible(False)
         self.progress.setRange(0, 0)  # busy until the job knows its total (models load first)
         self.rate_label.setText("Loading the models…")
         self._say("")
@@ -306,8 +366,10 @@ class BatchPanel(QWidget):
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         for w in (self.input_edit, self.output_edit, self.models_list, self.recursive, self.overwrite,
-                  self.format, self.device, self.reference_edit, self.hints_edit):
+                  self.format, self.device, self.mode, self.layers, self.reference_edit, self.hints_edit):
             w.setEnabled(not running)
+        if not running:
+            self._on_mode()
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
@@ -315,16 +377,19 @@ class BatchPanel(QWidget):
 
     def _on_progress(self, p: BatchProgress) -> None:
         if p.event == "start":
+            self.pages = PageCount(p.total, len(self.selected_models()))
             self.progress.setRange(0, max(1, p.total))
             self.progress.setValue(0)
-            self.rate_label.setText(f"{p.total} item(s) to go")
+            self._show_pages()
+            self.rate_label.setText(f"{self.pages.total} page(s) to go")
             return
         if p.event != "item" or p.result is None:
             return
-        self.progress.setValue(p.done)
-        rate = f"{p.pages_per_minute:.1f} pages/min" if p.pages_per_minute else "-- pages/min"
-        self.rate_label.setText(f"{p.done} / {p.total} · {rate} · ETA {format_clock(p.eta_seconds)}")
         r = p.result
+        self.pages.add(r.source, r.model)
+        self.progress.setValue(p.done)
+        self._show_pages()
+        self.rate_label.setText(self._rate_text(p))
         details = (r.reason if r.status in ("failed", "not-an-image", "skipped", "cancelled") else r.output) or ""
         # the Page column names the file already; the reason starts with its full path
         head, sep, rest = details.partition(": ")
@@ -336,10 +401,26 @@ class BatchPanel(QWidget):
         if r.status == "failed":
             self.files.scrollToItem(item)
 
+    def _show_pages(self) -> None:
+        self.progress.setFormat(self.pages.text())
+        self.progress.setTextVisible(True)
+
+    def _rate_text(self, p: BatchProgress) -> str:
+        """The runner's rate counts items (page x model): pages/min is that over the models per page."""
+        models = self.pages.models
+        if not p.pages_per_minute:
+            return f"{self.pages.text()} · -- pages/min · ETA --:--"
+        rate = f"{p.pages_per_minute / models:.1f} pages/min"
+        if models > 1:
+            rate += f" ({p.pages_per_minute:.1f} colourings/min, {models} models)"
+        return f"{self.pages.text()} · {rate} · ETA {format_clock(p.eta_seconds)}"
+
     def _on_report(self, report: BatchReport) -> None:
         self.report = report
         self.progress.setRange(0, max(1, len(report.results)))
         self.progress.setValue(len(report.results))
+        if self.pages is not None:
+            self._show_pages()
         prefix = "Cancelled: " if report.cancelled else ""
         self._say(f"{prefix}{report.summary()}.\nThe output folder also has report.json and report.csv.",
                   error=bool(report.failures()))
@@ -354,4 +435,5 @@ class BatchPanel(QWidget):
         if self.progress.maximum() == 0:  # failed before the start event
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
+            self.progress.setTextVisible(False)
             self.rate_label.setText("")

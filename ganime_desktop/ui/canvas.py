@@ -6,26 +6,32 @@ main window (drops anywhere on it open the image).
 
 The colour hint layer (hints_layer.py), when set, is shown over the line art and painted by the
 hint brush and hint eraser; the pen and eraser never touch it, nor the hint tools the sketch.
+Which layer a tool paints is tools.py's table; a click tool (fill bucket, eyedropper) paints
+nothing here: a click emits ``clicked(image point)`` for colour_tools.py. Fill points are marked
+with a dot of their colour.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from .document import PaintLayer, SketchDocument
 from .hints_layer import HintLayer
+from .tools import ERASER, FILL, HINT, HINT_ERASER, HINT_LAYER, PEN, PICK, TOOLS
 from .view import ImageView, SharedView
 
-PEN, ERASER = "pen", "eraser"
-HINT, HINT_ERASER = "hint", "hint_eraser"
+__all__ = ["ERASER", "FILL", "HINT", "HINT_ERASER", "HINT_TOOLS", "PEN", "PICK", "SketchCanvas"]
 HINT_TOOLS = (HINT, HINT_ERASER)
 HINT_OPACITY = 0.8  # hints over the lines, the lines still visible through them
+POINT_RADIUS = 5.0  # screen pixels of a fill point's mark
 
 
 class SketchCanvas(ImageView):
-    """Left button draws with the current tool."""
+    """Left button draws with the current tool, or clicks with a click tool."""
+
+    clicked = Signal(QPointF)  # image point, for the click tools
 
     def __init__(self, document: SketchDocument, shared: SharedView, parent: QWidget | None = None) -> None:
         super().__init__(shared, parent)
@@ -33,6 +39,7 @@ class SketchCanvas(ImageView):
         self.tool = PEN
         self.widths = {PEN: 3.0, ERASER: 24.0}
         self.hint_widths = {HINT: 12.0, HINT_ERASER: 24.0}
+        self.opacities = {PEN: 1.0, ERASER: 1.0}
         self.hints: HintLayer | None = None
         self.show_hints = True
         self._target: PaintLayer | None = None  # the layer the stroke in progress paints on
@@ -47,19 +54,31 @@ class SketchCanvas(ImageView):
     def image(self) -> QImage:
         return self.document.image
 
-    def _widths(self) -> dict[str, float]:
-        return self.hint_widths if self.tool in HINT_TOOLS else self.widths
+    def _widths(self, tool: str | None = None) -> dict[str, float]:
+        return self.hint_widths if (tool or self.tool) in HINT_TOOLS else self.widths
+
+    def width_of(self, tool: str) -> float:
+        return self._widths(tool).get(tool, 0.0)
+
+    def set_width(self, tool: str, width: float) -> None:
+        self._widths(tool)[tool] = float(width)
 
     @property
     def width_for_tool(self) -> float:
-        return self._widths()[self.tool]
+        return self.width_of(self.tool)
 
     def set_tool(self, tool: str) -> None:
         self.tool = tool
+        self._set_cursor()
         self.update()
 
+    def _set_cursor(self) -> None:
+        shape = (Qt.CursorShape.OpenHandCursor if self._space_down else
+                 Qt.CursorShape.PointingHandCursor if self.tool in (FILL, PICK) else Qt.CursorShape.CrossCursor)
+        self.setCursor(shape)
+
     def set_tool_width(self, width: float) -> None:
-        self._widths()[self.tool] = float(width)
+        self.set_width(self.tool, width)
         self.update()
 
     def set_hint_layer(self, layer: HintLayer) -> None:
@@ -73,7 +92,7 @@ class SketchCanvas(ImageView):
         self.update()
 
     def _layer_for_tool(self) -> PaintLayer:
-        return self.hints if self.tool in HINT_TOOLS and self.hints is not None else self.document
+        return self.hints if TOOLS[self.tool].layer == HINT_LAYER and self.hints is not None else self.document
 
     def _update_region(self, rect: QRect) -> None:
         self.update(self.to_widget_rect(QRectF(rect)).toAlignedRect().adjusted(-2, -2, 2, 2))
@@ -82,10 +101,12 @@ class SketchCanvas(ImageView):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton and self._space_down:
             self.start_pan(event.position())
+        elif event.button() == Qt.MouseButton.LeftButton and TOOLS[self.tool].is_click:
+            self.clicked.emit(self.to_image(event.position()))
         elif event.button() == Qt.MouseButton.LeftButton:
             self._target = self._layer_for_tool()
             self._target.begin_stroke(self.to_image(event.position()), self.width_for_tool,
-                                      self.tool in (ERASER, HINT_ERASER))
+                                      TOOLS[self.tool].erase, self.opacities.get(self.tool, 1.0))
         else:
             super().mousePressEvent(event)
             return
@@ -117,7 +138,7 @@ class SketchCanvas(ImageView):
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_down = True
-            self.setCursor(Qt.CursorShape.OpenHandCursor)
+            self._set_cursor()
             event.accept()
             return
         super().keyPressEvent(event)
@@ -125,12 +146,15 @@ class SketchCanvas(ImageView):
     def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_down = False
-            self.setCursor(Qt.CursorShape.CrossCursor)
+            self._set_cursor()
             event.accept()
             return
         super().keyReleaseEvent(event)
 
     # --- brush outline -------------------------------------------------------------------------
+    def restore_cursor(self) -> None:  # after a pan (view.py)
+        self._set_cursor()
+
     def _outline_rect(self, pos: QPointF) -> QRect:
         r = self.width_for_tool * self.shared.zoom / 2.0 + 3.0
         return QRectF(pos.x() - r, pos.y() - r, 2 * r, 2 * r).toAlignedRect()
@@ -147,7 +171,8 @@ class SketchCanvas(ImageView):
             painter.setOpacity(HINT_OPACITY)
             painter.drawImage(QPointF(0, 0), self.hints.image)
             painter.restore()
-        if self._hover is None or self.is_panning() or self._space_down:
+            self._paint_points(painter)
+        if self._hover is None or self.is_panning() or self._space_down or TOOLS[self.tool].is_click:
             return
         r = self.width_for_tool * self.shared.zoom / 2.0
         if r < 2.0:
@@ -158,3 +183,20 @@ class SketchCanvas(ImageView):
             outline = QColor(self.hints.colour)
         painter.setPen(QPen(outline, 1.0 if self.tool != HINT else 2.0))
         painter.drawEllipse(self._hover, r, r)
+
+    def _paint_points(self, painter: QPainter) -> None:
+        """A dot of its colour, ringed black and white, on each fill point."""
+        points = self.hints.points()
+        if not points:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        transform = self.transform()
+        for x, y, colour, _rect in points:
+            centre = transform.map(QPointF(x, y))
+            painter.setPen(QPen(QColor(0, 0, 0), 3.0))
+            painter.setBrush(colour)
+            painter.drawEllipse(centre, POINT_RADIUS, POINT_RADIUS)
+            painter.setPen(QPen(QColor(255, 255, 255), 1.2))
+            painter.drawEllipse(centre, POINT_RADIUS, POINT_RADIUS)
+        painter.restore()

@@ -1,9 +1,14 @@
 """Runs the core's colourization for every selected model off the UI thread.
 
-Each request is a "generation": starting a new one cancels the jobs of the previous one, and
-results that arrive from an older generation are dropped (the sketch has changed since).
+Each model's request is a "generation": a new request for a model cancels that model's job
+still running or queued, and a result from an older generation is dropped (the sketch or the
+hints changed since); other models' jobs go on (a hint edit re-runs only the hint models).
 Jobs run one at a time on a single-thread pool: onnxruntime already uses every core for one
 model, and two models at once would only fight over them (or over GPU memory).
+
+A job runs the network once (``Colorizer.colour_page``) and renders the page in the pane's
+colour mode; the ``PageColouring`` comes back with the image, so the pane re-renders it for
+new hints or another mode without the network (refill.py).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from ganime_desktop.core.colour_modes import PageColouring
 from ganime_desktop.core.pipeline import ColorizerCache, ModelLoadError, ReferenceRequired
 from ganime_desktop.core.registry import ModelRegistry, UnknownModelError
 from ganime_desktop.core.sessions import ProviderInfo
@@ -24,20 +30,25 @@ from .workers import CancelToken, GeneratorWorker, new_pool, wait_for_pool
 @dataclass(frozen=True)
 class Colouring:
     name: str
-    rgb: np.ndarray
+    rgb: np.ndarray  # the page in ``mode``
     provider: ProviderInfo
     seconds: float
+    page: PageColouring | None = None
+    mode: str = "raw"
+    token: object = None  # the caller's tag of the request (colouring.py: page, sketch and hint versions)
+    hints: np.ndarray | None = None  # the hints ``rgb`` was rendered with
 
 
 def _colour_job(cancel: CancelToken, cache: ColorizerCache, name: str, device: str, sketch: np.ndarray,
-                reference: np.ndarray | None, hints: np.ndarray | None = None):
+                reference: np.ndarray | None, hints: np.ndarray | None = None, mode: str = "raw", token=None):
     """Generator run in the pool: yields progress text, returns a Colouring."""
     yield "loading model"
     colorizer = cache.get(name, device)  # verifies sha256 and opens the session the first time
     yield "colouring"
     start = time.perf_counter()
-    rgb = colorizer.colorize(sketch, reference=reference, hints=hints, should_cancel=cancel)
-    return Colouring(name, rgb, colorizer.provider_info, time.perf_counter() - start)
+    page = colorizer.colour_page(sketch, reference=reference, hints=hints, should_cancel=cancel)
+    rgb = page.render(mode, hints)  # flat and shaded: the regions and the page's statistics, once
+    return Colouring(name, rgb, colorizer.provider_info, time.perf_counter() - start, page, mode, token, hints)
 
 
 class ColorizeController(QObject):
@@ -59,7 +70,7 @@ class ColorizeController(QObject):
         self.device = device
         self.pool = new_pool(1, self)
         self.provider: ProviderInfo | None = None
-        self._generation = 0
+        self._generation: dict[str, int] = {}
         self._workers: dict[str, GeneratorWorker] = {}
 
     def set_registry(self, registry: ModelRegistry) -> None:
@@ -74,15 +85,19 @@ class ColorizeController(QObject):
         return bool(self._workers)
 
     def colorize(self, sketch: np.ndarray, names: list[str], reference: np.ndarray | None = None,
-                 hints: np.ndarray | None = None) -> None:
-        """Colour ``sketch`` with each model in ``names``, cancelling whatever is still running.
+                 hints: np.ndarray | None = None, modes: dict[str, str] | None = None, token=None) -> None:
+        """Colour ``sketch`` with each model in ``names``, cancelling those models' jobs still running.
 
-        ``hints``: the RGBA colour hint layer at the sketch's size; hint models follow it."""
-        self.cancel()
-        self._generation += 1
-        generation = self._generation
+        ``hints``: the RGBA colour hint layer at the sketch's size; hint models follow it, and
+        the flat and shaded modes fill the regions it touches. ``modes``: each model's colour
+        mode (default raw). ``token`` comes back in the Colouring."""
+        was_busy = self.is_busy()
         for name in names:
-            worker = GeneratorWorker(_colour_job, self.cache, name, self.device, sketch, reference, hints)
+            if name in self._workers:
+                self._workers[name].cancel()
+            generation = self._generation[name] = self._generation.get(name, 0) + 1
+            mode = (modes or {}).get(name, "raw")
+            worker = GeneratorWorker(_colour_job, self.cache, name, self.device, sketch, reference, hints, mode, token)
             s = worker.signals
             s.yielded.connect(lambda text, n=name, g=generation: self._on_progress(g, n, text))
             s.returned.connect(lambda result, g=generation: self._on_done(g, result))
@@ -92,7 +107,7 @@ class ColorizeController(QObject):
             self._workers[name] = worker
             self.job_queued.emit(name)
             self.pool.start(worker)
-        if names:
+        if names and not was_busy:
             self.busy_changed.emit(True)
 
     def cancel(self) -> None:
@@ -107,22 +122,22 @@ class ColorizeController(QObject):
         return done
 
     # --- worker callbacks (UI thread) ----------------------------------------------------------
-    def _current(self, generation: int) -> bool:
-        return generation == self._generation
+    def _current(self, generation: int, name: str) -> bool:
+        return generation == self._generation.get(name)
 
     def _on_progress(self, generation: int, name: str, text: str) -> None:
-        if self._current(generation):
+        if self._current(generation, name):
             self.job_progress.emit(name, text)
 
     def _on_done(self, generation: int, result: Colouring) -> None:
-        if not self._current(generation):
+        if not self._current(generation, result.name):
             return
         self.provider = result.provider
         self.provider_changed.emit(result.provider)
         self.job_done.emit(result)
 
     def _on_error(self, generation: int, name: str, exc: Exception) -> None:
-        if not self._current(generation):
+        if not self._current(generation, name):
             return
         if isinstance(exc, (ModelLoadError, UnknownModelError)):
             self.model_broken.emit(name, str(exc))
@@ -136,7 +151,7 @@ class ColorizeController(QObject):
             self.job_failed.emit(name, f"{type(exc).__name__}: {exc}")
 
     def _on_cancelled(self, generation: int, name: str) -> None:
-        if self._current(generation):
+        if self._current(generation, name):
             self.job_cancelled.emit(name)
 
     def _on_finished(self, name: str, worker: GeneratorWorker) -> None:

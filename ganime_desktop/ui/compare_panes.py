@@ -1,29 +1,60 @@
 """Result panes: one per selected model, each showing that model's colouring of the sketch through
-the shared zoom and pan, with its state (waiting, colouring, done in N ms on CPU/CUDA, failed)."""
+the shared zoom and pan, with its state (waiting, colouring, done in N ms on CPU/CUDA, failed)
+and its colour mode (raw, flat, shaded: modes.py).
+
+A pane keeps the model's ``PageColouring`` (core/colour_modes.py) beside the image it shows, so a
+new hint or another mode re-renders it without running the model again (colouring.py does that).
+
+Layout: panes fill the space: one row for up to three, then rows of a grid whose last row's
+panes share its width (no empty cell); or always one row, or always a grid (``set_layout``).
+The focused pane can be shown alone (``set_alone``). With a click tool (fill bucket,
+eyedropper), a click on a pane emits ``pane_clicked`` instead of panning.
+"""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from .modes import mode_combo, set_combo_mode
+from .pane_header import PaneHeader
 from .qimage import rgb_to_qimage
 from .view import ImageView, SharedView
 
 IDLE, QUEUED, RUNNING, DONE, FAILED, CANCELLED = "idle", "queued", "running", "done", "failed", "cancelled"
+PRESS_COLOUR = "Press Colour (F5) to colour the sketch with this model"
+GHOST_LEVEL = 0.3  # a new page's sketch shown faded in the panes until its colourings arrive
+
+
+def row_sizes(count: int, layout: str = "auto") -> list[int]:
+    """Panes per row: "row" one row; "grid" about square, rows balanced so none is half empty;
+    "auto" one row up to three panes, a grid beyond."""
+    if count <= 0:
+        return []
+    if layout == "row" or (layout == "auto" and count <= 3):
+        return [count]
+    cols = math.ceil(math.sqrt(count))
+    rows = math.ceil(count / cols)
+    base, extra = divmod(count, rows)
+    return [base + 1] * extra + [base] * (rows - extra)
 
 
 class PaneView(ImageView):
-    """A result image; the left button pans (there is nothing to draw on here)."""
+    """A result image; the left button pans, or clicks for the click tools."""
+
+    clicked = Signal(QPointF)  # image point
+    double_clicked = Signal()
 
     def __init__(self, shared: SharedView, parent: QWidget | None = None) -> None:
         super().__init__(shared, parent)
         self._image: QImage | None = None
         self.message = ""
         self.message_is_error = False
+        self.click_tool = False
 
     def image(self) -> QImage | None:
         return self._image
@@ -36,13 +67,33 @@ class PaneView(ImageView):
         self.message, self.message_is_error = text, error
         self.update()
 
+    def set_click_tool(self, on: bool) -> None:
+        self.click_tool = on
+        self.restore_cursor()
+
+    def restore_cursor(self) -> None:
+        if self.click_tool:
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+        else:
+            self.unsetCursor()
+
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
             self.setFocus()
-            self.start_pan(event.position())
+            if self.click_tool:
+                self.clicked.emit(self.to_image(event.position()))
+            else:
+                self.start_pan(event.position())
             event.accept()
             return
         super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton and not self.click_tool:
+            self.double_clicked.emit()
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
 
     def paint_overlay(self, painter: QPainter) -> None:
         if not self.message:
@@ -60,19 +111,25 @@ class PaneView(ImageView):
 
 
 class ResultPane(QFrame):
-    """Header (number, model name, state) above a PaneView."""
+    """Header (number, model name, state, mode switch) above a PaneView."""
 
-    def __init__(self, number: int, name: str, title: str, shared: SharedView, parent: QWidget | None = None):
+    mode_changed = Signal(str, str)  # name, mode
+
+    def __init__(self, number: int, name: str, title: str, shared: SharedView, mode: str,
+                 parent: QWidget | None = None):
         super().__init__(parent)
-        self.number, self.name, self.title = number, name, title
-        self.rgb: np.ndarray | None = None  # the last result, for saving and copying
+        self.number, self.name, self.title, self.mode = number, name, title, mode
+        self.rgb: np.ndarray | None = None  # the image shown, for saving and copying
+        self.page = None  # the model's PageColouring of the sketch, re-rendered for hints and modes
+        self.shown_mode, self.shown_hints = mode, None  # how ``rgb`` was rendered from ``page``
         self.state = IDLE
         self.detail = ""
         self.setObjectName("ResultPane")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.header = QLabel()
-        self.header.setTextFormat(Qt.TextFormat.RichText)
-        self.header.setMinimumWidth(60)
+        self.header = PaneHeader()
+        self.mode_box = mode_combo(f"Colour mode of {title}")
+        set_combo_mode(self.mode_box, mode)
+        self.mode_box.currentIndexChanged.connect(lambda _i: self._on_mode(self.mode_box.currentData()))
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy indicator: one model run has no finer steps to show
         self.progress.setMaximumHeight(6)
@@ -80,20 +137,21 @@ class ResultPane(QFrame):
         self.progress.hide()
         self.view = PaneView(shared)
         self.view.setAccessibleName(f"Result of {title}")
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.header, 1)
+        top.addWidget(self.mode_box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(3, 3, 3, 3)
         layout.setSpacing(2)
-        layout.addWidget(self.header)
+        layout.addLayout(top)
         layout.addWidget(self.progress)
         layout.addWidget(self.view, 1)
-        self.set_state(IDLE, "Press Colour (F5) to colour the sketch with this model")
+        self.set_state(IDLE, PRESS_COLOUR)
         self.set_focused(False)
 
     def _set_header(self, detail: str) -> None:
-        key = f"<span style='color:#888'>[{self.number}]</span> " if self.number <= 9 else ""
-        detail = f" <span style='color:#666'>— {detail}</span>" if detail else ""
-        self.header.setText(f"{key}<b>{self.title}</b>{detail}")
-        self.header.setToolTip(self.title)
+        self.header.set_parts(f"[{self.number}]" if self.number <= 9 else "", self.title, detail)
 
     def set_state(self, state: str, message: str = "", detail: str = "") -> None:
         self.state, self.detail = state, detail
@@ -101,10 +159,35 @@ class ResultPane(QFrame):
         self.view.set_message(message, error=(state == FAILED))
         self._set_header(detail)
 
-    def set_result(self, rgb: np.ndarray, detail: str) -> None:
-        self.rgb = rgb
-        self.view.set_image(rgb_to_qimage(rgb))
+    def set_result(self, rgb: np.ndarray, detail: str, page=None, mode: str = "raw",
+                   hints: np.ndarray | None = None) -> None:
+        """A new colouring: ``rgb`` as shown now (``page`` rendered in ``mode`` with ``hints``),
+        ``page`` to re-render it later."""
+        self.page = page
+        self.show_rgb(rgb, mode, hints)
         self.set_state(DONE, "", detail)
+
+    def show_rgb(self, rgb: np.ndarray, mode: str, hints: np.ndarray | None = None) -> None:
+        """Show a re-rendering of the same colouring (new hints, another mode)."""
+        self.rgb, self.shown_mode, self.shown_hints = rgb, mode, hints
+        self.view.set_image(rgb_to_qimage(rgb))
+
+    def clear(self, ghost: QImage | None = None) -> None:
+        """A new page: drop the old colouring at once; show the new sketch faded meanwhile."""
+        self.rgb = self.page = self.shown_hints = None
+        self.view.set_image(ghost)
+        if self.state not in (QUEUED, RUNNING):
+            self.set_state(IDLE, PRESS_COLOUR)
+
+    def set_mode(self, mode: str) -> None:
+        """Switch the mode from outside (the toolbar's switch); emits mode_changed if it changed."""
+        set_combo_mode(self.mode_box, mode)
+        self._on_mode(mode)
+
+    def _on_mode(self, mode: str) -> None:
+        if mode != self.mode:
+            self.mode = mode
+            self.mode_changed.emit(self.name, mode)
 
     def renumber(self, number: int) -> None:
         self.number = number
@@ -119,36 +202,53 @@ class ResultPane(QFrame):
         self.setStyleSheet(f"#ResultPane {{ border: 2px solid {colour}; }}")
 
 
+def ghost_image(sketch_rgb: np.ndarray) -> QImage:
+    """The sketch faded towards white: what a pane shows while its colouring of a new page runs."""
+    faded = sketch_rgb.astype(np.float32) * GHOST_LEVEL + 255.0 * (1.0 - GHOST_LEVEL)
+    return rgb_to_qimage(faded.astype(np.uint8))
+
+
 class ComparePanes(QWidget):
-    """A grid of ResultPanes, one per selected model, in the order of the selection."""
+    """The ResultPanes, one per selected model, in the order of the selection."""
 
     focus_changed = Signal(str)  # the focused pane's model name
+    pane_clicked = Signal(str, QPointF)  # model name, image point (click tools)
+    mode_changed = Signal(str, str)  # model name, mode
+    alone_changed = Signal(bool)
 
     def __init__(self, shared: SharedView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.shared = shared
         self.panes: list[ResultPane] = []
         self.focused: ResultPane | None = None
-        self.grid = QGridLayout(self)
-        self.grid.setContentsMargins(0, 0, 0, 0)
-        self.grid.setSpacing(4)
+        self.layout_mode = "auto"
+        self.alone = False
+        self.click_tool = False
+        self._rows: list[QWidget] = []
+        self.box = QVBoxLayout(self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.setSpacing(4)
         self.placeholder = QLabel("Tick one or more models on the left to compare their colourings here.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
-        self.grid.addWidget(self.placeholder, 0, 0)
+        self.box.addWidget(self.placeholder)
 
-    def set_models(self, models: list[tuple[str, str]]) -> None:
-        """(name, title) per pane. Panes of models still selected keep their results."""
+    def set_models(self, models: list[tuple[str, str]], mode_for=lambda _name: "shaded") -> list[str]:
+        """(name, title) per pane; ``mode_for(name)`` is a new pane's mode. Panes of models still
+        selected keep their results. Returns the names of the new panes."""
         if [(p.name, p.title) for p in self.panes] == list(models):
-            return  # unchanged: no relayout (this runs before every colouring)
+            return []  # unchanged: no relayout (this runs before every colouring)
         old = {p.name: p for p in self.panes}
-        for pane in self.panes:
-            self.grid.removeWidget(pane)
-        keep = []
+        keep, new = [], []
         for i, (name, title) in enumerate(models, start=1):
             pane = old.pop(name, None)
             if pane is None:
-                pane = ResultPane(i, name, title, self.shared)
+                pane = ResultPane(i, name, title, self.shared, mode_for(name))
+                pane.view.clicked.connect(lambda pos, n=name: self.pane_clicked.emit(n, pos))
+                pane.view.double_clicked.connect(lambda p=pane: self._toggle_alone_on(p))
+                pane.mode_changed.connect(self.mode_changed)
+                pane.view.set_click_tool(self.click_tool)
+                new.append(name)
             else:
                 pane.renumber(i)
             keep.append(pane)
@@ -157,34 +257,83 @@ class ComparePanes(QWidget):
             pane.setParent(None)
             pane.deleteLater()
         self.panes = keep
-        self.placeholder.setVisible(not keep)
-        if keep:
-            self.grid.removeWidget(self.placeholder)
-        cols = 1 if len(keep) <= 1 else 2 if len(keep) <= 4 else math.ceil(math.sqrt(len(keep)))
-        for i, pane in enumerate(keep):
-            self.grid.addWidget(pane, i // cols, i % cols)
-            pane.show()
-        if not keep:
-            self.grid.addWidget(self.placeholder, 0, 0)
         if self.focused not in keep:
             self.focused = None
             if keep:
                 self.focus_pane(1)
+        if not keep:
+            self.set_alone(False)
+        self._relayout()
+        return new
 
+    # --- layout --------------------------------------------------------------------------------
+    def set_layout(self, layout: str) -> None:
+        """"auto", "row" or "grid" (row_sizes)."""
+        self.layout_mode = layout
+        self._relayout()
+
+    def shown(self) -> list[ResultPane]:
+        return [self.focused] if self.alone and self.focused is not None else list(self.panes)
+
+    def _relayout(self) -> None:
+        for pane in self.panes:
+            pane.hide()
+            pane.setParent(self)  # out of the old rows before they go
+        for row in self._rows:
+            self.box.removeWidget(row)
+            row.deleteLater()
+        self._rows = []
+        shown = self.shown()
+        self.placeholder.setVisible(not shown)
+        start = 0
+        for size in row_sizes(len(shown), self.layout_mode):
+            row = QWidget(self)
+            line = QHBoxLayout(row)
+            line.setContentsMargins(0, 0, 0, 0)
+            line.setSpacing(4)
+            for pane in shown[start:start + size]:
+                line.addWidget(pane, 1)
+                pane.show()
+            start += size
+            self.box.addWidget(row, 1)
+            row.show()
+            self._rows.append(row)
+
+    def set_alone(self, alone: bool) -> None:
+        """Show the focused pane alone (large), or every pane again."""
+        alone = bool(alone and self.focused is not None)
+        if alone != self.alone:
+            self.alone = alone
+            self._relayout()
+            self.alone_changed.emit(alone)
+
+    def _toggle_alone_on(self, pane: ResultPane) -> None:
+        self.focus_pane(self.panes.index(pane) + 1)
+        self.set_alone(not self.alone)
+
+    # --- panes ---------------------------------------------------------------------------------
     def pane(self, name: str) -> ResultPane | None:
         return next((p for p in self.panes if p.name == name), None)
 
     def focus_pane(self, number: int) -> bool:
-        """Keys 1-9: highlight pane ``number`` and give it the keyboard focus."""
+        """Keys 1-9: highlight pane ``number`` and give it the keyboard focus (shown alone if the
+        panes are shown one at a time)."""
         if not 1 <= number <= len(self.panes):
             return False
         target = self.panes[number - 1]
         for pane in self.panes:
             pane.set_focused(pane is target)
-        self.focused = target
+        changed, self.focused = self.focused is not target, target
+        if self.alone and changed:
+            self._relayout()
         target.view.setFocus()
         self.focus_changed.emit(target.name)
         return True
+
+    def set_click_tool(self, on: bool) -> None:
+        self.click_tool = on
+        for pane in self.panes:
+            pane.view.set_click_tool(on)
 
     def results(self) -> list[ResultPane]:
         return [p for p in self.panes if p.rgb is not None]
@@ -192,3 +341,8 @@ class ComparePanes(QWidget):
     def mark_outdated(self) -> None:
         for pane in self.panes:
             pane.mark_outdated()
+
+    def clear_results(self, sketch_rgb: np.ndarray | None = None) -> None:
+        ghost = ghost_image(sketch_rgb) if sketch_rgb is not None else None
+        for pane in self.panes:
+            pane.clear(ghost)

@@ -2,7 +2,9 @@
 
 One pen or eraser stroke is one undo step. A stroke is painted live while the mouse moves; when
 it ends, only the rectangle it touched is kept (before and after), so undo memory grows with the
-strokes, not with the page size. ``PaintLayer`` is that mechanism; the sketch and the colour hint
+strokes, not with the page size. A stroke with an opacity below 1 is painted opaque into a mask
+and the mask laid over the image as it was before the stroke, so the stroke does not darken
+where it crosses itself (as a brush's opacity works in painting programs). ``PaintLayer`` is that mechanism; the sketch and the colour hint
 layer (hints_layer.py) are both PaintLayers, each with its own undo stack.
 """
 
@@ -17,7 +19,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen, QUndoCommand, QUndoSta
 
 from ganime_desktop.core.imageio import read_image, write_image_atomic
 
-from .qimage import blank_sketch, qimage_to_rgb, rgb_to_qimage
+from .qimage import blank_layer, blank_sketch, qimage_to_rgb, rgb_to_qimage
 
 INK = QColor(0, 0, 0)
 PAPER = QColor(255, 255, 255)
@@ -85,13 +87,15 @@ class PaintLayer(QObject):
         return self.image.size()
 
     # --- strokes -------------------------------------------------------------------------------
-    def begin_stroke(self, pos: QPointF, width: float, erase: bool) -> QRect:
+    def begin_stroke(self, pos: QPointF, width: float, erase: bool, opacity: float = 1.0) -> QRect:
         self._stroke = {
             "before": self.image.copy(),  # cropped to the touched rect when the stroke ends
             "pen": self._stroke_pen(width, erase),
             "last": pos,
             "bounds": QRectF(pos, pos),
             "erase": erase,
+            "opacity": opacity,
+            "mask": blank_layer(self.image.width(), self.image.height()) if opacity < 1.0 else None,
         }
         return self._paint_segment(pos, pos)
 
@@ -117,18 +121,29 @@ class PaintLayer(QObject):
         return self._stroke is not None
 
     def _paint_segment(self, a: QPointF, b: QPointF) -> QRect:
-        painter = QPainter(self.image)
+        stroke = self._stroke
+        mask = stroke["mask"]
+        painter = QPainter(self.image if mask is None else mask)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, self.antialias)
-        painter.setCompositionMode(self._stroke_mode(self._stroke["erase"]))
-        painter.setPen(self._stroke["pen"])
+        painter.setCompositionMode(self._stroke_mode(stroke["erase"]) if mask is None
+                                   else QPainter.CompositionMode.CompositionMode_SourceOver)
+        painter.setPen(stroke["pen"])
         if a == b:
             painter.drawPoint(a)
         else:
             painter.drawLine(a, b)
         painter.end()
         seg = QRectF(a, b).normalized()
-        self._stroke["bounds"] = self._stroke["bounds"].united(seg)
-        rect = self._touched(seg, self._stroke["pen"].widthF())
+        stroke["bounds"] = stroke["bounds"].united(seg)
+        rect = self._touched(seg, stroke["pen"].widthF())
+        if mask is not None:  # the image under the segment = before the stroke, the mask over it
+            painter = QPainter(self.image)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+            painter.drawImage(rect.topLeft(), stroke["before"], rect)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+            painter.setOpacity(stroke["opacity"])
+            painter.drawImage(rect.topLeft(), mask, rect)
+            painter.end()
         self.region_changed.emit(rect)
         return rect
 

@@ -1,5 +1,6 @@
-"""Colour hint tools: the panel (colour, recent colours, brush and eraser, undo, files) and the
-controller that ties the hint layer to the window, its files and the colouring.
+"""Colour hint tools: the panel (colour, recent colours, brush, eraser, fill bucket, eyedropper,
+undo, files) and the controller that ties the hint layer to the window, its files and the
+colouring. The tools themselves are tools.py's; the panel shows their buttons.
 
 Hints live beside the sketch as ``{stem}.hints.png`` (core/hints.py): they are loaded with the
 sketch, saved with it, and "Hints from previous page" takes the nearest earlier page's hints in
@@ -15,7 +16,6 @@ from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QColorDialog,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -34,8 +34,9 @@ from ganime_desktop.core.hints import (
 )
 
 from .actions import Act, build_actions
-from .canvas import HINT, HINT_ERASER
+from .dialogs import get_open_file, return_focus_after
 from .hints_layer import HintLayer
+from .tools import COLOUR_TOOLS
 
 RECENT_COUNT = 8
 SWATCH = 22
@@ -83,8 +84,10 @@ class HintsPanel(QWidget):
 
         grid = QGridLayout()
         grid.setSpacing(3)
-        for i, key in enumerate(("hint", "hint_eraser", "show_hints", "undo_hint", "redo_hint", "clear_hints",
-                                 "save_hints", "load_hints", "reuse_hints")):
+        for i, key in enumerate(("hint", "hint_eraser", "show_hints", "fill", "pick", "clear_hints",
+                                 "undo_hint", "redo_hint", None, "save_hints", "load_hints", "reuse_hints")):
+            if key is None:
+                continue
             grid.addWidget(tool(key), i // 3, i % 3)
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -126,7 +129,7 @@ class HintTools(QObject):
 
     edited = Signal()
 
-    def __init__(self, window, canvas, settings) -> None:
+    def __init__(self, window, canvas, settings, tool_actions: dict) -> None:
         super().__init__(window)
         self.window, self.canvas, self.settings = window, canvas, settings
         self.layer = HintLayer(self)
@@ -136,10 +139,6 @@ class HintTools(QObject):
         self._dialog: QColorDialog | None = None
         stack = self.layer.undo_stack
         self.actions = build_actions(window, [
-            Act("hint", "Hint &brush", lambda: self.use_tool(HINT), "B",
-                "Paint colour hints: strokes of the colour a region should get", short="Hint brush"),
-            Act("hint_eraser", "Hint e&raser", lambda: self.use_tool(HINT_ERASER), "Shift+B",
-                "Erase colour hints (the line art is not touched)", short="Hint eraser"),
             Act("show_hints", "S&how hints", self.set_visible, "Ctrl+H",
                 "Show or hide the hints on the canvas (they guide the colouring either way)", checkable=True,
                 short="Show"),
@@ -157,7 +156,7 @@ class HintTools(QObject):
         stack.canRedoChanged.connect(self.actions["redo_hint"].setEnabled)
         self.actions["undo_hint"].setEnabled(False)
         self.actions["redo_hint"].setEnabled(False)
-        self.panel = HintsPanel(self.actions)
+        self.panel = HintsPanel({**tool_actions, **self.actions})
         self.panel.colour_clicked.connect(self.choose_colour)
         self.panel.recent_chosen.connect(self.set_colour)
         self.recent = [QColor(c) for c in settings.recent_hint_colours()][:RECENT_COUNT]
@@ -170,9 +169,10 @@ class HintTools(QObject):
         self.update_models([])
 
     # --- tools and colour ----------------------------------------------------------------------
-    def use_tool(self, tool: str) -> None:
-        self.window.set_tool(tool)
-        self.set_visible(True)  # painting hints one cannot see helps nobody
+    def on_tool(self, tool: str) -> None:
+        """The window switched tools: hints one cannot see while painting them help nobody."""
+        if tool not in ("pen", "eraser"):
+            self.set_visible(True)
 
     def set_visible(self, on: bool) -> None:
         self.canvas.set_show_hints(on)
@@ -186,12 +186,14 @@ class HintTools(QObject):
             self._dialog = QColorDialog(self.layer.colour, self.window)
             self._dialog.setWindowTitle("Hint colour")
             self._dialog.colorSelected.connect(self.set_colour)
+            return_focus_after(self._dialog, self.window)
         self._dialog.setCurrentColor(self.layer.colour)
         self._dialog.open()
         return self._dialog
 
     def set_colour(self, colour: QColor) -> None:
-        """Paint with ``colour`` from now on; it goes to the front of the recent colours."""
+        """Paint (or fill) with ``colour`` from now on; it goes to the front of the recent colours.
+        Unless the hint brush or the fill bucket is in use, the one used last is taken up."""
         if not colour.isValid():
             return
         colour = QColor(colour.red(), colour.green(), colour.blue())
@@ -200,18 +202,20 @@ class HintTools(QObject):
         self.settings.set_recent_hint_colours([c.name() for c in self.recent])
         self.panel.set_colour(colour)
         self.panel.set_recent(self.recent)
-        if self.canvas.tool != HINT:
-            self.use_tool(HINT)
+        if self.canvas.tool not in COLOUR_TOOLS:
+            self.window.set_tool(self.window.toolbox.last_colour_tool)
         self.canvas.update()
 
     def update_models(self, hint_models: list[str]) -> None:
         """Say which ticked models follow the hints."""
         if hint_models:
-            self.panel.status.setText("Followed by: " + ", ".join(hint_models) + ". The colouring updates a "
-                                      "moment after each hint stroke.")
+            self.panel.status.setText("Hints fill their regions at once in the Flat and Shaded modes; "
+                                      "followed by: " + ", ".join(hint_models) + ", which re-run a moment after "
+                                      "each hint stroke.")
         else:
-            self.panel.status.setText("None of the ticked models takes colour hints: tick a hint model "
-                                      "(Pix2Pix with hints) to colour by them.")
+            self.panel.status.setText("Hints fill their regions at once in the Flat and Shaded modes. None of "
+                                      "the ticked models takes colour hints (tick Pix2Pix with hints for "
+                                      "shading guided by them).")
 
     # --- the colouring -------------------------------------------------------------------------
     def hints_for_colouring(self):
@@ -264,8 +268,7 @@ class HintTools(QObject):
         return written
 
     def load_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Load colour hints", self.settings.last_dir("open"),
-                                              "Hint images (*.png)")
+        path = get_open_file(self.window, "Load colour hints", self.settings.last_dir("open"), "Hint images (*.png)")
         if path:
             self.load_file(path)
 

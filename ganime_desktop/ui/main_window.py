@@ -1,6 +1,7 @@
 """The main window: composes the canvas, the result panes, the model list, the batch panel and the
-status bar, and wires them to the colourization controller. The widgets do their own work; this
-class only connects them and handles files and settings."""
+status bar, and wires them together. The parts do their own work: tools.py the tools,
+colour_tools.py the fill bucket and eyedropper, colouring.py what the panes show and when models
+run, files.py the files; this class only builds and connects them and keeps the settings."""
 
 from __future__ import annotations
 
@@ -8,19 +9,10 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import (
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QGuiApplication,
-    QKeySequence,
-    QPixmap,
-    QShortcut,
-)
+from PySide6.QtGui import QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -30,32 +22,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganime_desktop.core.imageio import (
-    IMAGE_SUFFIXES,
-    ImageReadError,
-    ImageWriteError,
-    is_image_path,
-    read_image,
-    write_image_atomic,
-)
+from ganime_desktop.core.imageio import is_image_path
 from ganime_desktop.core.registry import ModelRegistry, default_registry
 from ganime_desktop.core.sessions import ProviderInfo
 
-from . import compare_panes as panes_mod
 from .about import APP_NAME, AboutDialog, about_text
 from .actions import Act, StdKey, ToolControls, build_actions, build_menus, exclusive
-from .canvas import ERASER, HINT, HINT_ERASER, PEN, SketchCanvas
-from .colorize_controller import ColorizeController, Colouring
-from .compare_panes import ComparePanes
+from .canvas import SketchCanvas
+from .colorize_controller import ColorizeController
+from .colour_tools import ColourTools
+from .colouring import RECOLOUR_DELAY_MS, ColouringSession
+from .compare_panes import ComparePanes, row_sizes
+from .dialogs import return_focus, return_focus_after
 from .document import SketchDocument
+from .files import WindowFiles
 from .hints_panel import HintTools
 from .models_panel import ModelsPanel, label_for, takes_hints_model
-from .qimage import rgb_to_qimage
+from .modes import set_combo_mode
+from .pane_header import PaneHeader
 from .settings import AppSettings
-from .view import WHEEL_STEP, SharedView
+from .tools import TOOLS, ToolBox, tool_acts
+from .view import WHEEL_STEP, SharedView, ZoomLabel
 
-RECOLOUR_DELAY_MS = 600  # after the last stroke, so drawing a few strokes quickly colours once
-IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
+__all__ = ["RECOLOUR_DELAY_MS", "MainWindow"]
+PANE_LAYOUTS = (("auto", "Panes in one row up to three, then a grid"), ("row", "Panes side by side"),
+                ("grid", "Panes in a grid"))
 
 
 class MainWindow(QMainWindow):
@@ -67,43 +58,42 @@ class MainWindow(QMainWindow):
         self.registry = registry or default_registry(self._model_dirs())
         self.ask_before_discarding = True  # "save changes?" on close/open; off in tests
         self.last_message: QMessageBox | None = None
-        self._reference_rgb: np.ndarray | None = None
+        self.reference_rgb: np.ndarray | None = None
 
         self.document = SketchDocument(self)
         self.shared_view = SharedView()
         self.canvas = SketchCanvas(self.document, self.shared_view)
-        self.hint_tools = HintTools(self, self.canvas, self.settings)
-        self.hint_tools.layer.reset(self.document.size())
         self.compare = ComparePanes(self.shared_view)
         self.models = ModelsPanel()
         self.controller = ColorizeController(self.registry, self.settings.device(), self)
-        self.recolour_timer = QTimer(self)
-        self.recolour_timer.setSingleShot(True)
-        self.recolour_timer.setInterval(RECOLOUR_DELAY_MS)
-        self.recolour_timer.timeout.connect(self.colour_now)
+        self.files = WindowFiles(self, self)
 
-        self._build_layout()
         self._build_actions()
+        self.hint_tools.layer.reset(self.document.size())
+        self.colouring = ColouringSession(self, self.controller, self)
+        self.colour_tools = ColourTools(self, self)
+        self._build_layout()
         self._build_status_bar()
         self._connect()
         self._restore_settings()
         self.setAcceptDrops(True)
-        self._update_title()
+        self.update_title()
 
     # --- construction --------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        sketch_box = QWidget()
-        sketch_layout = QVBoxLayout(sketch_box)
+        self.sketch_box = QWidget()
+        sketch_layout = QVBoxLayout(self.sketch_box)
         sketch_layout.setContentsMargins(3, 3, 3, 3)
         sketch_layout.setSpacing(2)
-        self.sketch_header = QLabel("<b>Sketch</b>")
+        self.sketch_header = PaneHeader()  # elided: a long file name never widens the sketch's side
         sketch_layout.addWidget(self.sketch_header)
         sketch_layout.addWidget(self.canvas, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(sketch_box)
+        self.splitter.setObjectName("SketchResultsSplitter")
+        self.splitter.addWidget(self.sketch_box)
         self.splitter.addWidget(self.compare)
         self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(1, 2)
         self.setCentralWidget(self.splitter)
 
         self.models_dock = QDockWidget("Models", self)
@@ -121,39 +111,49 @@ class MainWindow(QMainWindow):
         self.batch_panel = None
 
     def _build_actions(self) -> None:
+        f = self.files
+        view = self.shared_view
         a = self.actions = build_actions(self, [
             Act("new", "&New sketch", self.new_sketch, StdKey.New),
-            Act("open", "&Open…", self.open_dialog, StdKey.Open, "Open a sketch (or drop an image on the window)",
+            Act("open", "&Open…", f.open_dialog, StdKey.Open, "Open a sketch (or drop an image on the window)",
                 short="Open"),
-            Act("save_sketch", "&Save sketch…", self.save_sketch_dialog, StdKey.Save, short="Save"),
-            Act("save_result", "Save &result…", self.save_result_dialog, "Ctrl+Shift+S",
+            Act("save_sketch", "&Save sketch…", f.save_sketch_dialog, StdKey.Save, short="Save"),
+            Act("save_result", "Save &result…", f.save_result_dialog, "Ctrl+Shift+S",
                 "Save the colouring of the focused pane"),
-            Act("save_all", "Save &all results…", self.save_all_dialog, "Ctrl+Alt+S"),
-            Act("reference", "Choose &reference image…", self.choose_reference_dialog),
-            Act("add_models", "Add &models folder…", self.add_models_dialog),
+            Act("save_all", "Save &all results…", f.save_all_dialog, "Ctrl+Alt+S"),
+            Act("save_layers", "Save &layers…", f.save_layers_dialog, "Ctrl+Shift+L",
+                "Save the focused pane's colouring as layers: flats, shading and line art (PNG), and an "
+                "OpenRaster file for Krita, GIMP or MyPaint"),
+            Act("reference", "Choose &reference image…", f.choose_reference_dialog),
+            Act("add_models", "Add &models folder…", f.add_models_dialog),
             Act("batch", "&Batch colour a folder…", self.show_batch_panel, "Ctrl+B"),
             Act("quit", "&Quit", self.close, StdKey.Quit),
             Act("undo", "&Undo", self.document.undo_stack.undo, StdKey.Undo),
-            Act("redo", "&Redo", self.document.undo_stack.redo, StdKey.Redo),
+            Act("redo", "&Redo", self.document.undo_stack.redo, [StdKey.Redo, "Ctrl+Y", "Ctrl+Shift+Z"]),
             Act("clear", "C&lear sketch", self.document.clear, "Ctrl+Shift+Backspace", short="Clear"),
-            Act("copy", "&Copy result", self.copy_result, StdKey.Copy, "Copy the focused pane's colouring"),
-            Act("pen", "&Pen", lambda: self.set_tool(PEN), "P"),
-            Act("eraser", "&Eraser", lambda: self.set_tool(ERASER), "E"),
-            Act("zoom_in", "Zoom &in", lambda: self.shared_view.zoom_by(WHEEL_STEP), StdKey.ZoomIn,
-                short="Zoom +"),
-            Act("zoom_out", "Zoom &out", lambda: self.shared_view.zoom_by(1 / WHEEL_STEP), StdKey.ZoomOut,
-                short="Zoom −"),
+            Act("copy", "&Copy result", f.copy_result, StdKey.Copy, "Copy the focused pane's colouring"),
+            *tool_acts(self.set_tool),
+            Act("zoom_in", "Zoom &in", lambda: view.zoom_by(WHEEL_STEP), StdKey.ZoomIn, short="Zoom +"),
+            Act("zoom_out", "Zoom &out", lambda: view.zoom_by(1 / WHEEL_STEP), StdKey.ZoomOut, short="Zoom −"),
             Act("fit", "&Fit to window", self.fit_view, "Ctrl+0", short="Fit"),
-            Act("actual", "&Actual pixels", lambda: self.shared_view.set_zoom(1.0), "Ctrl+1"),
+            Act("actual", "&Actual pixels (100 %)", lambda: view.set_zoom(1.0), "Ctrl+1"),
+            Act("alone", "Focused pane &alone", self.compare.set_alone, "F",
+                "Show the focused pane alone, large (keys 1-9 choose the pane; F again or a double-click "
+                "shows them all)", checkable=True),
+            *[Act(f"layout_{key}", text, lambda on, k=key: on and self.set_pane_layout(k)) for key, text in PANE_LAYOUTS],
             Act("colour", "&Colour", self.colour_now, "F5", "Colour the sketch with the ticked models"),
             Act("cancel", "Cance&l", self.controller.cancel, "Esc", "Stop the colourings in progress"),
             Act("auto_recolour", "Recolour after each &stroke", self._set_auto_recolour, None,
                 "Colour again automatically a moment after each stroke", checkable=True, short="Auto recolour"),
             Act("about", "&About GANime Studio", self.show_about),
         ])
+        self.hint_tools = HintTools(self, self.canvas, self.settings, {k: a[k] for k in TOOLS})
         a.update(self.hint_tools.actions)
-        self.tool_group = exclusive(self, [a["pen"], a["eraser"], a["hint"], a["hint_eraser"]])
-        a["pen"].setChecked(True)
+        self.tool_group = exclusive(self, [a[k] for k in TOOLS])
+        self.layout_group = QActionGroup(self)
+        for key, _text in PANE_LAYOUTS:
+            a[f"layout_{key}"].setCheckable(True)
+            self.layout_group.addAction(a[f"layout_{key}"])
         a["cancel"].setEnabled(False)
         # undo/redo follow the stack (enabled state and "Undo Pen stroke" text)
         stack = self.document.undo_stack
@@ -162,57 +162,58 @@ class MainWindow(QMainWindow):
         a["undo"].setEnabled(False)
         a["redo"].setEnabled(False)
         build_menus(self, a, {
-            "&File": ["new", "open", "save_sketch", None, "save_result", "save_all", "copy", None,
+            "&File": ["new", "open", "save_sketch", None, "save_result", "save_all", "save_layers", "copy", None,
                       "reference", "add_models", "batch", None, "quit"],
             "&Edit": ["undo", "redo", None, "pen", "eraser", "clear"],
-            "&View": ["zoom_in", "zoom_out", "fit", "actual"],
+            "&View": ["zoom_in", "zoom_out", "fit", "actual", None, "alone", None,
+                      *[f"layout_{k}" for k, _t in PANE_LAYOUTS]],
             "&Colour": ["colour", "cancel", "auto_recolour"],
-            "&Hints": ["hint", "hint_eraser", "show_hints", None, "undo_hint", "redo_hint", "clear_hints", None,
-                       "save_hints", "load_hints", "reuse_hints"],
+            "&Hints": ["hint", "hint_eraser", "fill", "pick", "show_hints", None, "undo_hint", "redo_hint",
+                       "clear_hints", None, "save_hints", "load_hints", "reuse_hints"],
             "&Help": ["about"],
         })
-        self.tools = ToolControls(self, a)
-        toolbar_actions = self.tools.toolbar.actions()
-        after_eraser = toolbar_actions[toolbar_actions.index(a["eraser"]) + 1]
-        self.tools.toolbar.insertActions(after_eraser, [a["hint"], a["hint_eraser"]])
+        self.tools = ToolControls(self, a, list(TOOLS))
+        self.toolbox = ToolBox(self.canvas, self.compare, self.settings, a, self.tools.width, self.tools.opacity, self)
         for n in range(1, 10):  # keys 1-9 focus a result pane
             QShortcut(QKeySequence(str(n)), self, lambda n=n: self.compare.focus_pane(n))
 
     def _build_status_bar(self) -> None:
         self.provider_label = QLabel()
         self.provider_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.zoom_label = ZoomLabel(self.shared_view)
         self.busy_bar = QProgressBar()
         self.busy_bar.setMaximumWidth(160)
         self.busy_bar.setFormat("%v / %m models")
         self.busy_bar.hide()
         self.statusBar().addPermanentWidget(self.busy_bar)
+        self.statusBar().addPermanentWidget(self.zoom_label)
         self.statusBar().addPermanentWidget(self.provider_label)
         self._show_provider(None)
 
     def _connect(self) -> None:
         self.document.changed.connect(self._on_document_changed)
         self.document.replaced.connect(lambda: QTimer.singleShot(0, self.fit_view))
-        self.document.undo_stack.cleanChanged.connect(self._update_title)  # a bound slot: dropped with the window
+        self.document.undo_stack.cleanChanged.connect(self.update_title)  # a bound slot: dropped with the window
         self.document.replaced.connect(self._on_sketch_replaced)
         self.hint_tools.edited.connect(self._on_hints_changed)
-        self.hint_tools.layer.undo_stack.cleanChanged.connect(self._update_title)
+        self.hint_tools.layer.undo_stack.cleanChanged.connect(self.update_title)
         self.models.selection_changed.connect(self._on_selection_changed)
-        self.models.choose_reference_requested.connect(self.choose_reference_dialog)
-        self.tools.width.valueChanged.connect(self._on_width_changed)
+        self.models.choose_reference_requested.connect(self.files.choose_reference_dialog)
         self.models.device.currentIndexChanged.connect(self._on_device_changed)
+        self.toolbox.tool_changed.connect(self.hint_tools.on_tool)
+        self.tools.mode.currentIndexChanged.connect(lambda _i: self.colouring.set_mode(self.tools.mode.currentData()))
+        self.compare.alone_changed.connect(self._on_alone_changed)
         c = self.controller
-        c.job_queued.connect(lambda n: self._pane_state(n, panes_mod.QUEUED, "Waiting for the other models…"))
-        c.job_progress.connect(lambda n, text: self._pane_state(n, panes_mod.RUNNING, text.capitalize() + "…"))
-        c.job_done.connect(self._on_colouring)
-        c.job_failed.connect(lambda n, msg: self._pane_state(n, panes_mod.FAILED, msg, "failed"))
-        c.job_cancelled.connect(lambda n: self._pane_state(n, panes_mod.CANCELLED, "Cancelled. Press Colour (F5).",
-                                                           "cancelled"))
         c.model_broken.connect(self._on_model_broken)
         c.provider_changed.connect(self._show_provider)
         c.busy_changed.connect(self._on_busy_changed)
 
     def _model_dirs(self) -> list[Path]:
         return [Path(d) for d in self.settings.extra_model_dirs()] + self._cli_model_dirs
+
+    def focus_home(self) -> QWidget:
+        """Where the keyboard focus goes back to after a dialog (dialogs.py)."""
+        return self.canvas
 
     # --- settings ------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -223,25 +224,23 @@ class MainWindow(QMainWindow):
             self.resize(QSize(1400, 860))
         if (state := s.window_state()) is not None:
             self.restoreState(state)
-        for tool, default in ((PEN, 3.0), (ERASER, 24.0)):
-            self.canvas.widths[tool] = s.tool_width(tool, default)
-        for tool, default in ((HINT, 12.0), (HINT_ERASER, 24.0)):
-            self.canvas.hint_widths[tool] = s.tool_width(tool, default)
-        self.tools.width.setValue(round(self.canvas.width_for_tool))
+        self._splitter_state = s.splitter_state()  # restored when shown, at the window's own size
         self.models.set_device(s.device())
         self.actions["auto_recolour"].setChecked(s.recolour_after_stroke())
+        set_combo_mode(self.tools.mode, self.colouring.mode)
+        self.set_pane_layout(s.pane_layout())
         if ref := s.reference_image():
-            self.set_reference(ref, quiet=True)
+            self.files.set_reference(ref, quiet=True)
         self.reload_models(s.selected_models())
 
     def _save_settings(self) -> None:
         s = self.settings
         s.set_window(self.saveGeometry(), self.saveState())
+        s.set_splitter_state(self.splitter.saveState())
         s.set_selected_models(self.models.selected())
         s.set_device(self.controller.device)
         s.set_recolour_after_stroke(self.actions["auto_recolour"].isChecked())
-        for tool, width in [*self.canvas.widths.items(), *self.canvas.hint_widths.items()]:
-            s.set_tool_width(tool, width)
+        self.toolbox.save()
         s.sync()
 
     # --- models --------------------------------------------------------------------------------
@@ -257,21 +256,26 @@ class MainWindow(QMainWindow):
         self.compare.placeholder.setText(
             "Tick one or more models on the left to compare their colourings here." if entries else
             "No models installed yet: the Models panel on the left says how to get some.")
-        self._on_selection_changed(self.models.selected())
+        self._set_panes(self.models.selected())
         if not entries:
             self.statusBar().showMessage("No models installed: see the Models panel for how to get some.")
 
-    def _on_selection_changed(self, names: list[str]) -> None:
+    def _set_panes(self, names: list[str]) -> list[str]:
+        """One pane per ticked model; returns the new panes' names."""
         entries = self.models.entries()
         titles = []
         for name in names:
             entry = self.models.entry(name)
             titles.append((name, label_for(entry, entries) if entry else name))
-        self.compare.set_models(titles)
+        new = self.compare.set_models(titles, self.colouring.mode_for)
         self.settings.set_selected_models(names)
-        self.hint_tools.update_models(self._hint_models(names))
+        self.hint_tools.update_models(self.hint_models(names))
+        return new
 
-    def _hint_models(self, names: list[str]) -> list[str]:
+    def _on_selection_changed(self, names: list[str]) -> None:
+        self.colouring.on_new_panes(self._set_panes(names))
+
+    def hint_models(self, names: list[str]) -> list[str]:
         """The ticked models that follow colour hints."""
         entries = {e.name: e for e in self.models.entries()}
         return [n for n in names if n in entries and takes_hints_model(entries[n])]
@@ -281,51 +285,37 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Model {name} cannot be used: {reason}", 15000)
 
     # --- colouring -----------------------------------------------------------------------------
+    @property
+    def recolour_timer(self) -> QTimer:
+        return self.colouring.timer
+
     def colour_now(self) -> None:
-        self.recolour_timer.stop()
+        self.colouring.stop()
         names = self.models.selected()
-        self._on_selection_changed(names)  # drops the panes of models found broken since
+        self._set_panes(names)  # drops the panes of models found broken since
         if not names:
             self.statusBar().showMessage("Tick at least one model in the Models panel first.", 8000)
             return
-        self.controller.colorize(self.document.to_rgb(), names, self._reference_rgb,
-                                 hints=self.hint_tools.hints_for_colouring())
-        self.busy_bar.setRange(0, len(names))
-        self.busy_bar.setValue(0)
+        self.colouring.colour(names)
 
     def _on_document_changed(self) -> None:
-        self._update_title()
-        self.compare.mark_outdated()
-        if self.actions["auto_recolour"].isChecked() and self.models.selected():
-            self.recolour_timer.start()  # restarts: strokes in quick succession colour once
+        self.update_title()
+        self.colouring.on_sketch_changed()
 
     def _on_sketch_replaced(self) -> None:
+        self.colouring.on_sketch_replaced()  # first: the panes drop the old page before the hints change
         self.hint_tools.on_sketch_replaced(self.document.size(), self.document.path)
 
     def _on_hints_changed(self) -> None:
-        """Hint models follow the hints live: recolour a moment after the last hint edit."""
-        self._update_title()
-        if self._hint_models(self.models.selected()):
-            self.compare.mark_outdated()
-            self.recolour_timer.start()
+        """Panes in the flat and shaded modes refill at once; hint models re-run a moment later."""
+        self.update_title()
+        self.colouring.on_hints_changed()
 
     def _set_auto_recolour(self, on: bool) -> None:
         self.settings.set_recolour_after_stroke(on)
+        self.colouring.auto_recolour = on
         if not on:
-            self.recolour_timer.stop()
-
-    def _pane_state(self, name: str, state: str, message: str, detail: str = "") -> None:
-        pane = self.compare.pane(name)
-        if pane is not None:
-            pane.set_state(state, message, detail)
-        if state in (panes_mod.FAILED, panes_mod.CANCELLED):
-            self.busy_bar.setValue(self.busy_bar.value() + 1)
-
-    def _on_colouring(self, result: Colouring) -> None:
-        pane = self.compare.pane(result.name)
-        if pane is not None:
-            pane.set_result(result.rgb, f"{result.seconds * 1000:.0f} ms on {result.provider.active}")
-        self.busy_bar.setValue(self.busy_bar.value() + 1)
+            self.colouring.stop()
 
     def _on_busy_changed(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)
@@ -359,177 +349,58 @@ class MainWindow(QMainWindow):
 
     # --- tools and view ------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
-        self.canvas.set_tool(tool)
-        self.actions[tool].setChecked(True)
-        self.tools.width.blockSignals(True)
-        self.tools.width.setValue(round(self.canvas.width_for_tool))
-        self.tools.width.blockSignals(False)
-
-    def _on_width_changed(self, value: int) -> None:
-        self.canvas.set_tool_width(value)
-        self.settings.set_tool_width(self.canvas.tool, value)
+        self.toolbox.select(tool)
 
     def fit_view(self) -> None:
         self.shared_view.fit(self.document.size())
 
+    def set_pane_layout(self, layout: str) -> None:
+        self.actions[f"layout_{layout}"].setChecked(True)
+        self.compare.set_layout(layout)
+        self.settings.set_pane_layout(layout)
+
+    def _on_alone_changed(self, alone: bool) -> None:
+        self.sketch_box.setVisible(not alone)
+        self.actions["alone"].setChecked(alone)
+        if self.shared_view.fitting is not None:
+            QTimer.singleShot(0, self.fit_view)  # the pane's new size
+
     # --- files ---------------------------------------------------------------------------------
-    def _update_title(self, *_) -> None:
+    def update_title(self, *_) -> None:
         name = self.document.path.name if self.document.path else "Untitled sketch"
-        modified = "" if self._is_saved() else " *"
+        modified = "" if self.is_saved() else " *"
         self.setWindowTitle(f"{name}{modified} — {APP_NAME}")
-        self.sketch_header.setText(f"<b>Sketch</b> <span style='color:#666'>— {name}{modified} "
-                                   f"({self.document.image.width()}×{self.document.image.height()})</span>")
+        self.sketch_header.set_parts("", "Sketch", f"{name}{modified} "
+                                     f"({self.document.image.width()}×{self.document.image.height()})")
 
     def show_message(self, title: str, text: str, icon=QMessageBox.Icon.Warning) -> QMessageBox:
         """A window-modal message that does not block the event loop (workers keep running)."""
         box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        return_focus_after(box, self)
         box.open()
         self.last_message = box
         return box
 
-    def _is_saved(self) -> bool:
+    def is_saved(self) -> bool:
         """No unsaved edits of the line art nor of the colour hints."""
         return self.document.undo_stack.isClean() and self.hint_tools.is_clean()
 
-    def _may_discard(self) -> bool:
-        if not self.ask_before_discarding or self._is_saved():
-            return True
-        answer = QMessageBox.question(
-            self, APP_NAME, "The sketch has unsaved changes. Save them first?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel)
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save_sketch_dialog()
-        return answer == QMessageBox.StandardButton.Discard
-
     def new_sketch(self) -> None:
-        if self._may_discard():
+        if self.files.may_discard():
             self.document.new_blank()
 
-    def open_dialog(self) -> None:
-        if not self._may_discard():
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "Open a sketch", self.settings.last_dir("open"), IMAGE_FILTER)
-        if path:
-            self.open_path(path)
-
     def open_path(self, path: str | Path) -> bool:
-        """Open an image as the sketch; a bad file gives a message and leaves the current sketch."""
-        try:
-            self.document.load(path)
-        except ImageReadError as exc:
-            self.show_message("Cannot open the image", str(exc))
-            return False
-        self.settings.set_last_dir("open", path)
-        self.statusBar().showMessage(f"Opened {path}", 5000)
-        return True
-
-    def _ask_save_path(self, title: str, kind: str, suggested: str) -> Path | None:
-        start = str(Path(self.settings.last_dir(kind)) / suggested)
-        path, _ = QFileDialog.getSaveFileName(self, title, start, "PNG (*.png);;JPEG (*.jpg);;WebP (*.webp)")
-        if not path:
-            return None
-        path = Path(path)
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            path = path.with_suffix(".png")
-        self.settings.set_last_dir(kind, path)
-        return path
-
-    def save_sketch_dialog(self) -> bool:
-        stem = self.document.path.stem if self.document.path else "sketch"
-        path = self._ask_save_path("Save the sketch", "save", f"{stem}.png")
-        return path is not None and self.save_sketch(path)
+        return self.files.open_path(path)
 
     def save_sketch(self, path: str | Path) -> bool:
-        try:
-            written = self.document.save(path)
-        except ImageWriteError as exc:
-            self.show_message("Cannot save the sketch", str(exc))
-            return False
-        hints = self.hint_tools.save_beside(written)
-        self._update_title()
-        self.statusBar().showMessage(f"Saved the sketch to {written}" + (f" and its hints to {hints.name}"
-                                                                          if hints else ""), 5000)
-        return True
+        return self.files.save_sketch(path)
 
-    def _result_name(self, model: str, suffix: str = ".png") -> str:
-        stem = self.document.path.stem if self.document.path else "sketch"
-        return f"{stem}_{model}{suffix}"
-
-    def save_result_dialog(self) -> None:
-        pane = self.compare.focused if self.compare.focused and self.compare.focused.rgb is not None else None
-        pane = pane or next(iter(self.compare.results()), None)
-        if pane is None:
-            self.statusBar().showMessage("Nothing to save yet: press Colour (F5) first.", 6000)
-            return
-        path = self._ask_save_path(f"Save the colouring by {pane.title}", "save", self._result_name(pane.name))
-        if path is not None:
-            self.save_result(pane.name, path)
-
-    def save_result(self, model: str, path: str | Path) -> bool:
-        pane = self.compare.pane(model)
-        if pane is None or pane.rgb is None:
-            return False
-        try:
-            write_image_atomic(path, pane.rgb)
-        except ImageWriteError as exc:
-            self.show_message("Cannot save the colouring", str(exc))
-            return False
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-        return True
-
-    def save_all_dialog(self) -> None:
-        if not self.compare.results():
-            self.statusBar().showMessage("Nothing to save yet: press Colour (F5) first.", 6000)
-            return
-        folder = QFileDialog.getExistingDirectory(self, "Save every colouring into", self.settings.last_dir("save"))
-        if folder:
-            self.settings.set_last_dir("save", folder)
-            self.save_all(folder)
-
-    def save_all(self, folder: str | Path) -> list[Path]:
-        written = []
-        for pane in self.compare.results():
-            path = Path(folder) / self._result_name(pane.name)
-            if self.save_result(pane.name, path):
-                written.append(path)
-        self.statusBar().showMessage(f"Saved {len(written)} colourings to {folder}", 6000)
-        return written
-
-    def copy_result(self) -> None:
-        pane = self.compare.focused if self.compare.focused and self.compare.focused.rgb is not None else None
-        pane = pane or next(iter(self.compare.results()), None)
-        if pane is None:
-            self.statusBar().showMessage("Nothing to copy yet: press Colour (F5) first.", 6000)
-            return
-        QGuiApplication.clipboard().setImage(rgb_to_qimage(pane.rgb))
-        self.statusBar().showMessage(f"Copied the colouring by {pane.title}", 4000)
-
-    def choose_reference_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a colour reference", self.settings.last_dir("reference"),
-                                              IMAGE_FILTER)
-        if path:
-            self.set_reference(path)
+    def save_sketch_dialog(self) -> bool:
+        return self.files.save_sketch_dialog()
 
     def set_reference(self, path: str, quiet: bool = False) -> bool:
-        try:
-            rgb = read_image(path)
-        except ImageReadError as exc:
-            if not quiet:
-                self.show_message("Cannot use this reference image", str(exc))
-            return False
-        self._reference_rgb = rgb
-        self.models.set_reference(path, QPixmap.fromImage(rgb_to_qimage(rgb)))
-        self.settings.set_reference_image(path)
-        self.settings.set_last_dir("reference", path)
-        return True
-
-    def add_models_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "A folder with a manifest.json and its models",
-                                                  self.settings.last_dir("models"))
-        if folder:
-            self.add_models_folder(folder)
+        return self.files.set_reference(path, quiet)
 
     def add_models_folder(self, folder: str | Path) -> None:
         folder = Path(folder)
@@ -557,7 +428,7 @@ class MainWindow(QMainWindow):
         for url in event.mimeData().urls():
             if url.isLocalFile() and is_image_path(url.toLocalFile()):
                 event.acceptProposedAction()
-                if self._may_discard():
+                if self.files.may_discard():
                     self.open_path(url.toLocalFile())
                 return
 
@@ -574,6 +445,7 @@ class MainWindow(QMainWindow):
             layout.setContentsMargins(0, 0, 0, 0)
             layout.addWidget(self.batch_panel)
             self.batch_window.resize(720, 640)
+            return_focus_after(self.batch_window, self)
         self.batch_window.show()
         self.batch_window.raise_()
         self.batch_window.activateWindow()
@@ -584,12 +456,14 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> AboutDialog:
         dialog = AboutDialog(self.about_text(), self)
+        return_focus_after(dialog, self)
         dialog.open()
         return dialog
 
     # --- closing -------------------------------------------------------------------------------
     def shutdown_workers(self) -> bool:
-        done = self.controller.shutdown()
+        done = self.colouring.shutdown()
+        done = self.controller.shutdown() and done
         if self.batch_panel is not None:
             done = self.batch_panel.shutdown() and done
         return done
@@ -597,13 +471,21 @@ class MainWindow(QMainWindow):
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         if self.shared_view.fitting is None and self.shared_view.zoom == 1.0 and self.shared_view.center.isNull():
+            if self._splitter_state is not None:
+                self.splitter.restoreState(self._splitter_state)
+            else:  # the sketch as wide as one pane of the first row
+                per_row = row_sizes(len(self.compare.panes), self.compare.layout_mode)[:1] or [1]
+                total = sum(self.splitter.sizes()) or self.splitter.width()
+                self.splitter.setSizes([total // (per_row[0] + 1), total - total // (per_row[0] + 1)])
             self.fit_view()  # the first time: views have their sizes only now
+            return_focus(self)  # shortcuts work at once, with or without a window manager
+            QTimer.singleShot(0, lambda: return_focus(self))  # and once the window is really up
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self._may_discard():
+        if not self.files.may_discard():
             event.ignore()
             return
-        self.recolour_timer.stop()
+        self.colouring.stop()
         self._save_settings()
         self.shutdown_workers()
         super().closeEvent(event)

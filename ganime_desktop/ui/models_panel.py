@@ -145,7 +145,8 @@ class ModelsPanel(QWidget):
             item.setText(label)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsSelectable)
             item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-            item.setToolTip(f"{entry.display_name} ({entry.name})\n{tip}")
+            note = f"\n{entry.note}" if entry.note else ""  # e.g. colours on the CPU only
+            item.setToolTip(f"{entry.display_name} ({entry.name})\n{tip}{note}")
         else:
             item.setText(f"{label} — unavailable")
             item.setFlags(Qt.ItemFlag.ItemIsSelectable)  # greyed, cannot be ticked

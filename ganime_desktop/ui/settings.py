@@ -1,31 +1,45 @@
-"""The app's persistent settings (QSettings, INI format), in the user's config location.
+"""The app's persistent settings (QSettings, INI format), in the user's data folder.
 
-Where: ``$GANIME_DATA_DIR/settings.ini`` when that variable is set (portable installs and tests:
-the same variable that moves the core's data folder), otherwise Qt's per-user config folder
-(``~/.config/GANime/GANime Studio.ini`` on Linux, ``%APPDATA%\\GANime\\GANime Studio.ini`` on
-Windows, ``~/Library/Preferences/...`` on macOS). Never next to the executable.
+Where: ``settings.ini`` in core/paths.py's ``user_data_dir()`` (``~/.local/share/ganime-studio``,
+``%APPDATA%\\GANime Studio``, ``~/Library/Application Support/GANime Studio``; ``$GANIME_DATA_DIR``
+moves it, for portable installs and tests), beside the user's models. Never next to the
+executable. Settings an earlier version kept in Qt's per-user config folder are copied over once.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from ganime_desktop.core.paths import DATA_DIR_ENV
+from ganime_desktop.core.colour_modes import DEFAULT_MODE, MODES
+from ganime_desktop.core.paths import DATA_DIR_ENV, user_data_dir
 
 ORGANIZATION = "GANime"
 APPLICATION = "GANime Studio"
 SETTINGS_FILE = "settings.ini"
 DEVICES = ("auto", "cpu", "cuda")
+PANE_LAYOUTS = ("auto", "row", "grid")  # compare_panes.py: one row up to 3 then a grid; one row; a grid
 
 
 def open_qsettings() -> QSettings:
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return QSettings(str(Path(override).expanduser() / SETTINGS_FILE), QSettings.Format.IniFormat)
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+    path = user_data_dir() / SETTINGS_FILE
+    if not os.environ.get(DATA_DIR_ENV) and not path.exists():
+        _copy_old_settings(path)
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
+def _copy_old_settings(path: Path) -> None:
+    """Versions before this one kept the settings in Qt's per-user config folder: take them once."""
+    old = Path(QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION).fileName())
+    if old.is_file():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(old, path)
+        except OSError:
+            pass  # start from the defaults
 
 
 def _as_bool(value, default: bool) -> bool:
@@ -123,6 +137,49 @@ class AppSettings:
     def set_tool_width(self, tool: str, width: float) -> None:
         self.qs.setValue(f"tools/{tool}_width", float(width))
 
+    def tool_opacity(self, tool: str) -> float:
+        """0..1; 1 when never set."""
+        try:
+            return min(1.0, max(0.01, float(self.qs.value(f"tools/{tool}_opacity", 1.0))))
+        except (TypeError, ValueError):
+            return 1.0
+
+    def set_tool_opacity(self, tool: str, opacity: float) -> None:
+        self.qs.setValue(f"tools/{tool}_opacity", float(opacity))
+
+    # --- colour modes and panes ----------------------------------------------------------------
+    def colour_mode(self) -> str:
+        """The mode new panes show (core/colour_modes.py)."""
+        value = self._str("colour/mode", DEFAULT_MODE)
+        return value if value in MODES else DEFAULT_MODE
+
+    def set_colour_mode(self, mode: str) -> None:
+        self.qs.setValue("colour/mode", mode)
+
+    def pane_modes(self) -> dict[str, str]:
+        """Model name -> the mode its pane was switched to (where it differs from the global one)."""
+        pairs = (item.partition("=") for item in _as_list(self.qs.value("colour/pane_modes")))
+        return {name: mode for name, _eq, mode in pairs if name and mode in MODES}
+
+    def set_pane_modes(self, modes: dict[str, str]) -> None:
+        self.qs.setValue("colour/pane_modes", [f"{n}={m}" for n, m in modes.items()] or "")
+
+    def pane_layout(self) -> str:
+        value = self._str("window/pane_layout", "auto")
+        return value if value in PANE_LAYOUTS else "auto"
+
+    def set_pane_layout(self, layout: str) -> None:
+        self.qs.setValue("window/pane_layout", layout)
+
+    # --- the sketch ----------------------------------------------------------------------------
+    def last_sketch(self) -> str:
+        """The sketch opened last (reopened on start), if it still exists."""
+        path = self._str("files/last_sketch")
+        return path if path and Path(path).is_file() else ""
+
+    def set_last_sketch(self, path: str | os.PathLike | None) -> None:
+        self.qs.setValue("files/last_sketch", str(path) if path else "")
+
     # --- colour hints --------------------------------------------------------------------------
     def recent_hint_colours(self) -> list[str]:
         """Hint colours used last, most recent first, as '#rrggbb'."""
@@ -149,6 +206,13 @@ class AppSettings:
     def set_window(self, geometry: QByteArray, state: QByteArray) -> None:
         self.qs.setValue("window/geometry", geometry)
         self.qs.setValue("window/state", state)
+
+    def splitter_state(self) -> QByteArray | None:
+        value = self.qs.value("window/splitter")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_splitter_state(self, state: QByteArray) -> None:
+        self.qs.setValue("window/splitter", state)
 
     # --- batch panel ---------------------------------------------------------------------------
     def batch_value(self, key: str, default=None):

@@ -12,7 +12,7 @@ import weakref
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QTransform, QWheelEvent
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 WHEEL_STEP = 1.25  # zoom factor per wheel notch
@@ -173,7 +173,26 @@ class ImageView(QWidget):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._pan_from is not None:
             self._pan_from = None
-            self.unsetCursor()
+            self.restore_cursor()
             event.accept()
             return
         super().mouseReleaseEvent(event)
+
+    def restore_cursor(self) -> None:  # overridden: the cursor after a pan
+        self.unsetCursor()
+
+
+class ZoomLabel(QLabel):
+    """The status bar's zoom readout ("Zoom 100 %", "Zoom 43 % (fit)")."""
+
+    def __init__(self, shared: SharedView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.shared = shared
+        self.setToolTip("Zoom of the sketch and the results. Ctrl+1: 100 %, Ctrl+0: fit, wheel: zoom")
+        shared.changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        percent = self.shared.zoom * 100.0
+        text = f"{percent:.0f} %" if percent >= 10 else f"{percent:.1f} %"
+        self.setText(f"Zoom {text}" + (" (fit)" if self.shared.fitting is not None else ""))

@@ -1,0 +1,197 @@
+"""What the result panes show, and when models run: the window's colouring logic.
+
+- Colour (F5) runs the ticked models (colorize_controller.py) on the sketch and the hints; each
+  pane gets the image in its colour mode and keeps the model's PageColouring.
+- A hint edit (stroke, fill, undo, clear) re-renders every pane in the flat or shaded mode at
+  once from its PageColouring (refill.py: tens of milliseconds, no model run): hints fill their
+  regions live. Hint models are also re-run a moment after the last edit (debounced), since the
+  hints guide their shading and their guesses for the other regions; other models are not.
+- A sketch edit marks the panes outdated, and with Auto recolour re-runs every model a moment
+  after the last stroke. A new page clears the panes at once (its sketch shown faded).
+- A pane ticked while others show colourings, or with Auto recolour on, is coloured at once.
+- Modes: the toolbar's switch sets every pane; a pane's own switch overrides it for that model.
+  Both are remembered in the settings.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from . import compare_panes as panes_mod
+from .colorize_controller import ColorizeController, Colouring
+from .refill import Refiller, RefillJob
+
+RECOLOUR_DELAY_MS = 600  # after the last edit, so a few quick strokes colour once
+
+
+class ColouringSession(QObject):
+    """``pane_updated(name)`` whenever a pane shows a new image (a colouring or a refill)."""
+
+    pane_updated = Signal(str)
+
+    def __init__(self, window, controller: ColorizeController, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.window, self.controller = window, controller
+        self.compare, self.hint_tools, self.document = window.compare, window.hint_tools, window.document
+        self.settings = window.settings
+        self.mode = self.settings.colour_mode()
+        self.pane_modes = self.settings.pane_modes()
+        self.pages = self.edits = self.hints_version = 0  # new pages, sketch edits, hint edits so far
+        self.auto_recolour = False
+        self.refiller = Refiller(self)
+        self.refiller.rendered.connect(self._on_rendered)
+        self.refiller.failed.connect(lambda msg: window.statusBar().showMessage(f"Refill failed: {msg}", 15000))
+        self._pending: list[str] = []  # models to run when the timer fires
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(RECOLOUR_DELAY_MS)
+        self.timer.timeout.connect(self._run_pending)
+        c = controller
+        c.job_queued.connect(lambda n: self._pane_state(n, panes_mod.QUEUED, "Waiting for the other models…"))
+        c.job_progress.connect(lambda n, text: self._pane_state(n, panes_mod.RUNNING, text.capitalize() + "…"))
+        c.job_done.connect(self._on_colouring)
+        c.job_failed.connect(lambda n, msg: self._pane_state(n, panes_mod.FAILED, msg, "failed"))
+        c.job_cancelled.connect(lambda n: self._pane_state(n, panes_mod.CANCELLED, "Cancelled. Press Colour (F5).",
+                                                           "cancelled"))
+        self.compare.mode_changed.connect(self._on_pane_mode)
+
+    # --- running models ------------------------------------------------------------------------
+    def mode_for(self, name: str) -> str:
+        return self.pane_modes.get(name, self.mode)
+
+    def colour(self, names: list[str]) -> None:
+        """Run ``names`` now on the sketch and hints as they are."""
+        names = [n for n in names if self.compare.pane(n) is not None]
+        self._pending = [n for n in self._pending if n not in names]
+        if not names:
+            return
+        bar = self.window.busy_bar
+        if not self.controller.is_busy():
+            bar.setRange(0, 0)
+            bar.setValue(0)
+        bar.setRange(0, bar.maximum() + len(names))
+        self.controller.colorize(self.document.to_rgb(), names, self.window.reference_rgb,
+                                 hints=self.hint_tools.hints_for_colouring(),
+                                 modes={n: self.compare.pane(n).mode for n in names}, token=self._version())
+
+    def _version(self) -> tuple[int, int, int]:
+        """What a colouring was made from: (page, sketch edit, hint edit) counters."""
+        return self.pages, self.edits, self.hints_version
+
+    def schedule(self, names: list[str]) -> None:
+        """Run ``names`` a moment after the last call (the timer restarts)."""
+        self._pending += [n for n in names if n not in self._pending]
+        if self._pending:
+            self.timer.start()
+
+    def _run_pending(self) -> None:
+        names, self._pending = self._pending, []
+        self.colour([n for n in names if n in self.window.models.selected()])
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self._pending = []
+
+    # --- what happened -------------------------------------------------------------------------
+    def on_sketch_changed(self) -> None:
+        self.edits += 1
+        self.compare.mark_outdated()
+        selected = self.window.models.selected()
+        if self.auto_recolour and selected:
+            self.schedule(selected)
+
+    def on_sketch_replaced(self) -> None:
+        self.pages += 1
+        self.stop()
+        self.controller.cancel()  # colourings of the page before: their results are dropped anyway
+        self.compare.clear_results(self.document.to_rgb())
+
+    def on_hints_changed(self) -> None:
+        self.hints_version += 1
+        self.refill(self.compare.panes)
+        hint_models = self.window.hint_models(self.window.models.selected())
+        for name in hint_models:
+            pane = self.compare.pane(name)
+            if pane is not None and pane.mode == "raw":
+                pane.mark_outdated()  # nothing to refill: only the model's run shows the hints
+        self.schedule(hint_models)
+
+    def on_new_panes(self, names: list[str]) -> None:
+        """Colour a newly ticked model at once where the others show (or will show) colourings."""
+        others = [p for p in self.compare.panes if p.name not in names]
+        if names and (self.auto_recolour or any(p.page is not None or p.state in (panes_mod.QUEUED,
+                                                                                  panes_mod.RUNNING)
+                                                 for p in others)):
+            self.colour(names)
+
+    def _pane_state(self, name: str, state: str, message: str, detail: str = "") -> None:
+        pane = self.compare.pane(name)
+        if pane is not None:
+            pane.set_state(state, message, detail)
+        if state in (panes_mod.FAILED, panes_mod.CANCELLED):
+            self.window.busy_bar.setValue(self.window.busy_bar.value() + 1)
+
+    def _on_colouring(self, result: Colouring) -> None:
+        self.window.busy_bar.setValue(self.window.busy_bar.value() + 1)
+        pane = self.compare.pane(result.name)
+        pages, edits, hints = result.token
+        if pane is None:
+            return
+        if pages != self.pages:  # a colouring of the page open before: not shown
+            pane.set_state(panes_mod.IDLE, panes_mod.PRESS_COLOUR)
+            return
+        pane.set_result(result.rgb, f"{result.seconds * 1000:.0f} ms on {result.provider.active}",
+                        result.page, result.mode, result.hints)
+        if edits != self.edits:
+            pane.mark_outdated()  # the sketch changed while the model ran
+        self.pane_updated.emit(pane.name)
+        if hints != self.hints_version or result.mode != pane.mode:
+            self.refill([pane])  # hints or the mode changed while the model ran
+
+    # --- refills and modes ---------------------------------------------------------------------
+    def refill(self, panes) -> None:
+        """Re-render ``panes`` that keep a colouring, for the current hints and their modes."""
+        jobs = []
+        hints = self.hint_tools.hints_for_colouring()
+        for pane in panes:
+            if pane.page is None or (hints is not None and hints.shape[:2] != pane.page.shape):
+                continue
+            if pane.mode == "raw":
+                if pane.rgb is not pane.page.raw:
+                    pane.show_rgb(pane.page.raw, "raw")
+                    self.pane_updated.emit(pane.name)
+            elif pane.shown_mode == pane.mode and pane.rgb is not None:  # only what the hints changed
+                jobs.append(RefillJob(pane.name, pane.page, pane.mode, pane.rgb, pane.shown_hints))
+            else:
+                jobs.append(RefillJob(pane.name, pane.page, pane.mode))
+        if jobs:
+            self.refiller.request(jobs, hints)
+
+    def _on_rendered(self, job: RefillJob, hints, rgb) -> None:
+        pane = self.compare.pane(job.name)
+        if pane is not None and pane.page is job.page and pane.mode == job.mode:
+            pane.show_rgb(rgb, job.mode, hints)
+            self.pane_updated.emit(pane.name)
+
+    def _on_pane_mode(self, name: str, mode: str) -> None:
+        if mode == self.mode:
+            self.pane_modes.pop(name, None)
+        else:
+            self.pane_modes[name] = mode
+        self.settings.set_pane_modes(self.pane_modes)
+        pane = self.compare.pane(name)
+        if pane is not None:
+            self.refill([pane])
+
+    def set_mode(self, mode: str) -> None:
+        """The toolbar's switch: every pane, and new panes, in ``mode``."""
+        self.mode = mode
+        self.pane_modes = {}
+        self.settings.set_colour_mode(mode)
+        self.settings.set_pane_modes({})
+        for pane in self.compare.panes:
+            pane.set_mode(mode)
+
+    def shutdown(self) -> bool:
+        self.stop()
+        return self.refiller.shutdown()

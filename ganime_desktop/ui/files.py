@@ -1,0 +1,228 @@
+"""The window's files: open and save the sketch, save and copy colourings, save a colouring's
+layers, the reference image, "save changes?".
+
+Save dialogs open in the sketch's folder (else the folder saved to last); every dialog gives
+the keyboard focus back to the canvas when it closes (dialogs.py). "Save layers" writes the
+focused pane's flats, shading and line art as PNGs and one OpenRaster file (core/layers.py),
+exactly the layers its flat or shaded colouring is made of.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QGuiApplication, QPixmap
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from ganime_desktop.core.imageio import (
+    IMAGE_SUFFIXES,
+    ImageReadError,
+    ImageWriteError,
+    read_image,
+    write_image_atomic,
+)
+from ganime_desktop.core.layers import write_layers
+
+from .about import APP_NAME
+from .dialogs import get_folder, get_open_file, get_save_file, return_focus
+from .qimage import rgb_to_qimage
+
+IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
+SAVE_FILTER = "PNG (*.png);;JPEG (*.jpg);;WebP (*.webp)"
+LAYERS_FILTER = "OpenRaster, with the layers as PNGs beside it (*.ora)"
+
+
+class WindowFiles(QObject):
+    def __init__(self, window, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.window = window
+        self.settings = window.settings
+
+    @property
+    def document(self):
+        return self.window.document
+
+    def _status(self, text: str, ms: int = 5000) -> None:
+        self.window.statusBar().showMessage(text, ms)
+
+    # --- the sketch ----------------------------------------------------------------------------
+    def may_discard(self) -> bool:
+        w = self.window
+        if not w.ask_before_discarding or w.is_saved():
+            return True
+        answer = QMessageBox.question(
+            w, APP_NAME, "The sketch has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+        return_focus(w)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save_sketch_dialog()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def open_dialog(self) -> None:
+        if self.may_discard():
+            path = get_open_file(self.window, "Open a sketch", self.settings.last_dir("open"), IMAGE_FILTER)
+            if path:
+                self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open an image as the sketch; a bad file gives a message and leaves the current sketch."""
+        try:
+            self.document.load(path)
+        except ImageReadError as exc:
+            self.window.show_message("Cannot open the image", str(exc))
+            return False
+        self.settings.set_last_dir("open", path)
+        self.settings.set_last_sketch(Path(path).resolve())
+        self._status(f"Opened {path}")
+        return True
+
+    def save_folder(self) -> str:
+        """Where save dialogs open: the sketch's folder, else the folder saved to last."""
+        path = self.document.path
+        if path is not None and path.parent.is_dir():
+            return str(path.parent)
+        return self.settings.last_dir("save")
+
+    def _ask_save_path(self, title: str, suggested: str, filter_: str = SAVE_FILTER,
+                       suffixes=IMAGE_SUFFIXES, default_suffix: str = ".png") -> Path | None:
+        path = get_save_file(self.window, title, str(Path(self.save_folder()) / suggested), filter_)
+        if not path:
+            return None
+        path = Path(path)
+        if path.suffix.lower() not in suffixes:
+            path = path.with_suffix(default_suffix)
+        self.settings.set_last_dir("save", path)
+        return path
+
+    def save_sketch_dialog(self) -> bool:
+        stem = self.document.path.stem if self.document.path else "sketch"
+        path = self._ask_save_path("Save the sketch", f"{stem}.png")
+        return path is not None and self.save_sketch(path)
+
+    def save_sketch(self, path: str | Path) -> bool:
+        try:
+            written = self.document.save(path)
+        except ImageWriteError as exc:
+            self.window.show_message("Cannot save the sketch", str(exc))
+            return False
+        hints = self.window.hint_tools.save_beside(written)
+        self.settings.set_last_sketch(Path(written).resolve())
+        self.window.update_title()
+        self._status(f"Saved the sketch to {written}" + (f" and its hints to {hints.name}" if hints else ""))
+        return True
+
+    # --- colourings ----------------------------------------------------------------------------
+    def _result_name(self, model: str, suffix: str = ".png") -> str:
+        stem = self.document.path.stem if self.document.path else "sketch"
+        return f"{stem}_{model}{suffix}"
+
+    def _chosen_pane(self, need_page: bool = False):
+        """The focused pane if it has a colouring, else the first that has one."""
+        compare = self.window.compare
+        has = (lambda p: p.page is not None) if need_page else (lambda p: p.rgb is not None)
+        if compare.focused is not None and has(compare.focused):
+            return compare.focused
+        return next((p for p in compare.panes if has(p)), None)
+
+    def save_result_dialog(self) -> None:
+        pane = self._chosen_pane()
+        if pane is None:
+            self._status("Nothing to save yet: press Colour (F5) first.", 6000)
+            return
+        path = self._ask_save_path(f"Save the colouring by {pane.title}", self._result_name(pane.name))
+        if path is not None:
+            self.save_result(pane.name, path)
+
+    def save_result(self, model: str, path: str | Path) -> bool:
+        pane = self.window.compare.pane(model)
+        if pane is None or pane.rgb is None:
+            return False
+        try:
+            write_image_atomic(path, pane.rgb)
+        except ImageWriteError as exc:
+            self.window.show_message("Cannot save the colouring", str(exc))
+            return False
+        self._status(f"Saved {path}")
+        return True
+
+    def save_all_dialog(self) -> None:
+        if not self.window.compare.results():
+            self._status("Nothing to save yet: press Colour (F5) first.", 6000)
+            return
+        folder = get_folder(self.window, "Save every colouring into", self.save_folder())
+        if folder:
+            self.settings.set_last_dir("save", folder)
+            self.save_all(folder)
+
+    def save_all(self, folder: str | Path) -> list[Path]:
+        written = []
+        for pane in self.window.compare.results():
+            path = Path(folder) / self._result_name(pane.name)
+            if self.save_result(pane.name, path):
+                written.append(path)
+        self._status(f"Saved {len(written)} colourings to {folder}", 6000)
+        return written
+
+    def save_layers_dialog(self) -> None:
+        pane = self._chosen_pane(need_page=True)
+        if pane is None:
+            self._status("No layers yet: press Colour (F5) first.", 6000)
+            return
+        path = self._ask_save_path(f"Save the layers of {pane.title}'s colouring", self._result_name(pane.name, ".ora"),
+                                   LAYERS_FILTER, (".ora",), ".ora")
+        if path is not None:
+            self.save_layers(pane.name, path)
+
+    def save_layers(self, model: str, path: str | Path) -> dict[str, Path] | None:
+        """Write ``{stem}.flats.png``, ``.shading.png``, ``.lines.png`` and ``{stem}.ora`` for the
+        pane's colouring, in its mode (a pane showing the raw output gives the shaded layers)."""
+        pane = self.window.compare.pane(model)
+        if pane is None or pane.page is None:
+            return None
+        mode = pane.mode if pane.mode != "raw" else "shaded"
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            layers = pane.page.layers(mode, self.window.hint_tools.hints_for_colouring())
+            written = write_layers(Path(path).with_suffix(".png"), layers)
+        except (ImageWriteError, ValueError) as exc:
+            self.window.show_message("Cannot save the layers", str(exc))
+            return None
+        finally:
+            QApplication.restoreOverrideCursor()
+        note = " (the shaded layers: the pane shows the raw output)" if pane.mode == "raw" else ""
+        self._status(f"Saved the layers to {written['ora']} and 3 PNGs beside it{note}", 8000)
+        return written
+
+    def copy_result(self) -> None:
+        pane = self._chosen_pane()
+        if pane is None:
+            self._status("Nothing to copy yet: press Colour (F5) first.", 6000)
+            return
+        QGuiApplication.clipboard().setImage(rgb_to_qimage(pane.rgb))
+        self._status(f"Copied the colouring by {pane.title}", 4000)
+
+    # --- reference and models ------------------------------------------------------------------
+    def choose_reference_dialog(self) -> None:
+        path = get_open_file(self.window, "Choose a colour reference", self.settings.last_dir("reference"),
+                             IMAGE_FILTER)
+        if path:
+            self.set_reference(path)
+
+    def set_reference(self, path: str, quiet: bool = False) -> bool:
+        try:
+            rgb = read_image(path)
+        except ImageReadError as exc:
+            if not quiet:
+                self.window.show_message("Cannot use this reference image", str(exc))
+            return False
+        self.window.reference_rgb = rgb
+        self.window.models.set_reference(path, QPixmap.fromImage(rgb_to_qimage(rgb)))
+        self.settings.set_reference_image(path)
+        self.settings.set_last_dir("reference", path)
+        return True
+
+    def add_models_dialog(self) -> None:
+        folder = get_folder(self.window, "A folder with a manifest.json and its models", self.settings.last_dir("models"))
+        if folder:
+            self.window.add_models_folder(folder)
