@@ -4,16 +4,16 @@
   python -m export fast-nst [--predict FILE --transform FILE] [--name NAME]
   python -m export clean [--manifest PATH] [--models NAME ...] [--no-int8]
   python -m export --check [--manifest PATH]
+
+TensorFlow's own log lines are hidden (training/quiet.py) unless --verbose, or unless the user set
+TF_CPP_MIN_LOG_LEVEL themselves.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported (lazily, below)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT_DIR = REPO / "assets" / "models"
@@ -53,13 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", choices=["fp16", "int8"], help="install only this variant, as the model NAME itself "
                    "(half or a quarter of the size); fp32 is still converted and checked as its reference")
     p.add_argument("--checkpoint", help="export checkpoint weights of the run instead of its final generator: a step "
-                   "number (RUN/checkpoints/ckpt-N), a checkpoint prefix, or A-B: the mean weights of the kept "
-                   "checkpoints from step A to B, which evens out GAN oscillation; choose with `evaluate --curves`")
+                   "number (RUN/checkpoints/ckpt-N), a checkpoint's path, or A-B: the mean weights of the kept "
+                   "checkpoints from step A to B, which evens out GAN oscillation; choose with `evaluate --curves`. "
+                   "Runs of either backend (a JAX run's checkpoints give its generator's moving average when it "
+                   "kept one, as its generator.keras)")
     p.add_argument("--default", action="store_true", help="mark the model as shown by default in the app")
     p.add_argument("--approach", help="approach for a .keras file without config.json "
                    "(pix2pix, pix2pix-tv, cyclegan, ...)")
     p.add_argument("--tolerance", type=float, default=1e-4, help="largest allowed max |Keras - ONNX|")
     p.add_argument("--min-ssim", type=float, default=0.98, help="smallest allowed SSIM of a variant vs fp32")
+    p.add_argument("--verbose", action="store_true", help="also show TensorFlow's own log lines")
     g = p.add_argument_group("fast style transfer (python -m export fast-nst, or --fast-nst)")
     g.add_argument("--fast-nst", action="store_true", help="add Magenta's arbitrary style transfer pair")
     g.add_argument("--predict", type=Path, help="arbitrary_predict.onnx (default: the cached download)")
@@ -89,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--name is required to export a generator")
     if args.tolerance <= 0 or not 0 < args.min_ssim <= 1:
         parser.error("--tolerance must be > 0 and --min-ssim in (0, 1]")
+    from training import quiet
 
+    quiet.install(args.verbose)  # before TensorFlow is imported (lazily, below): its C++ notices hidden
     from export.errors import USER_ERRORS
 
     try:

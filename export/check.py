@@ -82,12 +82,13 @@ def _keras_parity(spec: ModelSpec, data: Path | None, check: ModelCheck, cache: 
     if source_path is None or not source_path.is_file():
         check.notes.append(f"Keras source {source_path or source} not present: parity not re-checked")
         return
-    from export.convert import ConversionError, keras_predict, load_generator
+    from export.convert import keras_predict
+    from training.model_loading import ModelLoadError, load_keras_model
 
     try:
         if source not in cache:
-            cache[source] = load_generator(source_path)
-    except ConversionError as exc:
+            cache[source] = load_keras_model(source_path)
+    except ModelLoadError as exc:
         check.problems.append(f"the recorded Keras source cannot be loaded: {exc}")
         return
     model = cache[source]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from training.model_loading import input_channels
 
 OPSET = 17
 INPUT_NAME = "sketch"
@@ -23,38 +23,7 @@ DIM_NAMES = ("batch", "height", "width")
 
 
 class ConversionError(RuntimeError):
-    """The Keras model cannot be loaded or converted; the message names the file."""
-
-
-def load_generator(path: Path):
-    """Load a saved generator (.keras) with the project's custom layers, without compiling."""
-    import keras
-
-    from training.networks import CUSTOM_OBJECTS
-
-    path = Path(path)
-    if not path.is_file():
-        raise ConversionError(f"{path}: no such Keras model file")
-    try:
-        return keras.saving.load_model(path, custom_objects=CUSTOM_OBJECTS, compile=False)
-    except Exception as exc:  # Keras raises many types for a bad file; all mean the same to the user
-        raise ConversionError(f"{path}: cannot load the Keras model ({type(exc).__name__}: {exc}); "
-                              "pass a generator saved with model.save(...)") from None
-
-
-def input_channels(model) -> int:
-    shape = model.inputs[0].shape
-    if len(shape) != 4 or shape[-1] is None:
-        raise ConversionError(f"the generator's input must be NHWC with known channels, got {shape}")
-    return int(shape[-1])
-
-
-def encoder_depth(model) -> int:
-    """Stride-2 convolutions on the way down: the U-Net's depth (H, W must be multiples of 2**depth)."""
-    import keras
-
-    return sum(1 for layer in model.layers
-               if type(layer) is keras.layers.Conv2D and tuple(layer.strides) == (2, 2))
+    """tf2onnx cannot convert the Keras model. (Loading it: training/model_loading.py.)"""
 
 
 def to_onnx(model) -> onnx.ModelProto:
@@ -67,7 +36,7 @@ def to_onnx(model) -> onnx.ModelProto:
     # failing one: for the 54 M-parameter U-Net that took peak memory from 8 to 16 GB. A failing
     # pass now fails the conversion instead, and the parity check judges the result either way.
     os.environ.setdefault("TF2ONNX_CATCH_ERRORS", "FALSE")
-    channels = input_channels(model)
+    channels = input_channels(model)  # raises ModelLoadError (a user error) for an unusable input
     signature = (tf.TensorSpec((None, None, None, channels), tf.float32, name=INPUT_NAME),)
 
     @tf.function(input_signature=signature)

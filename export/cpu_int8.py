@@ -28,6 +28,7 @@ import numpy as np
 
 from export.sketches import REPO, random_hint_layer
 from ganime_desktop.core.manifest import ModelSpec, describe_file
+from training.progress import Progress
 
 MIN_SSIM = 0.98
 MAX_DELTA_E_CHANGE = 0.5
@@ -173,6 +174,7 @@ def measure(spec: ModelSpec, float_path: Path, int8_path: Path, data_dirs: Seque
     for data_dir in data_dirs:
         sources = _color_sources(Path(data_dir), "test")[:limit]
         ssims, e_float, e_int8 = [], [], []
+        bar = Progress(len(sources), f"int8 gate, {Path(data_dir).name}")
         for i, source in enumerate(sources):
             page, truth = page_and_truth(source)
             hints = _hints_for(i, page.shape, spec.input.hint_channels)
@@ -181,6 +183,7 @@ def measure(spec: ModelSpec, float_path: Path, int8_path: Path, data_dirs: Seque
             ssims.append(ssim(a, b))
             e_float.append(mean_delta_e2000(a, truth))
             e_int8.append(mean_delta_e2000(b, truth))
+            bar.update()
         results.append(SplitAgreement(Path(data_dir).name, len(ssims), float(np.mean(ssims)) if ssims else float("nan"),
                                       float(np.min(ssims)) if ssims else float("nan"),
                                       float(np.mean(e_float)) if e_float else float("nan"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,12 +33,13 @@ from ganime_desktop.core.manifest import (
     CPU_INT8_ROLE,
     MANIFEST_NAME,
     ModelSpec,
-    TensorSpec,
     describe_file,
     load_manifest,
     upsert,
     write_manifest,
 )
+from training.architecture import SKETCH_CHANNELS
+from training.model_loading import encoder_depth, input_channels, load_keras_model, onnx_generator_spec
 
 CALIBRATION_SKETCHES = 16
 AGREEMENT_SKETCHES = 8
@@ -87,12 +89,12 @@ def export_generator(req: ExportRequest, log: Callable[[str], None] = print) -> 
     existing = load_manifest(manifest_path) if manifest_path.exists() else []  # a bad one stops us here
 
     log(f"loading {src.keras_path}")
-    model = convert.load_generator(src.keras_path)
+    model = load_keras_model(src.keras_path)
     if req.checkpoint is not None:
         src = restore_checkpoint(model, src, req.checkpoint)
         log(f"weights from {src.state['checkpoint']} (step {src.steps})")
-    channels = convert.input_channels(model)
-    depth = convert.encoder_depth(model)
+    channels = input_channels(model)
+    depth = encoder_depth(model)
     multiple = 2**depth
     if src.config.get("depth") not in (None, depth):
         log(f"warning: config.json says depth {src.config['depth']}, the model has {depth}; using the model's")
@@ -100,10 +102,11 @@ def export_generator(req: ExportRequest, log: Callable[[str], None] = print) -> 
     if working_size < multiple or working_size % multiple:
         raise ExportError(f"--working-size {working_size} must be a multiple of the model's size multiple "
                           f"{multiple} (2**depth, depth {depth})")
-    if channels not in (3, 3 + HINT_CHANNELS):
+    if channels not in (SKETCH_CHANNELS, SKETCH_CHANNELS + HINT_CHANNELS):
         raise ExportError(f"{src.keras_path}: the generator takes {channels} input channels; the exporter "
-                          f"handles 3-channel sketches, or 3 + {HINT_CHANNELS} for a colour-hint model")
-    hint_channels = channels - 3
+                          f"handles {SKETCH_CHANNELS}-channel sketches, or {SKETCH_CHANNELS} + {HINT_CHANNELS} for "
+                          "a colour-hint model")
+    hint_channels = channels - SKETCH_CHANNELS
     if hint_channels and approach != "pix2pix-hints":
         log(f"note: the generator takes {channels} channels: recorded as a colour-hint model (pix2pix-hints)")
         approach = "pix2pix-hints"
@@ -125,17 +128,40 @@ def export_generator(req: ExportRequest, log: Callable[[str], None] = print) -> 
     return specs
 
 
+class _Stages:
+    """Numbered stage headings ``[2/4] parity ...`` with the time each stage took."""
+
+    def __init__(self, names: list[str], log):
+        self.names, self.log, self.index, self.t0 = names, log, 0, None
+
+    def next(self, text: str) -> None:
+        self.done()
+        self.index += 1
+        self.t0 = time.perf_counter()
+        self.log(f"[{self.index}/{len(self.names)}] {text}")
+
+    def done(self) -> None:
+        if self.t0 is not None:
+            self.log(f"      {self.names[self.index - 1]} done in {time.perf_counter() - self.t0:.1f} s")
+            self.t0 = None
+
+
 def _convert_and_check(req: ExportRequest, model, sketches: SketchSet, multiple: int, channels: int,
                        working_size: int, tmp: Path, log) -> list[_Staged]:
-    log(f"converting with tf2onnx (opset {convert.OPSET}, dynamic batch/height/width)")
+    variants_wanted = [p for p, wanted in (("fp16", req.fp16), ("int8", req.int8)) if wanted]
+    stages = _Stages(["convert", *(["clean graph"] if req.clean_graph else []), "parity",
+                      *(f"{p} variant" for p in variants_wanted), *(["int8 gate"] if req.cpu_int8 else [])], log)
+    stages.next(f"converting with tf2onnx (opset {convert.OPSET}, dynamic batch/height/width)")
     proto = convert.to_onnx(model)
     graph = {"clean": False}
     if req.clean_graph:
+        stages.next("rewriting the graph (export/clean_graph.py)")
         proto, report = clean_generator(proto, random_batch(1, 2 * multiple, 3 * multiple, channels, seed=7))
         log(f"clean graph (export/clean_graph.py):\n{report.summary()}")
         graph = {"clean": True, "nodes": sum(report.ops_after.values()), "upsamplings_to_resize": report.upsamplings,
                  "subpixel_convolutions": report.subpixel, "transposes": report.ops_after.get("Transpose", 0)}
     fp32_path = convert.save_onnx(proto, tmp / f"{req.name}.onnx")
+    stages.next("parity: Keras vs onnxruntime on real sketches and random inputs")
     session = parity.cpu_session(fp32_path)
     results = parity.measure_parity(lambda x: convert.keras_predict(model, x), session,
                                     parity.parity_probes(sketches, multiple, channels))
@@ -148,16 +174,14 @@ def _convert_and_check(req: ExportRequest, model, sketches: SketchSet, multiple:
     if req.fp16 or req.int8:
         check_sketches = sketches.batch(AGREEMENT_SKETCHES, working_size, working_size, split="test")
         fp32_reference = lambda x: parity.run_session(session, x)  # noqa: E731
-    for precision, wanted in (("fp16", req.fp16), ("int8", req.int8)):
-        if not wanted:
-            continue
+    for precision in variants_wanted:
         path = tmp / f"{variant_name(req.name, precision)}.onnx"
         if precision == "fp16":
-            log("fp16 variant: float16 weights, float32 compute and inputs/outputs")
+            stages.next("fp16 variant: float16 weights, float32 compute and inputs/outputs")
             variants.to_fp16(fp32_path, path)
             extra = {}
         else:
-            log(f"int8 variant: static QDQ, per-channel, calibrated on {CALIBRATION_SKETCHES} train sketches")
+            stages.next(f"int8 variant: static QDQ, per-channel, calibrated on {CALIBRATION_SKETCHES} train sketches")
             calibration = sketches.batch(CALIBRATION_SKETCHES, working_size, working_size, split="train")
             variants.to_int8(fp32_path, path, calibration)
             extra = {"calibration": {"sketches": CALIBRATION_SKETCHES, "size": working_size, "split": "train",
@@ -171,18 +195,17 @@ def _convert_and_check(req: ExportRequest, model, sketches: SketchSet, multiple:
             "ssim_mean": agreement.mean, "ssim_worst": agreement.worst, "sketches": len(agreement.ssims),
             "size": working_size}, **extra}))
     if req.cpu_int8:
+        stages.next("int8 model for the CPU and its gate (export/cpu_int8.py)")
         _cpu_int8(req, staged, fp32_path, channels, multiple, working_size, tmp, log)
+    stages.done()
     return staged
 
 
 def _cpu_int8(req: ExportRequest, staged: list[_Staged], fp32_path: Path, channels: int, multiple: int,
               working_size: int, tmp: Path, log) -> None:
     """Build and judge the int8 CPU model against the fp32 model; attach it to the model NAME."""
-    tensor = TensorSpec(channels=channels, hint_channels=channels - 3, size_multiple=multiple,
-                        working_size=working_size)
-    spec = ModelSpec(name=req.name, display_name=req.name, approach="pix2pix", kind="generator", precision="fp32",
-                     files={"generator": describe_file(fp32_path, tmp)}, input=tensor,
-                     output=TensorSpec(size_multiple=multiple, working_size=working_size), base_dir=tmp)
+    spec = onnx_generator_spec(fp32_path, hint_channels=channels - SKETCH_CHANNELS, size_multiple=multiple,
+                               working_size=working_size, name=req.name)
     path = tmp / f"{req.name}{CPU_INT8_SUFFIX}"
     gate = req.gate_data or GATE_DATA
     verdict = build_cpu_int8(spec, fp32_path, path, data_dirs=gate, limit=req.gate_limit, log=log)
@@ -227,7 +250,7 @@ def _install(req: ExportRequest, src, staged: list[_Staged], existing: list[Mode
             name=entry_name,
             display_name=display_name_for(req.display_name, approach, req.name, "fp32" if own_name else item.precision),
             approach=approach, precision=item.precision, onnx_path=final, out_dir=req.out_dir,
-            channels=channels, hint_channels=channels - 3, size_multiple=multiple, working_size=working_size,
+            channels=channels, hint_channels=channels - SKETCH_CHANNELS, size_multiple=multiple, working_size=working_size,
             provenance=provenance,
             evaluation=evaluation, description=req.description,
             default=_keeps_default(existing, entry_name, req.default and own_name))

@@ -16,7 +16,9 @@ import numpy as np
 import onnxruntime as ort
 
 from export.sketches import SketchSet, random_batch
+from ganime_desktop.core.preprocess import to_uint8
 from training.metrics import ssim
+from training.progress import Progress
 
 PARITY_TOLERANCE = 1e-4
 SSIM_THRESHOLD = 0.98
@@ -70,6 +72,7 @@ def parity_probes(sketches: SketchSet | None, size_multiple: int, channels: int 
 def measure_parity(reference: Callable[[np.ndarray], np.ndarray], session: ort.InferenceSession,
                    probes: Sequence[Probe]) -> list[ParityResult]:
     results = []
+    bar = Progress(len(probes), "parity", unit="probe")
     for probe in probes:
         expected = reference(probe.inputs)
         got = run_session(session, probe.inputs)
@@ -78,6 +81,7 @@ def measure_parity(reference: Callable[[np.ndarray], np.ndarray], session: ort.I
         else:
             diff = float(np.max(np.abs(got.astype(np.float64) - expected)))
         results.append(ParityResult(probe.label, tuple(probe.inputs.shape), diff))
+        bar.update()
     return results
 
 
@@ -91,11 +95,6 @@ def require_parity(results: Sequence[ParityResult], tolerance: float = PARITY_TO
     if not worst.max_abs_diff <= tolerance:  # also catches NaN
         raise ParityError(f"ONNX output differs from Keras by {worst.max_abs_diff:.3g} on {worst.label} "
                           f"(tolerance {tolerance:g}):\n{format_parity(results, tolerance)}")
-
-
-def to_uint8(images: np.ndarray) -> np.ndarray:
-    """Generator output in [-1, 1] -> uint8 RGB, as the app shows and saves it."""
-    return np.clip(np.rint((images.astype(np.float64) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
 def batch_ssim(a: np.ndarray, b: np.ndarray) -> list[float]:
@@ -121,9 +120,11 @@ def measure_agreement(label: str, reference: Callable[[np.ndarray], np.ndarray],
                       session: ort.InferenceSession, sketches: np.ndarray) -> Agreement:
     """SSIM per sketch of the variant's colouring vs the reference colouring (one image at a time)."""
     ssims = []
+    bar = Progress(len(sketches), label, unit="sketch")
     for sketch in sketches:
         x = sketch[None]
         ssims.extend(batch_ssim(run_session(session, x), reference(x)))
+        bar.update()
     return Agreement(label, tuple(ssims))
 
 

@@ -13,17 +13,22 @@ from pathlib import Path
 from typing import Any
 
 from ganime_desktop.core.manifest import APPROACHES
-from training.checkpoints import CheckpointMismatch, restore_generator, step_of
+from training.architecture import ARCHITECTURE_KEYS
+from training.model_loading import (
+    CONFIG_FILE,
+    GENERATOR_FILE,
+    CheckpointGone,
+    CheckpointMismatch,
+    restore_generator,
+    select_checkpoints,
+)
 
-GENERATOR_FILE = "generator.keras"
-CONFIG_FILE = "config.json"
 STATE_FILE = "state.json"
 EVAL_DIR = "eval"
 # Config keys worth keeping in the manifest's provenance (the rest stay in the run directory).
-CONFIG_EXCERPT_KEYS = ("approach", "image_size", "load_size", "ngf", "ndf", "norm", "upsample", "padding",
-                       "depth", "size_multiple", "tv_loss", "lambda_tv", "lambda_l1", "lambda_cycle",
+CONFIG_EXCERPT_KEYS = (*ARCHITECTURE_KEYS, "load_size", "size_multiple", "tv_loss", "lambda_tv", "lambda_l1", "lambda_cycle",
                        "lambda_identity", "batch_size", "lr", "data_format", "split", "seed", "max_steps",
-                       "hints", "no_hint_prob", "gan_loss", "lambda_perceptual")
+                       "no_hint_prob", "gan_loss", "lambda_perceptual")
 
 
 class SourceError(ValueError):
@@ -125,47 +130,28 @@ def _figures(value: Any, levels: int) -> Any:
 def restore_checkpoint(model, src: ExportSource, checkpoint: str) -> ExportSource:
     """Load training checkpoint weights of the run into ``model`` (the run's generator architecture).
 
-    ``checkpoint``: a step number (RUN/checkpoints/ckpt-N), a checkpoint prefix, or a range of steps
-    ``A-B``: the mean of the weights of every checkpoint kept from A to B. GAN training oscillates
-    from checkpoint to checkpoint; averaging their weights smooths that out (Yazici et al. 2019,
-    "The Unusual Effectiveness of Averaging in GAN Training"). Choose with `evaluate --curves`.
+    ``checkpoint``: a step number (RUN/checkpoints/ckpt-N), a checkpoint's path, or a range of steps
+    ``A-B``: the mean of the weights of every checkpoint kept from A to B. Either trainer's
+    checkpoints (training/model_loading.py). GAN training oscillates from checkpoint to checkpoint;
+    averaging their weights smooths that out (Yazici et al. 2019, "The Unusual Effectiveness of
+    Averaging in GAN Training"). Choose with `evaluate --curves`.
     """
-    import tensorflow as tf
-
-    prefixes = _checkpoint_prefixes(src, checkpoint)
+    try:
+        chosen = select_checkpoints(src.run_dir, checkpoint)
+    except ValueError as exc:
+        raise SourceError(f"--checkpoint {checkpoint}: {exc}") from None
     total = None
-    for prefix in prefixes:
+    for ckpt in chosen:
         try:
-            restore_generator(model, prefix)
-        except (CheckpointMismatch, tf.errors.OpError) as exc:
+            restore_generator(model, ckpt)
+        except (CheckpointMismatch, CheckpointGone) as exc:
             raise SourceError(f"--checkpoint {checkpoint}: {str(exc).splitlines()[0]}") from None
         weights = model.get_weights()
         total = [t + w for t, w in zip(total, weights, strict=True)] if total else [w.astype("float64") for w in weights]
-    if len(prefixes) > 1:
-        model.set_weights([(t / len(prefixes)).astype(w.dtype) for t, w in zip(total, model.get_weights(),
-                                                                                strict=True)])
-    described = (str(prefixes[0]) if len(prefixes) == 1 else
-                 f"mean of {len(prefixes)} checkpoints: {', '.join(p.name for p in prefixes)}")
-    state = {**src.state, "steps": step_of(prefixes[-1]), "checkpoint": described}
+    if len(chosen) > 1:
+        model.set_weights([(t / len(chosen)).astype(w.dtype) for t, w in zip(total, model.get_weights(),
+                                                                              strict=True)])
+    described = (str(chosen[0]) if len(chosen) == 1 else
+                 f"mean of {len(chosen)} checkpoints: {', '.join(c.name for c in chosen)}")
+    state = {**src.state, "steps": chosen[-1].step, "checkpoint": described}
     return ExportSource(src.keras_path, src.run_dir, src.config, state)
-
-
-def _checkpoint_prefixes(src: ExportSource, checkpoint: str) -> list[Path]:
-    """The checkpoint prefixes ``--checkpoint`` names, in step order."""
-    folder = src.run_dir / "checkpoints" if src.run_dir else None
-    kept = sorted((step_of(p.with_suffix("")), p.with_suffix("")) for p in folder.glob("ckpt-*.index")
-                  if step_of(p.with_suffix("")) is not None) if folder and folder.is_dir() else []
-    kept_text = f"; kept: {', '.join(p.name for _, p in kept)}" if kept else ""
-    first, _, last = checkpoint.partition("-")
-    if first.isdigit() and (not last or last.isdigit()):  # N, or A-B
-        if folder is None:
-            raise SourceError(f"--checkpoint {checkpoint}: step numbers need a run directory as the source")
-        lo, hi = int(first), int(last or first)
-        chosen = [p for step, p in kept if lo <= step <= hi]
-        if not chosen:
-            raise SourceError(f"--checkpoint {checkpoint}: no such checkpoint in {folder}{kept_text}")
-        return chosen
-    prefix = Path(checkpoint)
-    if not Path(f"{prefix}.index").is_file():
-        raise SourceError(f"--checkpoint {checkpoint}: {prefix}.index does not exist{kept_text}")
-    return [prefix]

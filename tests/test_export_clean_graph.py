@@ -10,11 +10,12 @@ from _keras_generators import run_dir_for
 from onnx import TensorProto, helper, numpy_helper
 
 from export.clean_graph import clean_generator
-from export.convert import keras_predict, load_generator, to_onnx
+from export.convert import keras_predict, to_onnx
 from export.graph_stats import onnx_conv_macs
 from export.parity import cpu_session, run_session
 from export.sketches import SketchSet
 from export.variants import to_fp16
+from training.model_loading import load_keras_model
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def runs(tmp_path_factory, faces_dir):
 
 def _graphs(config, runs, tmp_path):
     run = run_dir_for(config, runs)
-    model = load_generator(run / "generator.keras")
+    model = load_keras_model(run / "generator.keras")
     depth = {"pix2pix-d8": 8, "cyclegan-d8": 8, "pix2pix-d6": 6, "cyclegan-d6": 6}[config]
     m = 2**depth
     raw = to_onnx(model)
@@ -36,6 +37,7 @@ def _graphs(config, runs, tmp_path):
     return model, m, paths, report
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", ["pix2pix-d8", "cyclegan-d8", "pix2pix-d6"])
 def test_clean_graph_matches_the_original_and_keras(config, runs, faces_dir, tmp_path):
     model, m, paths, report = _graphs(config, runs, tmp_path)

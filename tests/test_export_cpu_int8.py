@@ -10,7 +10,7 @@ import pytest
 from _keras_generators import run_dir_for
 
 from export.__main__ import main
-from export.convert import load_generator, to_onnx
+from export.convert import to_onnx
 from export.cpu_int8 import MAX_DELTA_E_CHANGE, MIN_SSIM, SplitAgreement, build_cpu_int8, judge
 from export.parity import cpu_session, run_session
 from export.rewrite import clean_manifest
@@ -24,6 +24,7 @@ from ganime_desktop.core.manifest import (
     sha256_of,
     write_manifest,
 )
+from training.model_loading import load_keras_model
 
 
 def _split(data="anime-faces", ssim=0.99, e_float=20.0, e_int8=20.2, images=10):
@@ -58,7 +59,7 @@ def shipped_like(runs, tmp_path_factory):
     """A manifest like the shipped one: a raw tf2onnx graph (resize decoder, reflect padding) in
     float16 storage, next to a non-generator entry that must stay as it is."""
     folder = tmp_path_factory.mktemp("shipped")
-    model = load_generator(run_dir_for("pix2pix-d8", runs) / "generator.keras")
+    model = load_keras_model(run_dir_for("pix2pix-d8", runs) / "generator.keras")
     onnx.save(to_onnx(model), str(folder / "raw.onnx"))
     to_fp16(folder / "raw.onnx", folder / "tiny-tv.onnx")
     (folder / "raw.onnx").unlink()
@@ -70,6 +71,7 @@ def shipped_like(runs, tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_int8_graph_runs_conv_in_int8_and_pads_the_quantized_tensors(shipped_like, faces_dir, fullbody_dir, tmp_path):
     spec = load_manifest(shipped_like / "manifest.json")[0]
     verdict = build_cpu_int8(spec, spec.file_path("generator"), tmp_path / "g8.onnx",
@@ -87,6 +89,7 @@ def test_int8_graph_runs_conv_in_int8_and_pads_the_quantized_tensors(shipped_lik
     assert run_session(cpu_session(tmp_path / "g8.onnx"), x).shape == x.shape
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("passes", [True, False])
 def test_clean_rewrites_in_place_and_keeps_int8_only_when_it_passes(shipped_like, faces_dir, fullbody_dir,
                                                                      tmp_path, passes):

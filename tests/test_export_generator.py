@@ -11,7 +11,7 @@ from _keras_generators import pix2pix_exported, run_dir_for
 from _onnx_models import generator_spec, make_generator_onnx
 
 from export.__main__ import main
-from export.convert import keras_predict, load_generator, to_onnx
+from export.convert import keras_predict, to_onnx
 from export.parity import (
     ParityError,
     cpu_session,
@@ -25,6 +25,7 @@ from export.parity import (
 from export.sketches import SketchSet
 from export.variants import to_int8
 from ganime_desktop.core.manifest import MANIFEST_NAME, load_manifest, write_manifest
+from training.model_loading import load_keras_model
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_onnx_is_dynamic_and_matches_keras_at_batch_1_and_3(pix2pix_export):
     proto = onnx.load(str(out / "p2p-tiny.onnx"))
     dims = [d.dim_param or d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
     assert dims == ["batch", "height", "width", 3]
-    model = load_generator(run / "generator.keras")
+    model = load_keras_model(run / "generator.keras")
     session = cpu_session(out / "p2p-tiny.onnx")
     for batch in (1, 3):
         for h, w in ((64, 64), (128, 64)):
@@ -124,6 +125,7 @@ def test_fp16_variant_stores_half_precision_weights_but_computes_in_float32(pix2
     assert np.max(np.abs(got - want)) <= 1e-5
 
 
+@pytest.mark.slow
 def test_cyclegan_instance_norm_depth8_export(runs, tmp_path):
     out = tmp_path / "models"
     assert main([str(run_dir_for("cyclegan-d8", runs)), "--name", "cyc-tiny", "--out-dir", str(out)]) == 0
@@ -132,7 +134,7 @@ def test_cyclegan_instance_norm_depth8_export(runs, tmp_path):
     assert set(spec.provenance["parity"]["max_abs_diff"]) == {
         "sketches 256x256", "random 256x256", "sketches 256x512", "random 256x512"}
     session = cpu_session(out / "cyc-tiny.onnx")
-    model = load_generator(run_dir_for("cyclegan-d8", runs) / "generator.keras")
+    model = load_keras_model(run_dir_for("cyclegan-d8", runs) / "generator.keras")
     for batch in (1, 3):
         assert _keras_vs_onnx(model, session, batch, 256, 256, seed=batch) <= 1e-4
 
@@ -140,7 +142,7 @@ def test_cyclegan_instance_norm_depth8_export(runs, tmp_path):
 @pytest.mark.parametrize("config", ["pix2pix-d8", "cyclegan-d6"])
 def test_parity_of_other_norm_depth_combinations(config, runs, faces_dir, tmp_path):
     run = run_dir_for(config, runs)
-    model = load_generator(run / "generator.keras")
+    model = load_keras_model(run / "generator.keras")
     path = tmp_path / "g.onnx"
     onnx.save(to_onnx(model), str(path))
     depth = json.loads((run / "config.json").read_text())["depth"]
@@ -181,7 +183,7 @@ def test_a_perturbed_onnx_graph_fails_parity(pix2pix_export, faces_dir, tmp_path
     arr = onnx.numpy_helper.to_array(weights) * np.float32(1.02)
     weights.CopyFrom(onnx.numpy_helper.from_array(arr, weights.name))
     onnx.save(proto, str(tmp_path / "bad.onnx"))
-    model = load_generator(run / "generator.keras")
+    model = load_keras_model(run / "generator.keras")
     results = measure_parity(lambda x: keras_predict(model, x), cpu_session(tmp_path / "bad.onnx"),
                              parity_probes(SketchSet(faces_dir, "color"), 64))
     with pytest.raises(ParityError, match="differs from Keras"):
@@ -190,7 +192,7 @@ def test_a_perturbed_onnx_graph_fails_parity(pix2pix_export, faces_dir, tmp_path
 
 def test_a_variant_of_another_model_fails_the_ssim_check(pix2pix_export, runs, faces_dir):
     _, out = pix2pix_export
-    other = load_generator(run_dir_for("cyclegan-d6", runs) / "generator.keras")
+    other = load_keras_model(run_dir_for("cyclegan-d6", runs) / "generator.keras")
     sketches = SketchSet(faces_dir, "color").batch(2, 64, 64)
     agreement = measure_agreement("int8", lambda x: keras_predict(other, x),
                                   cpu_session(out / "p2p-tiny-int8.onnx"), sketches)
@@ -218,7 +220,7 @@ def test_export_of_a_chosen_checkpoint_holds_its_weights_not_the_final_ones(runs
 
     run = tmp_path / "run"
     shutil.copytree(run_dir_for("pix2pix-d6", runs), run)
-    model = load_generator(run / "generator.keras")
+    model = load_keras_model(run / "generator.keras")
     x = np.random.default_rng(5).uniform(-1, 1, (1, 64, 64, 3)).astype(np.float32)
     final = keras_predict(model, x)
     rng = np.random.default_rng(6)

@@ -16,11 +16,12 @@ import pytest
 
 from export.__main__ import main as export_main
 from export.check import check_manifest
-from export.convert import keras_predict, load_generator
+from export.convert import keras_predict
 from export.parity import cpu_session, parity_probes, run_session
 from export.sketches import SketchSet
 from ganime_desktop.core.manifest import MANIFEST_NAME, load_manifest
 from ganime_desktop.core.pipeline import Colorizer
+from training.model_loading import load_keras_model
 from training.pix2pix import Pix2Pix
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,10 +41,11 @@ def hint_run(tmp_path_factory, faces_dir) -> Path:
     return run
 
 
+@pytest.mark.slow
 def test_training_cli_records_a_hint_model(hint_run):
     config = json.loads((hint_run / "config.json").read_text())
     assert config["hints"] is True and config["gan_loss"] == "wgan-gp" and config["no_hint_prob"] == 0.3
-    model = load_generator(hint_run / "generator.keras")
+    model = load_keras_model(hint_run / "generator.keras")
     assert model.input_shape == (None, None, None, 7) and model.output_shape == (None, None, None, 3)
     parser = argparse.ArgumentParser()
     Pix2Pix.add_arguments(parser)  # what `python -m training pix2pix --help` lists
@@ -51,6 +53,7 @@ def test_training_cli_records_a_hint_model(hint_run):
         assert flag in parser.format_help()
 
 
+@pytest.mark.slow
 def test_export_declares_the_hint_channels_and_keeps_parity(hint_run, tmp_path, faces_dir):
     out = tmp_path / "models"
     assert export_main([str(hint_run), "--name", "hints-tiny", "--out-dir", str(out), "--data", str(faces_dir)]) == 0
@@ -63,7 +66,7 @@ def test_export_declares_the_hint_channels_and_keeps_parity(hint_run, tmp_path, 
     assert spec.provenance["config"]["hints"] is True
 
     # parity again by hand, on real sketches with and without hints
-    model = load_generator(hint_run / "generator.keras")
+    model = load_keras_model(hint_run / "generator.keras")
     session = cpu_session(spec.file_path("generator"))
     probes = parity_probes(SketchSet(faces_dir, "color", hint_channels=4), 64, 7)
     sketch_probe = probes[0].inputs

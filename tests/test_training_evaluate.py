@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from _tiny_vgg import write_tiny_vgg
 
-from training import data, evaluate, fid, metrics
+from training import data, evaluate, fid, metrics, model_loading
 from training.__main__ import main
 from training.networks import build_unet_generator
 
@@ -86,19 +86,19 @@ def test_evaluate_writes_the_table_with_baselines_and_curves(faces_dir, tmp_path
 
 def test_a_run_still_training_is_evaluated_from_config_and_latest_checkpoint(tmp_path):
     run, model = _tiny_run(tmp_path / "training", finished=False)
-    loaded = evaluate.load_generator(run)
+    loaded = model_loading.load_run_generator(run)
     x = np.random.default_rng(0).uniform(-1, 1, (1, 64, 64, 3)).astype(np.float32)
     np.testing.assert_allclose(loaded(x, training=False), model(x, training=False), atol=1e-6)
     assert "latest checkpoint 20 (still training)" in evaluate._run_label(run)[1]
     # a hint model still training: its generator takes the sketch and the hint channels
     run, model = _tiny_run(tmp_path / "hints", finished=False, hints=True)
     x = np.random.default_rng(1).uniform(-1, 1, (1, 64, 64, 7)).astype(np.float32)
-    np.testing.assert_allclose(evaluate.load_generator(run)(x, training=False), model(x, training=False), atol=1e-6)
+    np.testing.assert_allclose(model_loading.load_run_generator(run)(x, training=False), model(x, training=False), atol=1e-6)
     # config.json that does not describe the checkpoint: a plain error naming both
     cfg = json.loads((run / "config.json").read_text())
     (run / "config.json").write_text(json.dumps({**cfg, "hints": False}))
     with pytest.raises(data.DataError, match="does not match the networks of"):
-        evaluate.load_generator(run)
+        model_loading.load_run_generator(run)
 
 
 def test_run_without_a_generator_is_a_clear_error(faces_dir, tmp_path, capsys):

@@ -47,6 +47,7 @@ def test_keras_ops_losses_equal_tensorflow_reference():
     assert float(losses.average(tf.constant([1.0, 2.0, 3.0]), 6)) == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_jax_steps_overfit_two_pairs(faces_dir):
     code = f"""
 import numpy as np, keras
@@ -92,6 +93,7 @@ def _newest_checkpoint(run: Path) -> int:
     return found[-1][0] if found else 0
 
 
+@pytest.mark.slow
 def test_jax_run_killed_resumes_then_exports_through_tensorflow(faces_dir, tmp_path):
     run = tmp_path / "run"
     args = [sys.executable, "-m", "training", "pix2pix", "--backend", "jax", "--data", str(faces_dir), "--split",

@@ -108,7 +108,7 @@ def test_paper_whiteness_measures_fog_on_blank_paper_only():
     assert metrics.paper_whiteness(truth, truth) == 0.0
     fogged = truth.copy()
     fogged[truth.min(axis=2) == 255] = (240, 235, 190)  # yellow-green fog over the paper only
-    fog = float(metrics.delta_e2000(metrics.srgb_to_lab(np.array([240, 235, 190], np.uint8)), [100, 0, 0]))
+    fog = float(metrics.from_white(metrics.srgb_to_lab(np.array([240, 235, 190], np.uint8))))
     assert metrics.paper_whiteness(fogged, truth) == pytest.approx(fog)
     recoloured = truth.copy()
     recoloured[8:24, 8:24] = (0, 0, 255)  # the figure's colour does not count
@@ -164,3 +164,12 @@ def test_edge_frame_delta_e_is_positive_only_for_a_frame():
     assert metrics.edge_frame_delta_e(framed, truth) > 10  # a 2 px frame in the 4 px ring
     tinted = np.full_like(truth, (220, 180, 180))  # wrong everywhere alike: no frame
     assert abs(metrics.edge_frame_delta_e(tinted, truth)) < 1e-6
+
+
+def test_white_paper_scores_zero_and_blank_paper_is_judged_against_cie_white():
+    page = np.full((4, 4, 3), 255, np.uint8)
+    page[0, 0] = (244, 244, 244)  # L* 95.9: within 3 of white
+    page[0, 1] = (230, 230, 230)  # L* 91.0: not blank paper
+    assert float(metrics.from_white(metrics.srgb_to_lab(page[1, 1]))) == 0.0
+    assert metrics.blank_paper(page).sum() == 15 and not metrics.blank_paper(page)[0, 1]
+    np.testing.assert_allclose(metrics.blank_paper_of_lab(metrics.srgb_to_lab(page)), metrics.blank_paper(page))

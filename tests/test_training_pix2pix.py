@@ -15,7 +15,7 @@ import pytest
 import tensorflow as tf
 
 from training import networks
-from training.checkpoints import step_of
+from training.model_loading import step_of
 from training.pix2pix import Pix2Pix
 from training.trainer import total_variation
 
@@ -85,6 +85,7 @@ def test_overfitting_two_pairs_lowers_l1(faces_dir):
     assert float(last["g_l1"]) < 0.6 * np.mean(first)
 
 
+@pytest.mark.slow
 def test_mirrored_step_over_two_logical_cpus():
     code = """
 import tensorflow as tf, numpy as np
@@ -141,6 +142,7 @@ def _newest_checkpoint_step(run: Path) -> int:
     return max((step_of(p.with_suffix("")) for p in (run / "checkpoints").glob("ckpt-*.index")), default=0)
 
 
+@pytest.mark.slow
 def test_training_run_killed_then_resumed_continues_its_step_count(faces_dir, tmp_path):
     run = tmp_path / "run"
     args = ["pix2pix", "--data", str(faces_dir), "--split", "test", "--run-dir", str(run), "--cache-dir",

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from training.quiet import is_noise
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,6 +40,7 @@ def test_the_filter_hides_notices_and_passes_errors_through_descriptor_2():
     assert res.stderr.splitlines() == ["real error", "python error"]
 
 
+@pytest.mark.slow
 def test_a_training_run_prints_no_tensorflow_notices(faces_dir, tmp_path):
     res = subprocess.run([sys.executable, "-m", "training", "pix2pix", "--data", str(faces_dir), "--split", "test",
                           "--limit", "4", "--image-size", "64", "--ngf", "4", "--ndf", "4", "--batch-size", "2",

@@ -64,6 +64,7 @@ def test_a_different_architecture_is_refused_with_the_flags_to_fix_it():
         copy_weights(source, target)
 
 
+@pytest.mark.slow
 def test_cli_fine_tunes_into_a_hint_model_and_records_where_it_started(faces_dir, tmp_path):
     common = ["--data", str(faces_dir), "--split", "test", "--cache-dir", str(tmp_path / "cache"), *TINY]
     base = tmp_path / "base"

@@ -14,6 +14,7 @@ from typing import Any
 import keras
 
 from training import losses
+from training.architecture import Adam
 
 
 class Approach:
@@ -71,9 +72,10 @@ class Approach:
 def augment_config(cfg: dict[str, Any]):
     from training.augment import AugmentConfig
 
-    return AugmentConfig(max_zoom=cfg["max_zoom"], paper_prob=cfg["paper_prob"],
-                         darkness_min=cfg["darkness_min"], paper_scale=tuple(cfg.get("paper_scale", (0.45, 0.9))))
+    return AugmentConfig(max_zoom=cfg["max_zoom"], paper_prob=cfg["paper_prob"], darkness_min=cfg["darkness_min"],
+                         paper_scale=tuple(cfg.get("paper_scale", AugmentConfig.paper_scale)))
 
 
-def adam(lr: float, beta_1: float = 0.5, beta_2: float = 0.999, epsilon: float = 1e-7) -> keras.optimizers.Adam:
+def adam(lr: float, beta_1: float = Adam.beta1, beta_2: float = Adam.beta2,
+         epsilon: float = Adam.adam_epsilon) -> keras.optimizers.Adam:
     return keras.optimizers.Adam(learning_rate=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from training import architecture, pipeline
 from training import data as data_lib
-from training import pipeline
-from training.networks import build_patchgan_discriminator, build_unet_generator
+from training.architecture import Architecture
 from training.trainer import Approach, TrainingError, adam, augment_config, bce_logits, l1
 
 SKETCH_DIRS = {"train": ("trainA",), "test": ("testA",), "val": ("valA", "testA")}
@@ -56,27 +56,20 @@ class CycleGAN(Approach):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         g = parser.add_argument_group("cyclegan")
-        g.add_argument("--ngf", type=int, default=64, help="generator base width (default: %(default)s)")
-        g.add_argument("--ndf", type=int, default=64, help="discriminator base width (default: %(default)s)")
-        g.add_argument("--upsample", default="transpose", choices=["transpose", "resize"],
-                       help="decoder upsampling: transposed conv (paper) or resize + conv (default: %(default)s)")
-        g.add_argument("--padding", default="zero", choices=["zero", "reflect"],
-                       help="convolution padding (default: %(default)s)")
+        architecture.add_arguments(g, ("ngf", "ndf", "upsample", "padding"))
         g.add_argument("--lambda-cycle", type=float, default=10.0,
                        help="cycle-consistency weight lambda (default: %(default)s)")
         g.add_argument("--lambda-identity", type=float, default=0.5,
                        help="identity loss weight as a fraction of lambda (default: %(default)s)")
-        g.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate, all networks "
-                       "(default: %(default)s)")
-        g.add_argument("--beta1", type=float, default=0.5, help="Adam beta1 (default: %(default)s)")
+        architecture.add_arguments(g, ("lr", "beta1"), lr="Adam learning rate, all networks")
 
     def build(self):
         c = self.cfg
-        unet = dict(ngf=c["ngf"], norm="instance", upsample=c["upsample"], padding=c["padding"])
-        self.g = build_unet_generator(c["image_size"], depth=c.get("depth"), name="generator_g", **unet)
-        self.f = build_unet_generator(c["image_size"], depth=c.get("depth"), name="generator_f", **unet)
-        self.d_y = build_patchgan_discriminator(in_channels=3, ndf=c["ndf"], norm="instance", name="patchgan_color")
-        self.d_x = build_patchgan_discriminator(in_channels=3, ndf=c["ndf"], norm="instance", name="patchgan_sketch")
+        arch = Architecture.from_config({**c, "approach": self.name})  # instance norm everywhere
+        self.g = arch.build_generator(name="generator_g")
+        self.f = arch.build_generator(name="generator_f")
+        self.d_y = arch.build_discriminator(in_channels=3, norm="instance", name="patchgan_color")
+        self.d_x = arch.build_discriminator(in_channels=3, norm="instance", name="patchgan_sketch")
         self.nets = {"generator": self.g, "generator_f": self.f, "discriminator_y": self.d_y,
                      "discriminator_x": self.d_x}
         self.opts = {name: adam(c["lr"], c["beta1"]) for name in self.nets}

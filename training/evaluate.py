@@ -53,9 +53,21 @@ from typing import Any
 
 import numpy as np
 
+from ganime_desktop.core.imageio import write_image_atomic, write_text_atomic
+from ganime_desktop.core.preprocess import to_uint8
 from training import data as data_lib
 from training import metrics
-from training.checkpoints import CheckpointMismatch, restore_generator, step_of
+from training.model_loading import (
+    CheckpointGone,
+    hint_channels,
+    keras_colour,
+    list_checkpoints,
+    load_run_generator,
+    onnx_generator_spec,
+    read_config,
+    restore_generator,
+)
+from training.progress import Progress
 
 GRID_PAIRS = 4
 BATCH = 8
@@ -177,11 +189,6 @@ def load_pairs(data: str, data_format: str, split: str, *, image_size: int, seed
     return pairs
 
 
-def to_uint8(x: np.ndarray) -> np.ndarray:
-    """[-1, 1] float -> uint8, as the app shows and saves results."""
-    return np.clip((np.asarray(x, np.float32) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
-
-
 def _batches(items: list, size: int = BATCH):
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -190,8 +197,7 @@ def _batches(items: list, size: int = BATCH):
 # ----------------------------------------------------------------------------- candidates
 
 def _run_label(run_dir: Path) -> tuple[str, str]:
-    cfg_path = run_dir / "config.json"
-    cfg = json.loads(cfg_path.read_text()) if cfg_path.exists() else {}
+    cfg = read_config(run_dir)
     state_path = run_dir / "state.json"
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     parts = [cfg.get("approach", "?")]
@@ -201,55 +207,11 @@ def _run_label(run_dir: Path) -> tuple[str, str]:
         if key in cfg:
             parts.append(f"{key} {cfg[key]}")
     if not (run_dir / "generator.keras").is_file():
-        latest = _checkpoints(run_dir)[-1:]
-        parts.append(f"latest checkpoint {latest[0].rsplit('-', 1)[-1] if latest else '?'} (still training)")
+        latest = list_checkpoints(run_dir, cfg)[-1:]
+        parts.append(f"latest checkpoint {latest[0].step if latest else '?'} (still training)")
     elif state:
         parts.append(f"step {state.get('steps')}/{state.get('total_steps')}")
     return run_dir.name, ", ".join(str(p) for p in parts)
-
-
-def load_generator(run_dir: Path):
-    """RUN_DIR/generator.keras; for a run still training, the networks of config.json + its latest checkpoint."""
-    import keras
-
-    from training.networks import CUSTOM_OBJECTS
-
-    path = run_dir / "generator.keras"
-    if path.is_file():
-        try:
-            return keras.saving.load_model(path, custom_objects=CUSTOM_OBJECTS, compile=False)
-        except Exception as exc:  # Keras raises several types for unreadable or foreign files
-            raise data_lib.DataError(f"{path}: cannot load the Keras model ({str(exc).splitlines()[0][:200]})"
-                                     ) from None
-    latest = _checkpoints(run_dir)[-1:] if (run_dir / "config.json").is_file() else []
-    if not latest:
-        raise data_lib.DataError(f"{path}: no trained generator (and no config.json + checkpoint) in this run "
-                                 "directory; train it first")
-    model = _generator_from_config(run_dir)
-    try:
-        restore_generator(model, latest[0])
-    except CheckpointMismatch as exc:  # the checkpoint holds other networks than config.json says
-        raise data_lib.DataError(f"{exc}: it does not match the networks of {run_dir / 'config.json'}") from None
-    return model
-
-
-def _checkpoints(run_dir: Path) -> list[str]:
-    import tensorflow as tf
-
-    state = tf.train.get_checkpoint_state(str(run_dir / "checkpoints"))
-    return list(state.all_model_checkpoint_paths) if state else []
-
-
-def _generator_from_config(run_dir: Path):
-    from training.hints import HINT_CHANNELS
-    from training.networks import build_unet_generator
-
-    cfg = json.loads((run_dir / "config.json").read_text())
-    norm = "instance" if cfg.get("approach") == "cyclegan" else cfg.get("norm", "batch")
-    in_channels = 3 + (HINT_CHANNELS if cfg.get("hints") else 0)
-    return build_unet_generator(cfg["image_size"], ngf=cfg.get("ngf", 64), norm=norm, in_channels=in_channels,
-                                upsample=cfg.get("upsample", "transpose"), padding=cfg.get("padding", "zero"),
-                                depth=cfg.get("depth"))
 
 
 def keras_colorizer(model) -> Callable[[list[Pair]], list[np.ndarray]]:
@@ -260,37 +222,18 @@ def keras_colorizer(model) -> Callable[[list[Pair]], list[np.ndarray]]:
 
 
 def keras_takes_hints(model) -> bool:
-    from ganime_desktop.core.hints import HINT_CHANNELS
-
-    return model.input_shape[-1] == 3 + HINT_CHANNELS
+    return hint_channels(model) > 0
 
 
 def _keras_runner(model) -> Callable[[list[Pair], list[np.ndarray | None]], list[np.ndarray]]:
-    """(pairs, RGBA hint layers or None) -> colourings; hints reach only a colour-hint generator,
-    encoded as the app encodes them, the padding "no hint"."""
-    from ganime_desktop.core.hints import HINT_CHANNELS, encode_hints
-
-    multiple = _size_multiple(model)
-    hint_model = keras_takes_hints(model)
+    """(pairs, RGBA hint layers or None) -> colourings (``model_loading.keras_colour``: hints reach
+    only a colour-hint generator), in batches of BATCH pairs (whole pages of several sizes one by one)."""
 
     def colorize(pairs: list[Pair], hints: list[np.ndarray | None]) -> list[np.ndarray]:
         out = []
-        batches = list(zip(_batches(pairs), _batches(hints), strict=True))
-        if len({p.sketch.shape for p in pairs}) > 1:  # whole pages of several sizes: one at a time
-            batches = [([p], [h]) for p, h in zip(pairs, hints, strict=True)]
-        for batch, batch_hints in batches:
-            x = np.stack([p.sketch for p in batch]).astype(np.float32) / 127.5 - 1.0
-            h, w = x.shape[1:3]
-            ph, pw = -h % multiple, -w % multiple
-            x = np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), constant_values=1.0)
-            if hint_model:
-                channels = np.zeros((len(batch), h + ph, w + pw, HINT_CHANNELS), np.float32)
-                for i, layer in enumerate(batch_hints):
-                    if layer is not None:
-                        channels[i, :h, :w] = encode_hints(layer)
-                x = np.concatenate([x, channels], axis=3)
-            y = np.asarray(model(x, training=False))[:, :h, :w]
-            out += list(to_uint8(y))
+        size = BATCH if len({p.sketch.shape for p in pairs}) <= 1 else 1
+        for batch, batch_hints in zip(_batches(pairs, size), _batches(hints, size), strict=True):
+            out += keras_colour(model, np.stack([p.sketch for p in batch]), batch_hints)
         return out
 
     return colorize
@@ -316,16 +259,10 @@ def keras_pages(model) -> Pages:
     return pages
 
 
-def _size_multiple(model) -> int:
-    """2**(number of stride-2 encoder convolutions) of a U-Net."""
-    downs = sum(1 for layer in model.layers if layer.name.startswith("down") and layer.name.endswith("_conv"))
-    return 2 ** max(downs, 0)
-
-
 def onnx_candidates(path: Path, device: str, names: list[str] | None = None) -> list[Candidate]:
     """Every generator of a manifest (or one bare .onnx generator), through the app's Colorizer;
     ``names``: only those models of a manifest."""
-    from ganime_desktop.core.manifest import ModelSpec, TensorSpec, describe_file, load_manifest
+    from ganime_desktop.core.manifest import load_manifest
     from ganime_desktop.core.pipeline import Colorizer
 
     if path.suffix.lower() == ".json":
@@ -333,10 +270,7 @@ def onnx_candidates(path: Path, device: str, names: list[str] | None = None) -> 
         if names:
             specs = [s for s in specs if s.name in names]
     else:
-        tensor = TensorSpec(size_multiple=256)
-        specs = [ModelSpec(name=path.stem, display_name=path.stem, approach="pix2pix", kind="generator",
-                           precision="fp32", files={"generator": describe_file(path, path.parent)},
-                           input=tensor, output=tensor, base_dir=path.parent)]
+        specs = [onnx_generator_spec(path)]
     found = []
     for spec in specs:
         colorizer = Colorizer(spec, device)
@@ -448,14 +382,27 @@ def pair_regions(pairs: list[Pair]) -> list[Any]:
 
 
 def score(candidate: Candidate, pairs: list[Pair], extractor, truth_features: np.ndarray | None,
-          log, regions: list[Any] | None = None) -> tuple[Scores, list[np.ndarray]]:
-    """The main table's row: the candidate's raw colouring without hints."""
+          log, regions: list[Any] | None = None,
+          colour: Callable[[list[Pair]], list[np.ndarray]] | None = None) -> tuple[Scores, list[np.ndarray]]:
+    """The main table's row: the candidate's raw colouring without hints (``colour``: how to colour
+    pairs, default ``candidate.colorize``), BATCH pairs at a time, with progress and ETA per image;
+    ``seconds`` counts the colouring only."""
     subset = pairs[: candidate.limit] if candidate.limit else pairs
-    t0 = time.perf_counter()
-    outputs = candidate.colorize(subset)
-    seconds = time.perf_counter() - t0
-    s = score_outputs(candidate, subset, outputs, regions or pair_regions(subset), extractor, truth_features,
-                      seconds=seconds)
+    regions = regions or pair_regions(subset)
+    colour = colour or candidate.colorize
+    s = Scores(candidate.name, candidate.kind, candidate.detail, len(subset), candidate.note)
+    outputs: list[np.ndarray] = []
+    with Progress(len(subset), candidate.name) as bar:
+        for start in range(0, len(subset), BATCH):
+            chunk = subset[start:start + BATCH]
+            t0 = time.perf_counter()
+            coloured = colour(chunk)
+            s.seconds += time.perf_counter() - t0
+            for p, out, r in zip(chunk, coloured, regions[start:start + BATCH], strict=False):
+                _score_image(s, candidate.name, p, out, r)
+            outputs += coloured
+            bar.update(len(chunk))
+    _score_fid(s, outputs, extractor, truth_features)
     log(_score_line(s, extractor))
     return s, outputs
 
@@ -465,17 +412,14 @@ def truth_stats(pairs: list[Pair]) -> list[tuple[np.ndarray, np.ndarray]]:
     out = []
     for p in pairs:
         lab = metrics.srgb_to_lab(p.truth)
-        out.append((lab, metrics.delta_e2000(lab, WHITE_LAB) <= metrics.PAPER_DELTA_E))
+        out.append((lab, metrics.blank_paper_of_lab(lab)))
     return out
-
-
-WHITE_LAB = np.array([100.0, 0.0, 0.0])
 
 
 def score_outputs(candidate: Candidate, pairs: list[Pair], outputs: list[np.ndarray], regions: list[Any],
                   extractor, truth_features: np.ndarray | None, *, seconds: float = 0.0, mode: str = "raw",
                   dots: int = 0, artefacts: bool = True,
-                  truths: list[tuple[np.ndarray, np.ndarray]] | None = None) -> Scores:
+                  truths: list[tuple[np.ndarray, np.ndarray]] | None = None, progress: Progress | None = None) -> Scores:
     """Every metric of ``outputs`` against the pairs' truths (``artefacts``: also the decoder
     artefact columns); bleed over each pair's regions, their line pixels not judged. ``truths``:
     ``truth_stats(pairs)`` if the caller has them (ΔE2000 and paper whiteness exactly as
@@ -483,24 +427,36 @@ def score_outputs(candidate: Candidate, pairs: list[Pair], outputs: list[np.ndar
     s = Scores(candidate.name, candidate.kind, candidate.detail, len(pairs), candidate.note, seconds=seconds,
                mode=mode, dots=dots)
     for i, (p, out, r) in enumerate(zip(pairs, outputs, regions, strict=False)):
-        if out.shape != p.truth.shape:
-            raise ValueError(f"{candidate.name} returned {out.shape} for a {p.truth.shape} image")
-        s.ssim.append(metrics.ssim(out, p.truth))
-        if truths is None:
-            s.delta_e.append(metrics.mean_delta_e2000(out, p.truth))
-            s.paper.append(metrics.paper_whiteness(out, p.truth))
-        else:
-            truth_lab, paper = truths[i]
-            lab = metrics.srgb_to_lab(out)
-            s.delta_e.append(float(metrics.delta_e2000(lab, truth_lab).mean()))
-            s.paper.append(float(metrics.delta_e2000(lab[paper], WHITE_LAB).mean()) if paper.any() else float("nan"))
-        if artefacts:
-            s.checker.append(metrics.checkerboard_ratio(out, p.truth))
-            s.edge.append(metrics.edge_frame_delta_e(out, p.truth))
-        s.bleed.append(metrics.region_bleed(out, r.labels, r.lines))
-    if extractor is not None and truth_features is not None and len(pairs) >= 2:
-        s.fid = metrics.frechet_distance_of_features(extractor.embed(outputs), truth_features[: len(pairs)])
+        _score_image(s, candidate.name, p, out, r, truths[i] if truths is not None else None, artefacts)
+        if progress is not None:
+            progress.update()
+    _score_fid(s, outputs, extractor, truth_features)
     return s
+
+
+def _score_image(s: Scores, name: str, p: Pair, out: np.ndarray, r, truth: tuple[np.ndarray, np.ndarray] | None = None,
+                 artefacts: bool = True) -> None:
+    """Append one image's metrics to ``s`` (``truth``: its ``truth_stats`` entry if the caller has it)."""
+    if out.shape != p.truth.shape:
+        raise ValueError(f"{name} returned {out.shape} for a {p.truth.shape} image")
+    s.ssim.append(metrics.ssim(out, p.truth))
+    if truth is None:
+        s.delta_e.append(metrics.mean_delta_e2000(out, p.truth))
+        s.paper.append(metrics.paper_whiteness(out, p.truth))
+    else:
+        truth_lab, paper = truth
+        lab = metrics.srgb_to_lab(out)
+        s.delta_e.append(float(metrics.delta_e2000(lab, truth_lab).mean()))
+        s.paper.append(float(metrics.from_white(lab[paper]).mean()) if paper.any() else float("nan"))
+    if artefacts:
+        s.checker.append(metrics.checkerboard_ratio(out, p.truth))
+        s.edge.append(metrics.edge_frame_delta_e(out, p.truth))
+    s.bleed.append(metrics.region_bleed(out, r.labels, r.lines))
+
+
+def _score_fid(s: Scores, outputs: list[np.ndarray], extractor, truth_features: np.ndarray | None) -> None:
+    if extractor is not None and truth_features is not None and len(outputs) >= 2:
+        s.fid = metrics.frechet_distance_of_features(extractor.embed(outputs), truth_features[: len(outputs)])
 
 
 def _score_line(s: Scores, extractor) -> str:
@@ -615,6 +571,8 @@ def colour_mode_rows(candidates: list[Candidate], pairs: list[Pair], modes: list
         counts = dots if c.with_dots else [0]
         base = (base_pages or {}).pop(c.name, None)  # dropped once its rows are done
         raw_row: Scores | None = None
+        # one image = one (dots, mode) rendering scored; the network runs count in the rate
+        bar = Progress(len(counts) * len(shown) * len(pairs), f"{c.name}, modes")
         for d in counts:
             hints = layers[d] if d in layers else [None] * len(pairs)
             t0 = time.perf_counter()
@@ -628,6 +586,7 @@ def colour_mode_rows(candidates: list[Candidate], pairs: list[Pair], modes: list
             for mode in shown:
                 if mode == "raw" and raw_row is not None and not c.sees_hints:
                     row = replace(raw_row, dots=d)  # the network ignores hints: the same images
+                    bar.update(len(pairs))
                     if (c.name, mode, raw_row.dots) in run.grid:
                         run.grid[(c.name, mode, d)] = run.grid[(c.name, mode, raw_row.dots)]
                 else:
@@ -635,13 +594,15 @@ def colour_mode_rows(candidates: list[Candidate], pairs: list[Pair], modes: list
                     outputs = [page.render(mode, h) for page, h in zip(pages, hints, strict=True)]
                     seconds = network_seconds + time.perf_counter() - t0
                     row = score_outputs(c, pairs, outputs, regions, extractor, truth_features, seconds=seconds,
-                                        mode=mode, dots=d, artefacts=False, truths=truths)
+                                        mode=mode, dots=d, artefacts=False, truths=truths, progress=bar)
                     if grid:
                         run.grid[(c.name, mode, d)] = outputs[:grid]
                     if mode == "raw":
                         raw_row = row
                 run.rows.append(row)
+                bar.clear()
                 log(_score_line(row, extractor))
+        bar.close()
     return run
 
 
@@ -781,18 +742,16 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 def checkpoint_curves(run_dir: Path, pairs: list[Pair], extractor, truth_features, log) -> dict[str, list]:
     """SSIM, ΔE2000, paper whiteness and FID of the generator at every checkpoint kept in RUN_DIR/checkpoints:
     GAN training oscillates, so the checkpoint to ship is chosen on these, not taken as the last one."""
-    import tensorflow as tf
-
-    model = load_generator(run_dir)
+    model = load_run_generator(run_dir)
     colorize = keras_colorizer(model)
     points = []
-    for path in _checkpoints(run_dir):
+    for checkpoint in list_checkpoints(run_dir):
         try:
-            restore_generator(model, path)
-        except tf.errors.NotFoundError:  # a running training deleted it (keep_checkpoints)
-            log(f"  {path}: gone, skipped")
+            restore_generator(model, checkpoint)
+        except CheckpointGone:  # a running training deleted it (keep_checkpoints)
+            log(f"  {checkpoint}: gone, skipped")
             continue
-        step = step_of(path)
+        step = checkpoint.step
         outputs = colorize(pairs)
         both = list(zip(outputs, pairs, strict=True))
         ssim = float(np.mean([metrics.ssim(o, p.truth) for o, p in both]))
@@ -810,18 +769,6 @@ def checkpoint_curves(run_dir: Path, pairs: list[Pair], extractor, truth_feature
 
 
 # ----------------------------------------------------------------------------- writing
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
-def _write_png(path: Path, rgb: np.ndarray) -> None:
-    from ganime_desktop.core.imageio import write_image_atomic
-
-    write_image_atomic(path, rgb)
-
 
 def write_report(out: Path, settings: dict[str, Any], pairs: list[Pair], all_scores: list[Scores],
                  outputs: dict[str, list[np.ndarray]], fid_label: str, fid_description: str | None,
@@ -856,11 +803,11 @@ def write_report(out: Path, settings: dict[str, Any], pairs: list[Pair], all_sco
     if modes is not None:
         md += [f"## Colour modes and hint dots ({len(pairs)} pairs)", "",
                *modes_markdown(modes, fid_label if settings.get("mode_fid") else None), ""]
-        _write_text(out / "modes.csv", modes_csv(modes, fid_label))
+        write_text_atomic(out / "modes.csv", modes_csv(modes, fid_label))
         grid = modes_grid(modes, pairs, grid_pairs)
         if grid is not None:
-            _write_png(out / "modes_grid.png", grid)
-    _write_text(out / "table.md", "\n".join(md))
+            write_image_atomic(out / "modes_grid.png", grid)
+    write_text_atomic(out / "table.md", "\n".join(md))
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["model", "kind", "n", fid_label, "ssim_mean", "ssim_sd", "delta_e2000", "paper_delta_e2000",
@@ -874,7 +821,7 @@ def write_report(out: Path, settings: dict[str, Any], pairs: list[Pair], all_sco
                          agg["paper_images"], f"{agg['checkerboard_ratio']:.6g}", f"{agg['edge_frame_delta_e']:.6g}",
                          "" if agg["bleed_share"] is None else f"{agg['bleed_share']:.6g}",
                          f"{s.seconds:.1f}", s.detail, s.note])
-    _write_text(out / "table.csv", buf.getvalue())
+    write_text_atomic(out / "table.csv", buf.getvalue())
     results = {
         "settings": settings, "fid_label": fid_label, "fid_features": fid_description,
         "pairs": [p.record() for p in pairs],
@@ -888,7 +835,7 @@ def write_report(out: Path, settings: dict[str, Any], pairs: list[Pair], all_sco
     }
     if modes is not None:
         results["colour_modes"] = modes_json(modes)
-    _write_text(out / "results.json", json.dumps(results, indent=2) + "\n")
+    write_text_atomic(out / "results.json", json.dumps(results, indent=2) + "\n")
     _write_grid(out / "grid.png", pairs, all_scores, outputs, grid_pairs)
 
 
@@ -907,7 +854,7 @@ def _write_grid(path: Path, pairs: list[Pair], all_scores: list[Scores], outputs
     titles = ["sketch", *(s.name for s in all_scores), "truth"]
     rows = [[pairs[i].sketch, *(outputs[s.name][i] if i < s.n else skipped for s in all_scores), pairs[i].truth]
             for i in range(count)]
-    _write_png(path, image_grid(rows, titles, cell=grid_cell(pairs)))
+    write_image_atomic(path, image_grid(rows, titles, cell=grid_cell(pairs)))
 
 
 def write_curves(out: Path, curves: list[dict[str, Any]], fid_label: str) -> None:
@@ -916,14 +863,14 @@ def write_curves(out: Path, curves: list[dict[str, Any]], fid_label: str) -> Non
     ssim = {Path(c["run"]).name: [(p["step"], p["ssim_mean"]) for p in c["points"]] for c in curves}
     fid_series = {Path(c["run"]).name: [(p["step"], p["fid"]) for p in c["points"] if p["fid"] is not None]
                   for c in curves}
-    _write_png(out / "curves_ssim.png", line_plot(ssim, title="SSIM over training (test pairs)", xlabel="step",
+    write_image_atomic(out / "curves_ssim.png", line_plot(ssim, title="SSIM over training (test pairs)", xlabel="step",
                                                   ylabel="SSIM mean"))
     delta_e = {Path(c["run"]).name: [(p["step"], p["delta_e_mean"]) for p in c["points"]] for c in curves}
-    _write_png(out / "curves_delta_e.png", line_plot(delta_e, title="ΔE2000 over training (test pairs)",
+    write_image_atomic(out / "curves_delta_e.png", line_plot(delta_e, title="ΔE2000 over training (test pairs)",
                                                      xlabel="step", ylabel="ΔE2000 mean"))
-    _write_png(out / "curves_fid.png", line_plot(fid_series, title=f"{fid_label} over training (test pairs)",
+    write_image_atomic(out / "curves_fid.png", line_plot(fid_series, title=f"{fid_label} over training (test pairs)",
                                                  xlabel="step", ylabel=fid_label))
-    _write_text(out / "curves.json", json.dumps({"fid_label": fid_label, "runs": curves}, indent=2) + "\n")
+    write_text_atomic(out / "curves.json", json.dumps({"fid_label": fid_label, "runs": curves}, indent=2) + "\n")
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -995,7 +942,7 @@ def evaluate(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
     for run_dir in map(Path, args.runs):
         name, detail = _run_label(run_dir)
         note = "" if (run_dir / "generator.keras").is_file() else "still training: latest checkpoint"
-        model = load_generator(run_dir)
+        model = load_run_generator(run_dir)
         candidates.append(Candidate(name, "keras run", detail, keras_colorizer(model), note=note,
                                     pages=keras_pages(model), sees_hints=keras_takes_hints(model)))
     names = getattr(args, "names", None)
@@ -1036,14 +983,9 @@ def evaluate(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
             continue
         if c.pages is None or not with_modes:
             s, outputs[c.name] = score(c, pairs, extractor, truth_features, log, regions)
-        else:  # one network run for the table and every mode
-            subset = pairs[: c.limit] if c.limit else pairs
-            t0 = time.perf_counter()
-            base_pages[c.name] = c.pages(subset, [None] * len(subset))
-            outputs[c.name] = [page.raw for page in base_pages[c.name]]
-            s = score_outputs(c, subset, outputs[c.name], regions, extractor, truth_features,
-                              seconds=time.perf_counter() - t0)
-            log(_score_line(s, extractor))
+        else:  # one network run for the table and every mode: its pages are kept for the modes
+            s, outputs[c.name] = score(c, pairs, extractor, truth_features, log, regions,
+                                       colour=_keeping_pages(c, base_pages.setdefault(c.name, [])))
         all_scores.append(s)
     mode_run = None
     if with_modes:
@@ -1071,6 +1013,17 @@ def evaluate(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
         write_curves(out, curves, fid_label)
     log(f"wrote {out / 'table.md'}")
     return {"settings": settings, "scores": all_scores, "modes": mode_run}
+
+
+def _keeping_pages(c: Candidate, kept: list) -> Callable[[list[Pair]], list[np.ndarray]]:
+    """Colour pairs through ``c.pages`` (no hints), keeping the pages in ``kept``."""
+
+    def colour(chunk: list[Pair]) -> list[np.ndarray]:
+        pages = c.pages(chunk, [None] * len(chunk))
+        kept.extend(pages)
+        return [page.raw for page in pages]
+
+    return colour
 
 
 def _check_unique_names(candidates: list[Candidate]) -> None:

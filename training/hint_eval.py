@@ -41,8 +41,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ganime_desktop.core.hints import HINT_CHANNELS
+from ganime_desktop.core.imageio import write_image_atomic, write_text_atomic
 from training import data as data_lib
 from training import metrics
+from training.architecture import SKETCH_CHANNELS
 from training.evaluate import (
     Candidate,
     Pair,
@@ -54,9 +57,17 @@ from training.evaluate import (
     modes_json,
     modes_markdown,
     oracle_candidates,
-    to_uint8,
 )
 from training.hints import HintConfig, paper_regions, simulate_hints_np
+from training.model_loading import (
+    hint_channels,
+    keras_colour,
+    load_keras_model,
+    load_run_generator,
+    onnx_generator_spec,
+    read_config,
+)
+from training.progress import Progress
 
 # Saturated colours a hint may ask for; each region gets the one farthest from its true colour.
 HINT_PALETTE = {"red": (225, 30, 35), "green": (40, 170, 60), "blue": (40, 80, 220), "yellow": (245, 215, 40),
@@ -138,23 +149,8 @@ def delta_e_to(rgb: np.ndarray, colour: tuple[int, int, int], where: np.ndarray)
 # ----------------------------------------------------------------------------- models
 
 def keras_hint_colorizer(model) -> Colorize:
-    """A Keras hint generator in inference mode; sketch padded with paper, hints with "no hint"."""
-    from ganime_desktop.core.hints import encode_hints
-    from training.evaluate import _size_multiple
-
-    multiple = _size_multiple(model)
-
-    def colorize(sketch: np.ndarray, hints: np.ndarray | None) -> np.ndarray:
-        h, w = sketch.shape[:2]
-        ph, pw = -h % multiple, -w % multiple
-        x = np.pad(sketch.astype(np.float32) / 127.5 - 1.0, ((0, ph), (0, pw), (0, 0)), constant_values=1.0)
-        channels = np.zeros((h + ph, w + pw, 4), np.float32)
-        if hints is not None:
-            channels[:h, :w] = encode_hints(hints)
-        y = np.asarray(model(np.concatenate([x, channels], axis=2)[None], training=False))[0, :h, :w]
-        return to_uint8(y)
-
-    return colorize
+    """A Keras hint generator in inference mode (``model_loading.keras_colour``)."""
+    return lambda sketch, hints: keras_colour(model, sketch[None], [hints])[0]
 
 
 Page = Callable[[np.ndarray, np.ndarray | None], Any]  # (sketch RGB, RGBA hints | None) -> PageColouring
@@ -173,18 +169,15 @@ def load_page_model(path: Path, name: str | None, device: str) -> tuple[Page, st
     from ganime_desktop.core.preprocess import to_gray
 
     if path.is_dir() or path.suffix == ".keras":
-        from training.evaluate import load_generator
-
         run_dir = path if path.is_dir() else path.parent
-        model = load_generator(run_dir) if path.is_dir() else _load_keras(path)
-        if model.input_shape[-1] != 7:
+        model = load_run_generator(run_dir) if path.is_dir() else load_keras_model(path)
+        if hint_channels(model) != HINT_CHANNELS:
             raise data_lib.DataError(f"{path}: the generator takes {model.input_shape[-1]} channels; a colour-hint "
-                                     "model (python -m training pix2pix --hints) takes 7")
-        config_path = run_dir / "config.json"
-        config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+                                     f"model (python -m training pix2pix --hints) takes {SKETCH_CHANNELS + HINT_CHANNELS}")
+        config = read_config(run_dir)
         colorize = keras_hint_colorizer(model)
         return (lambda sketch, hints: PageColouring(to_gray(sketch), colorize(sketch, hints))), f"Keras {path}", config
-    from ganime_desktop.core.manifest import ModelSpec, TensorSpec, describe_file, load_manifest
+    from ganime_desktop.core.manifest import load_manifest
     from ganime_desktop.core.pipeline import Colorizer
 
     if path.suffix.lower() == ".json":
@@ -193,24 +186,13 @@ def load_page_model(path: Path, name: str | None, device: str) -> tuple[Page, st
             raise data_lib.DataError(f"{path}: no colour-hint model{f' named {name!r}' if name else ''} in the manifest")
         spec = specs[0]
     else:
-        tensor_in = TensorSpec(channels=7, hint_channels=4, size_multiple=1)
-        spec = ModelSpec(name=path.stem, display_name=path.stem, approach="pix2pix-hints", kind="generator",
-                         precision="fp32", files={"generator": describe_file(path, path.parent)}, input=tensor_in,
-                         output=TensorSpec(), base_dir=path.parent)
+        spec = onnx_generator_spec(path, hint_channels=HINT_CHANNELS)
     colorizer = Colorizer(spec, device)
 
     def page(sketch: np.ndarray, hints: np.ndarray | None):
         return colorizer.colour_page(sketch, hints=hints, working_size=max(sketch.shape[:2]))
 
     return page, f"ONNX {spec.name} ({colorizer.provider_info.active})", {}
-
-
-def _load_keras(path: Path):
-    import keras
-
-    from training.networks import CUSTOM_OBJECTS
-
-    return keras.saving.load_model(path, custom_objects=CUSTOM_OBJECTS, compile=False)
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -222,6 +204,7 @@ def evaluate_hints(colorize: Colorize, pairs: list[Pair], cfg: HintConfig, seed:
     cfg = HintConfig(**{**cfg.__dict__, "no_hint_prob": 0.0})  # every image hinted in the "with" run
     rows, outputs = [], {"no hints": [], "simulated hints": [], "hints shown": [], "region without": [],
                          "region with": []}
+    bar = Progress(len(pairs), "with and without hints")
     for p in pairs:
         channels = simulate_hints_np(p.truth, cfg, (seed, p.index))
         hints = decode_hints(channels)
@@ -246,6 +229,8 @@ def evaluate_hints(colorize: Colorize, pairs: list[Pair], cfg: HintConfig, seed:
             outputs["region without"].append(bare)
             outputs["region with"].append(with_stroke)
         rows.append(row)
+        bar.update()
+    bar.close()
     summary = summarize(rows)
     if extractor is not None and len(pairs) >= 2:
         truth_features = extractor.embed([p.truth for p in pairs])
@@ -324,7 +309,6 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> int:
 
 
 def _run(args: argparse.Namespace, log: Callable[[str], None]) -> int:
-    from ganime_desktop.core.imageio import write_image_atomic
     from training import fid
     from training.hints import hint_config
     from training.plots import image_grid
@@ -373,8 +357,8 @@ def _run(args: argparse.Namespace, log: Callable[[str], None]) -> int:
         grid = modes_grid(mode_run, pairs, 2)
         if grid is not None:
             write_image_atomic(out / "modes_grid.png", grid)
-    _write(out / "hints_eval.json", json.dumps(report, indent=2) + "\n")
-    _write(out / "hints_eval.md", "\n".join(md))
+    write_text_atomic(out / "hints_eval.json", json.dumps(report, indent=2) + "\n")
+    write_text_atomic(out / "hints_eval.md", "\n".join(md))
     o = result["outputs"]
     rows = [[p.sketch, a, shown, b, p.truth] for p, a, shown, b in
             zip(pairs[:4], o["no hints"], o["hints shown"], o["simulated hints"], strict=False)]
@@ -383,9 +367,3 @@ def _run(args: argparse.Namespace, log: Callable[[str], None]) -> int:
         write_image_atomic(out / "grid.png", image_grid(rows, titles, cell=size))
     log(f"wrote {out / 'hints_eval.md'}")
     return 0
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-HINT_CHANNELS = 4
+from ganime_desktop.core.hints import HINT_CHANNELS
 
 
 @dataclass(frozen=True)

@@ -215,15 +215,12 @@ def fit_jax(approach_cls, cfg: dict[str, Any], log=print) -> Path:
 
 
 def _fit_locked(approach_cls, cfg: dict[str, Any], run: RunDir, sources, loader, log) -> Path:
-    from training.augment import AugmentConfig
+    from training.approach import augment_config
     from training.sample_pool import SamplePool, SampleSpec
 
     seed_without_tensorflow(cfg["seed"])
 
-    spec = SampleSpec(cfg["image_size"], AugmentConfig(max_zoom=cfg["max_zoom"], paper_prob=cfg["paper_prob"],
-                                                       darkness_min=cfg["darkness_min"],
-                                                       paper_scale=tuple(cfg["paper_scale"])),
-                      cfg.get("sketch_style", "xdog"), hint_config(cfg))
+    spec = SampleSpec(cfg["image_size"], augment_config(cfg), cfg.get("sketch_style", "xdog"), hint_config(cfg))
     with SamplePool(sources, loader, spec, size=cfg.get("pool_size") or 64 * cfg["batch_size"], workers=cfg.get("workers"),
                     seed=cfg["seed"], log=log) as pool:
         return _train(approach_cls, cfg, run, pool, len(sources), log)

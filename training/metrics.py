@@ -1,25 +1,30 @@
-"""Image-quality metrics of the evaluation table, in NumPy/OpenCV (no TensorFlow).
+"""Image-quality metrics of the evaluation table, from the field's libraries.
 
-- ``ssim``: exactly tf.image.ssim as the paper used it (uint8 images, max_val 255, 11x11 Gaussian
-  window with sigma 1.5, k1 0.01, k2 0.03, 'valid' filtering, mean over the map, then over the
-  channels), so numbers are comparable with the paper's Table 1.
-- ``delta_e2000`` / ``mean_delta_e2000``: the CIEDE2000 colour difference (Sharma, Wu & Dalal
-  2005) on sRGB -> CIELAB (D65), vectorised.
+- ``ssim``: tf.image.ssim, the call of the paper's reference code, with the paper's settings (uint8
+  images, max_val 255, 11x11 Gaussian window with sigma 1.5, k1 0.01, k2 0.03), so numbers are
+  comparable with the paper's Table 1.
+- ``srgb_to_lab`` / ``delta_e2000`` / ``mean_delta_e2000``: scikit-image's sRGB -> CIELAB (D65, 2°
+  observer) and CIEDE2000 (Sharma, Wu & Dalal 2005; kL = kC = kH = 1).
 - ``paper_whiteness``: how far a model moves blank paper away from white (mean CIEDE2000 to
   pure white over the pixels that are white paper in the ground truth).
-- ``frechet_distance``: the distance between two Gaussians (FID's formula) with the matrix
-  square root taken by symmetric eigen-decompositions (no scipy).
+- ``frechet_distance``: the distance between two Gaussians (FID's formula), the matrix square root
+  by scipy.linalg.sqrtm as the reference FID implementations take it.
 - ``region_bleed``: how much colour crosses the line art's boundaries, the share of the sketch's
   regions whose pixels span more than one hue (the regions come from the caller, e.g. the app's
   ganime_desktop/core/regions.py; this module stays free of it).
 
-The feature extractors that feed ``frechet_distance`` need Keras: see ``training/fid.py``.
+The app keeps its own small NumPy colour code (ganime_desktop/core/colour.py: no scikit-image in
+its bundle). The feature extractors that feed ``frechet_distance`` need Keras: see ``training/fid.py``.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import cv2
 import numpy as np
+from scipy import linalg
+from skimage.color import deltaE_ciede2000, rgb2lab
 
 SSIM_FILTER_SIZE = 11
 SSIM_SIGMA = 1.5
@@ -42,114 +47,34 @@ def _as_uint8_image(img: np.ndarray, name: str) -> np.ndarray:
     return img
 
 
-def _gaussian_window(size: int, sigma: float) -> np.ndarray:
-    # The same normalised separable window as tf.image.ssim's _fspecial_gauss.
-    coords = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
-    g = np.exp(-0.5 * coords**2 / sigma**2)
-    return g / g.sum()
-
-
 def ssim(a: np.ndarray, b: np.ndarray, *, max_val: float = 255.0) -> float:
-    """SSIM of two uint8 images (HxW or HxWxC), as tf.image.ssim(a, b, max_val=255) computes it."""
-    a = _as_uint8_image(a, "first image").astype(np.float64)
-    b = _as_uint8_image(b, "second image").astype(np.float64)
+    """SSIM of two uint8 images (HxW or HxWxC): tf.image.ssim(a, b, max_val=255) with the paper's
+    window (the mean over the map, then over the channels)."""
+    import tensorflow as tf
+
+    a = _as_uint8_image(a, "first image")
+    b = _as_uint8_image(b, "second image")
     if a.shape != b.shape:
         raise ValueError(f"images differ in shape: {a.shape} vs {b.shape}")
     h, w = a.shape[:2]
-    size = SSIM_FILTER_SIZE
-    if h < size or w < size:
-        raise ValueError(f"SSIM needs images of at least {size}x{size} pixels, got {w}x{h}")
-    g = _gaussian_window(size, SSIM_SIGMA)
-    anchor = size // 2  # OpenCV's kernel anchor; output row i sees rows i - anchor ... i - anchor + size - 1
-
-    def mean_filter(x: np.ndarray) -> np.ndarray:
-        # 'valid' filtering: filter with any border, then drop the border the window overhangs.
-        out = cv2.sepFilter2D(x, cv2.CV_64F, g, g, borderType=cv2.BORDER_REFLECT)
-        if out.ndim == 2:
-            out = out[:, :, None]
-        return out[anchor:h - size + anchor + 1, anchor:w - size + anchor + 1]
-
-    c1 = (SSIM_K1 * max_val) ** 2
-    c2 = (SSIM_K2 * max_val) ** 2
-    mu_a, mu_b = mean_filter(a), mean_filter(b)
-    num0 = 2.0 * mu_a * mu_b
-    den0 = mu_a**2 + mu_b**2
-    luminance = (num0 + c1) / (den0 + c1)
-    num1 = 2.0 * mean_filter(a * b)
-    den1 = mean_filter(a * a + b * b)
-    cs = (num1 - num0 + c2) / (den1 - den0 + c2)
-    per_channel = (luminance * cs).mean(axis=(0, 1))
-    return float(per_channel.mean())
-
-
-# sRGB (D65) -> XYZ, IEC 61966-2-1; the reference white is the matrix's image of RGB white so that
-# white maps to exactly a* = b* = 0.
-_SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
-                         [0.2126729, 0.7151522, 0.0721750],
-                         [0.0193339, 0.1191920, 0.9503041]])
-_WHITE_XYZ = _SRGB_TO_XYZ.sum(axis=1)
+    if h < SSIM_FILTER_SIZE or w < SSIM_FILTER_SIZE:
+        raise ValueError(f"SSIM needs images of at least {SSIM_FILTER_SIZE}x{SSIM_FILTER_SIZE} pixels, got {w}x{h}")
+    return float(tf.image.ssim(tf.constant(a), tf.constant(b), max_val=max_val, filter_size=SSIM_FILTER_SIZE,
+                               filter_sigma=SSIM_SIGMA, k1=SSIM_K1, k2=SSIM_K2))
 
 
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """uint8 RGB (...x3) -> CIELAB (...x3, float64; L in [0, 100]), D65, sRGB transfer curve."""
+    """uint8 RGB (...x3) -> CIELAB (...x3, float64; L in [0, 100]): skimage.color.rgb2lab, D65."""
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8 or rgb.shape[-1] != 3:
         raise ValueError(f"expected uint8 RGB with 3 channels last, got {rgb.dtype} {rgb.shape}")
-    c = rgb.astype(np.float64) / 255.0
-    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    xyz = linear @ _SRGB_TO_XYZ.T / _WHITE_XYZ
-    eps, kappa = 216.0 / 24389.0, 24389.0 / 27.0
-    f = np.where(xyz > eps, np.cbrt(xyz), (kappa * xyz + 16.0) / 116.0)
-    lab = np.empty_like(f)
-    lab[..., 0] = 116.0 * f[..., 1] - 16.0
-    lab[..., 1] = 500.0 * (f[..., 0] - f[..., 1])
-    lab[..., 2] = 200.0 * (f[..., 1] - f[..., 2])
-    return lab
+    return rgb2lab(rgb)
 
 
 def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
-    """CIEDE2000 between two broadcastable arrays of CIELAB colours (...x3); kL = kC = kH = 1."""
-    lab1 = np.asarray(lab1, np.float64)
-    lab2 = np.asarray(lab2, np.float64)
-    L1, a1, b1 = lab1[..., 0], lab1[..., 1], lab1[..., 2]
-    L2, a2, b2 = lab2[..., 0], lab2[..., 1], lab2[..., 2]
-
-    c_mean = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2.0
-    c7 = c_mean**7
-    g = 0.5 * (1.0 - np.sqrt(c7 / (c7 + 25.0**7)))
-    a1p, a2p = (1.0 + g) * a1, (1.0 + g) * a2
-    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
-    # Hue angles in degrees [0, 360); 0 for achromatic colours (atan2(0, 0) is 0).
-    h1p = np.degrees(np.arctan2(b1, a1p)) % 360.0
-    h2p = np.degrees(np.arctan2(b2, a2p)) % 360.0
-
-    chroma_prod = c1p * c2p
-    achromatic = chroma_prod == 0
-    dh = h2p - h1p
-    dh = np.where(dh > 180.0, dh - 360.0, np.where(dh < -180.0, dh + 360.0, dh))
-    dh = np.where(achromatic, 0.0, dh)
-    dL = L2 - L1
-    dC = c2p - c1p
-    dH = 2.0 * np.sqrt(chroma_prod) * np.sin(np.radians(dh) / 2.0)
-
-    L_mean = (L1 + L2) / 2.0
-    cp_mean = (c1p + c2p) / 2.0
-    h_sum = h1p + h2p
-    h_mean = np.where(np.abs(h1p - h2p) <= 180.0, h_sum / 2.0,
-                      np.where(h_sum < 360.0, (h_sum + 360.0) / 2.0, (h_sum - 360.0) / 2.0))
-    h_mean = np.where(achromatic, h_sum, h_mean)
-
-    t = (1.0 - 0.17 * np.cos(np.radians(h_mean - 30.0)) + 0.24 * np.cos(np.radians(2.0 * h_mean))
-         + 0.32 * np.cos(np.radians(3.0 * h_mean + 6.0)) - 0.20 * np.cos(np.radians(4.0 * h_mean - 63.0)))
-    d_theta = 30.0 * np.exp(-(((h_mean - 275.0) / 25.0) ** 2))
-    cp7 = cp_mean**7
-    r_c = 2.0 * np.sqrt(cp7 / (cp7 + 25.0**7))
-    s_l = 1.0 + 0.015 * (L_mean - 50.0) ** 2 / np.sqrt(20.0 + (L_mean - 50.0) ** 2)
-    s_c = 1.0 + 0.045 * cp_mean
-    s_h = 1.0 + 0.015 * cp_mean * t
-    r_t = -np.sin(np.radians(2.0 * d_theta)) * r_c
-    term_l, term_c, term_h = dL / s_l, dC / s_c, dH / s_h
-    return np.sqrt(np.maximum(term_l**2 + term_c**2 + term_h**2 + r_t * term_c * term_h, 0.0))
+    """CIEDE2000 between two broadcastable arrays of CIELAB colours (...x3): skimage.color.deltaE_ciede2000."""
+    lab1, lab2 = np.broadcast_arrays(np.asarray(lab1, np.float64), np.asarray(lab2, np.float64))
+    return deltaE_ciede2000(lab1, lab2)
 
 
 def mean_delta_e2000(pred: np.ndarray, truth: np.ndarray) -> float:
@@ -159,12 +84,28 @@ def mean_delta_e2000(pred: np.ndarray, truth: np.ndarray) -> float:
     return float(delta_e2000(srgb_to_lab(pred), srgb_to_lab(truth)).mean())
 
 
-_WHITE_LAB = np.array([100.0, 0.0, 0.0])
+# Blank paper is judged against CIE white (L* 100, a* b* 0), a colouring's distance from white against
+# sRGB white in the same conversion: scikit-image's sRGB matrix and its D65 white point differ in the
+# fifth digit, so RGB white lands 0.006 from CIE white (L* 100, a* -0.0025, b* 0.0047). Pure white paper
+# so scores exactly 0, and the blank-paper masks are the ones of the former hand-written conversion
+# (pixel for pixel on every test image of anime-faces and anime-fullbody).
+CIE_WHITE_LAB = np.array([100.0, 0.0, 0.0])
+SRGB_WHITE_LAB = srgb_to_lab(np.array([255, 255, 255], np.uint8))
+
+
+def blank_paper_of_lab(lab: np.ndarray, *, paper_delta_e: float = PAPER_DELTA_E) -> np.ndarray:
+    """...xHxW bool: CIELAB colours within ``paper_delta_e`` (CIEDE2000) of white: blank paper."""
+    return delta_e2000(lab, CIE_WHITE_LAB) <= paper_delta_e
+
+
+def from_white(lab: np.ndarray) -> np.ndarray:
+    """CIEDE2000 of CIELAB colours from white paper (sRGB white: 0 for RGB 255, 255, 255)."""
+    return delta_e2000(lab, SRGB_WHITE_LAB)
 
 
 def blank_paper(truth: np.ndarray, *, paper_delta_e: float = PAPER_DELTA_E) -> np.ndarray:
     """HxW bool: the truth's blank paper, pixels within ``paper_delta_e`` (CIEDE2000) of white."""
-    return delta_e2000(srgb_to_lab(truth), _WHITE_LAB) <= paper_delta_e
+    return blank_paper_of_lab(srgb_to_lab(truth), paper_delta_e=paper_delta_e)
 
 
 def paper_whiteness(pred: np.ndarray, truth: np.ndarray, *, paper_delta_e: float = PAPER_DELTA_E) -> float:
@@ -179,7 +120,7 @@ def paper_whiteness(pred: np.ndarray, truth: np.ndarray, *, paper_delta_e: float
     paper = blank_paper(truth, paper_delta_e=paper_delta_e)
     if not paper.any():
         return float("nan")
-    return float(delta_e2000(srgb_to_lab(pred)[paper], _WHITE_LAB).mean())
+    return float(from_white(srgb_to_lab(pred)[paper]).mean())
 
 
 # --------------------------------------------------------------------------- decoder artefacts
@@ -276,28 +217,27 @@ def region_bleed(rgb: np.ndarray, labels: np.ndarray, exclude: np.ndarray | None
             "regions": n, "bleeding": int(bleeding.sum())}
 
 
-def _sqrt_psd(mat: np.ndarray) -> np.ndarray:
-    """Square root of a symmetric positive semi-definite matrix (negative round-off clipped)."""
-    vals, vecs = np.linalg.eigh((mat + mat.T) / 2.0)
-    return (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
+                     eps: float = 1e-6) -> float:
+    """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2), the quantity FID reports:
+    d^2 = |mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), the square root by scipy.linalg.sqrtm.
 
-
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
-    """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2), the quantity FID reports.
-
-    d^2 = |mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)). tr((S1 S2)^(1/2)) equals
-    tr((S1^(1/2) S2 S1^(1/2))^(1/2)), whose argument is symmetric PSD, so two eigh calls give it
-    exactly where a general sqrtm would return complex round-off.
+    As the reference FID code: when the product is too singular for a finite root, ``eps`` is added to
+    both diagonals; the root's imaginary part (round-off of the product's zero eigenvalues, which few
+    images and many features give) is dropped.
     """
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.atleast_2d(sigma1).astype(np.float64), np.atleast_2d(sigma2).astype(np.float64)
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape:
         raise ValueError(f"mismatched statistics: {mu1.shape}/{sigma1.shape} vs {mu2.shape}/{sigma2.shape}")
-    root1 = _sqrt_psd(sigma1)
-    inner = root1 @ sigma2 @ root1
-    tr_covmean = float(np.sqrt(np.clip(np.linalg.eigvalsh((inner + inner.T) / 2.0), 0.0, None)).sum())
+    with warnings.catch_warnings():  # "singular matrix": expected with fewer images than features
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(sigma1 @ sigma2)
+        if not np.isfinite(covmean).all():
+            offset = np.eye(sigma1.shape[0]) * eps
+            covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
     diff = mu1 - mu2
-    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean)
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean).real)
 
 
 def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from ganime_desktop.core.hints import HINT_CHANNELS
 from training.augment import NO_AUGMENT, AugmentConfig  # noqa: F401  (re-exported)
 from training.data import PairLoader, PairSource
-from training.hints import HINT_CHANNELS, HintConfig, simulate_hints_np, simulate_training_hints_np
+from training.hints import HintConfig, simulate_hints_np, simulate_training_hints_np
 
 AUTOTUNE = tf.data.AUTOTUNE
 

@@ -26,11 +26,11 @@ import argparse
 
 from keras import ops
 
+from training import architecture
 from training.approach import Approach, adam
+from training.architecture import Architecture
 from training.errors import TrainingError
-from training.hints import HINT_CHANNELS
 from training.losses import bce_logits, l1, per_example_mean, total_variation
-from training.networks import build_patchgan_discriminator, build_unet_generator
 
 PERCEPTUAL_LAYER = "block4_conv3"
 
@@ -51,27 +51,12 @@ class Pix2Pix(Approach):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         g = parser.add_argument_group("pix2pix")
-        g.add_argument("--ngf", type=int, default=64, help="generator base width; 64 is the paper "
-                       "(default: %(default)s)")
-        g.add_argument("--ndf", type=int, default=64, help="discriminator base width (default: %(default)s)")
-        g.add_argument("--norm", default="batch", choices=["batch", "instance"],
-                       help="normalization layers (default: %(default)s)")
-        g.add_argument("--upsample", default="transpose", choices=["transpose", "resize"],
-                       help="decoder upsampling: transposed conv (paper) or resize + conv, which avoids "
-                            "checkerboard artefacts (default: %(default)s)")
-        g.add_argument("--padding", default="zero", choices=["zero", "reflect"],
-                       help="convolution padding; reflect avoids a coloured frame at the edges "
-                            "(default: %(default)s)")
+        architecture.add_arguments(g, ("ngf", "ndf", "norm", "upsample", "padding"))
         g.add_argument("--lambda-l1", type=float, default=100.0, help="L1 weight (default: %(default)s)")
         g.add_argument("--tv-loss", default="none", choices=["none", "l1", "l2"],
                        help="total-variation loss: anisotropic l1 or isotropic l2 (default: %(default)s)")
         g.add_argument("--lambda-tv", type=float, default=1e-4, help="TV weight (default: %(default)s)")
-        g.add_argument("--lr", type=float, default=2e-4, help="generator learning rate (default: %(default)s)")
-        g.add_argument("--d-lr", type=float, default=2e-4,
-                       help="discriminator learning rate (default: %(default)s)")
-        g.add_argument("--beta1", type=float, default=0.5, help="Adam beta1 (default: %(default)s)")
-        g.add_argument("--beta2", type=float, default=0.999, help="Adam beta2 (default: %(default)s)")
-        g.add_argument("--adam-epsilon", type=float, default=1e-7, help="Adam epsilon (default: %(default)s)")
+        architecture.add_arguments(g, ("lr", "d_lr", "beta1", "beta2", "adam_epsilon"))
         g.add_argument("--gan-loss", default="bce", choices=["bce", "wgan-gp"],
                        help="adversarial objective: the paper's BCE, or WGAN-GP with a drift term as Ci et al. "
                             "(default: %(default)s)")
@@ -104,11 +89,11 @@ class Pix2Pix(Approach):
 
     def build(self):
         c = self.cfg
-        in_channels = 3 + (HINT_CHANNELS if c.get("hints") else 0)
-        self.generator = build_unet_generator(c["image_size"], depth=c.get("depth"), ngf=c["ngf"], norm=c["norm"], in_channels=in_channels,
-                                              upsample=c["upsample"], padding=c["padding"])
-        d_norm = "instance" if self.wgan else c["norm"]
-        self.discriminator = build_patchgan_discriminator(in_channels=in_channels + 3, ndf=c["ndf"], norm=d_norm)
+        arch = Architecture.from_config(c)
+        self.generator = arch.build_generator()
+        # D judges (sketch [+ hints], colour); the WGAN critic uses instance norm (see the docstring).
+        self.discriminator = arch.build_discriminator(in_channels=arch.in_channels + 3,
+                                                      norm="instance" if self.wgan else None)
         self.vgg = self._perceptual_features() if c.get("lambda_perceptual", 0.0) > 0 else None
         self.g_opt = adam(c["lr"], c["beta1"], c["beta2"], c["adam_epsilon"])
         self.d_opt = adam(c["d_lr"], c["beta1"], c["beta2"], c["adam_epsilon"])

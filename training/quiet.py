@@ -61,6 +61,17 @@ def install(verbose: bool = False) -> bool:
     return True
 
 
+def console():
+    """Where our own progress lines go: the real standard error while the filter is on (so a terminal
+    is seen as one, and a line is not held back until the filter's next newline), else sys.stderr."""
+    if not _installed:
+        return sys.stderr
+    if "console" not in _installed:
+        _installed["console"] = os.fdopen(os.dup(_installed["original"]), "w", buffering=1,
+                                          encoding=sys.stderr.encoding or "utf-8", errors="replace")
+    return _installed["console"]
+
+
 def uninstall() -> None:
     """Put descriptor 2 back and let the reader pass on what is left in the pipe."""
     if not _installed:

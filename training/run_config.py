@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from training import architecture
 from training import data as data_lib
+from training.architecture import ARCHITECTURE_KEYS
 from training.errors import TrainingError
 from training.networks import size_multiple, unet_depth
 
@@ -36,9 +38,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--split", default="train", help="split folder to train on (default: %(default)s)")
     g.add_argument("--image-size", type=int, default=256, choices=[64, 128, 256, 512],
                    help="training crop size (default: %(default)s)")
-    g.add_argument("--depth", type=int, default=None, choices=range(4, 9), metavar="4..8",
-                   help="U-Net levels; fewer than log2(image size) trains on larger crops with the receptive "
-                        "field and speed of a smaller model (default: log2(image size), at most 8)")
+    architecture.add_arguments(g, ("depth",))
     g.add_argument("--load-size", type=int, default=None,
                    help="images are shrunk so their shorter side is this before random crops; larger "
                         "than --image-size gives crops of big pages (default: image size)")
@@ -123,8 +123,6 @@ def config_from_args(args: argparse.Namespace, approach: str) -> dict[str, Any]:
     return cfg
 
 
-# Keys that must match to resume: they define the networks' variables.
-ARCHITECTURE_KEYS = ("approach", "image_size", "ngf", "ndf", "norm", "upsample", "padding", "depth", "hints")
 
 
 class RunDir:
@@ -171,9 +169,10 @@ class RunDir:
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
+    """JSON through the app's atomic write: a killed run never leaves half a config.json or state.json."""
+    from ganime_desktop.core.imageio import write_text_atomic
+
+    write_text_atomic(path, json.dumps(obj, indent=2, default=str) + "\n")
 
 
 

@@ -24,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from ganime_desktop.core.hints import HINT_CHANNELS, decode_hints
 from training import sketch_styles
 from training.augment import AugmentConfig, augment_geometry, darken_lines
 from training.data import DataError, PairLoader, PairSource, read_rgb
-from training.hints import HINT_CHANNELS, HintConfig, simulate_training_hints_np
+from training.hints import HintConfig, simulate_training_hints_np
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,7 @@ def make_sample(store: ImageStore, spec: SampleSpec, rng: np.random.Generator) -
 def hints_to_uint8(hints: np.ndarray) -> np.ndarray:
     """HxWx4 float hint channels (RGB in [-1, 1] x mask, mask) -> uint8 (RGB 0-255 where hinted, mask
     0/255): a quarter of the pool's memory; ``to_model_inputs`` and the JAX step decode it."""
-    mask = hints[..., 3:] > 0
-    rgb = np.where(mask, (hints[..., :3] + 1.0) * 127.5 + 0.5, 0.0)
-    return np.concatenate([rgb, mask * 255.0], axis=2).clip(0, 255).astype(np.uint8)
+    return decode_hints(hints)  # the app's decoding (ganime_desktop/core/hints.py)
 
 
 # ----------------------------------------------------------------------------- worker processes

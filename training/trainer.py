@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from training import pipeline
@@ -178,6 +177,3 @@ def _write_image_grid(approach: Approach, samples, step: int) -> None:
     grid = tf.concat(tf.unstack(rows), axis=0)[None]
     tf.summary.image("samples/sketch_generated_truth", (grid + 1.0) / 2.0, step=step, max_outputs=1)
 
-
-def to_uint8(images: tf.Tensor | np.ndarray) -> np.ndarray:
-    return np.clip((np.asarray(images) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)

@@ -9,41 +9,52 @@ and learns to use the new inputs from there.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from training.checkpoints import step_of
+from training.architecture import DEFAULTS, SKETCH_CHANNELS  # inputs: the sketch, any hint channels, colour
 from training.errors import TrainingError
+from training.model_loading import (
+    CHECKPOINTS_DIR,
+    CONFIG_FILE,
+    Checkpoint,
+    CheckpointGone,
+    CheckpointMismatch,
+    checkpoint_at,
+    list_checkpoints,
+    read_config,
+    restore_networks,
+)
 
-SKETCH_CHANNELS = 3  # inputs are the sketch (3 channels) first, then any hint channels, then colour
 SAME_FLAGS = "use the source run's --ngf, --ndf, --norm, --upsample, --padding and --image-size"
 
 
-def resolve_checkpoint(source: str | Path) -> tuple[str, Path]:
-    """(checkpoint prefix, run folder) for a run folder or a checkpoint prefix inside one."""
+def resolve_checkpoint(source: str | Path) -> tuple[Checkpoint, Path]:
+    """(checkpoint, run folder) for a run folder, its checkpoints/ folder, or a checkpoint inside it
+    (either trainer's: RUN/checkpoints/ckpt-N of TensorFlow or the JAX trainer's ckpt-N/ folder)."""
     path = Path(source)
-    if path.is_dir():
-        folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
-        prefix = tf.train.latest_checkpoint(str(folder))
-        if prefix is None:
-            raise TrainingError(f"--init-from {source}: no training checkpoint in {folder}; give a run folder "
-                                "that holds checkpoints/ or a checkpoint such as RUN/checkpoints/ckpt-5000")
-    elif Path(f"{path}.index").is_file():
-        prefix = str(path)
-    else:
-        raise TrainingError(f"--init-from {source}: not a run folder or a checkpoint (expected {path}.index)")
-    run_dir = Path(prefix).parent
-    if run_dir.name == "checkpoints":
+    checkpoint = checkpoint_at(path)
+    if checkpoint is None and path.is_dir():
+        run_dir = path.parent if path.name == CHECKPOINTS_DIR else path
+        found = list_checkpoints(run_dir)
+        if not found:
+            raise TrainingError(f"--init-from {source}: no training checkpoint in {run_dir / CHECKPOINTS_DIR}; give "
+                                "a run folder that holds checkpoints/ or a checkpoint such as RUN/checkpoints/ckpt-5000")
+        checkpoint = found[-1]
+    elif checkpoint is None:
+        raise TrainingError(f"--init-from {source}: not a run folder or a checkpoint (expected {path}.index or a "
+                            f"{path}/ checkpoint folder)")
+    run_dir = checkpoint.path.parent
+    if run_dir.name == CHECKPOINTS_DIR:
         run_dir = run_dir.parent
-    if not (run_dir / "config.json").is_file():
-        raise TrainingError(f"--init-from {source}: {run_dir / 'config.json'} is missing, so the source "
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise TrainingError(f"--init-from {source}: {run_dir / CONFIG_FILE} is missing, so the source "
                             "networks cannot be rebuilt")
-    return prefix, run_dir
+    # A JAX run's generator: its moving average when the run kept one, as its generator.keras.
+    return checkpoint_at(checkpoint.path, read_config(run_dir)), run_dir
 
 
 def copy_weights(source: keras.Model, target: keras.Model) -> list[str]:
@@ -90,23 +101,26 @@ def _widen(kernel: np.ndarray, shape: tuple) -> np.ndarray:
 
 def warm_start(approach_cls, cfg: dict[str, Any], trackables: dict[str, Any], strategy, log=print) -> dict:
     """Load ``cfg['init_from']`` into the freshly built networks in ``trackables``; returns what was done."""
-    prefix, run_dir = resolve_checkpoint(cfg["init_from"])
-    source_cfg = json.loads((run_dir / "config.json").read_text())
+    checkpoint, run_dir = resolve_checkpoint(cfg["init_from"])
+    source_cfg = read_config(run_dir)
     if source_cfg.get("approach") != cfg["approach"]:
         raise TrainingError(f"--init-from {cfg['init_from']}: that run trained {source_cfg.get('approach')!r}, "
                             f"not {cfg['approach']!r}")
-    # Rebuild the source's networks as it configured them; keys older runs did not record take the
-    # defaults those runs had (no hints, BCE loss), and no perceptual VGG is needed just to read weights.
-    source_cfg = {**cfg, "hints": False, "gan_loss": "bce", **source_cfg, "lambda_perceptual": 0.0}
+    # Rebuild the source's networks as it configured them; network keys older runs did not record take
+    # the defaults those runs had (architecture.DEFAULTS: no hints ...), the loss BCE, and no perceptual
+    # VGG is needed just to read weights.
+    source_cfg = {**cfg, **DEFAULTS, "gan_loss": "bce", **source_cfg, "lambda_perceptual": 0.0}
     with strategy.scope():
         source = approach_cls(source_cfg, strategy).build()
     networks = {k: v for k, v in source.items() if isinstance(v, keras.Model)}
-    status = tf.train.Checkpoint(**networks).restore(prefix).expect_partial()
-    status.assert_existing_objects_matched()
+    try:
+        restore_networks(checkpoint, networks)
+    except (CheckpointMismatch, CheckpointGone) as exc:
+        raise TrainingError(f"--init-from {cfg['init_from']}: {exc}") from None
     widened = {}
     for name, model in networks.items():
         if isinstance(trackables.get(name), keras.Model):
             widened[name] = copy_weights(model, trackables[name])
     note = "; ".join(f"{n}: {', '.join(w)} widened" for n, w in widened.items() if w)
-    log(f"initialised {', '.join(widened)} from {prefix}" + (f" ({note}, new inputs start at zero)" if note else ""))
-    return {"checkpoint": prefix, "source_step": step_of(prefix), "networks": sorted(widened)}
+    log(f"initialised {', '.join(widened)} from {checkpoint}" + (f" ({note}, new inputs start at zero)" if note else ""))
+    return {"checkpoint": str(checkpoint), "source_step": checkpoint.step, "networks": sorted(widened)}

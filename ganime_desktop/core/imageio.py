@@ -262,6 +262,11 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """``write_bytes_atomic`` of UTF-8 text (reports, configs, manifests)."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
 def write_image_atomic(path: str | os.PathLike, rgb: np.ndarray, quality: int = 95) -> Path:
     """Encode by the path's suffix and write atomically; raises ImageWriteError naming the file."""
     path = Path(path)

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from .imageio import write_bytes_atomic
+from .imageio import write_text_atomic
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -267,7 +267,7 @@ def write_manifest(path: str | os.PathLike, specs: list[ModelSpec]) -> None:
     validate(data, str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    write_bytes_atomic(path, text.encode("utf-8"))
+    write_text_atomic(path, text)
 
 
 def upsert(specs: list[ModelSpec], spec: ModelSpec) -> list[ModelSpec]:

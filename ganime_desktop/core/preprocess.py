@@ -54,10 +54,16 @@ def gray_to_model_input(gray: np.ndarray, value_range: tuple[float, float], size
 
 
 def model_output_to_rgb(y: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
-    """HxWx3 float32 in ``value_range`` -> HxWx3 uint8 RGB."""
+    """HxWx3 float32 in ``value_range`` -> HxWx3 uint8 RGB (any leading dimensions too)."""
     low, high = value_range
-    scaled = (y.astype(np.float32) - low) * (255.0 / (high - low))
+    scaled = (np.asarray(y).astype(np.float32) - low) * (255.0 / (high - low))
     return np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
+
+
+def to_uint8(y: np.ndarray) -> np.ndarray:
+    """A generator's tanh output in [-1, 1] (any shape) -> uint8, rounded as the app shows and saves it.
+    Training, evaluation and export use this one rule (``model_output_to_rgb``)."""
+    return model_output_to_rgb(y, (-1.0, 1.0))
 
 
 # uint8 gray level -> CIE L (0..100); a gray pixel is R = G = B.
