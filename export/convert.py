@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from ganime_desktop.core.errors import GanimeError
 from training.model_loading import input_channels
 
 OPSET = 17
@@ -22,7 +23,7 @@ OUTPUT_NAME = "colour"
 DIM_NAMES = ("batch", "height", "width")
 
 
-class ConversionError(RuntimeError):
+class ConversionError(GanimeError, RuntimeError):
     """tf2onnx cannot convert the Keras model. (Loading it: training/model_loading.py.)"""
 
 

@@ -1,14 +1,7 @@
 """The errors that mean "the user gave something unusable": reported as one line, no traceback."""
 
-from export.convert import ConversionError
-from export.fast_nst import StylePairError
-from export.generator_export import ExportError
-from export.manifest_entry import EntryError
-from export.run_source import SourceError
-from export.sketches import SketchSourceError
-from ganime_desktop.core.manifest import ManifestError
-from training.data import DataError
+from ganime_desktop.core.errors import GanimeError
 
+# Every project error a user can fix derives from GanimeError (ganime_desktop/core/errors.py).
 # OSError: an unwritable output folder, a full disk; its message names the path.
-USER_ERRORS = (ConversionError, StylePairError, ExportError, EntryError, SourceError, SketchSourceError,
-               ManifestError, DataError, OSError)
+USER_ERRORS = (GanimeError, OSError)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from export.manifest_entry import check_name, export_date
 from export.smoke import smoke_style_pair
+from ganime_desktop.core.errors import GanimeError
 from ganime_desktop.core.manifest import (
     MANIFEST_NAME,
     ModelSpec,
@@ -36,7 +37,7 @@ DEFAULT_NAME = "fast-nst-magenta"
 
 
 
-class StylePairError(ValueError):
+class StylePairError(GanimeError, ValueError):
     """The pair is missing, has the wrong checksum, or does not run; nothing was written."""
 
 

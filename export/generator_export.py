@@ -28,6 +28,7 @@ from export.manifest_entry import check_name, display_name_for, export_date, gen
 from export.provenance import portable_path, training_record
 from export.run_source import read_evaluation, resolve_source, restore_checkpoint
 from export.sketches import SketchSet, random_batch, resolve_data_dir
+from ganime_desktop.core.errors import GanimeError
 from ganime_desktop.core.hints import HINT_CHANNELS
 from ganime_desktop.core.manifest import (
     CPU_INT8_ROLE,
@@ -45,7 +46,7 @@ CALIBRATION_SKETCHES = 16
 AGREEMENT_SKETCHES = 8
 
 
-class ExportError(ValueError):
+class ExportError(GanimeError, ValueError):
     """A user-facing reason the export cannot go ahead (bad option, model, folder)."""
 
 

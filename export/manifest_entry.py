@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ganime_desktop.core.errors import GanimeError
 from ganime_desktop.core.manifest import MANIFEST_SCHEMA, ModelSpec, TensorSpec, describe_file
 
 NAME_PATTERN = MANIFEST_SCHEMA["properties"]["models"]["items"]["properties"]["name"]["pattern"]
@@ -15,7 +16,7 @@ APPROACH_TITLES = {"pix2pix": "Pix2Pix", "pix2pix-tv": "Pix2Pix + TV", "cyclegan
                    "pix2pix-hints": "Pix2Pix with hints"}
 
 
-class EntryError(ValueError):
+class EntryError(GanimeError, ValueError):
     """A name or setting the manifest would reject; raised before any work is done."""
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ganime_desktop.core.errors import GanimeError
 from ganime_desktop.core.manifest import APPROACHES
 from training.architecture import ARCHITECTURE_KEYS
 from training.model_loading import (
@@ -31,7 +32,7 @@ CONFIG_EXCERPT_KEYS = (*ARCHITECTURE_KEYS, "load_size", "size_multiple", "tv_los
                        "no_hint_prob", "gan_loss", "lambda_perceptual")
 
 
-class SourceError(ValueError):
+class SourceError(GanimeError, ValueError):
     """The export source cannot be used; the message names the path and the fix."""
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ganime_desktop.core.errors import GanimeError
 from ganime_desktop.core.hints import HINT_CHANNELS, encode_hints
 from training.data import DataError, PairLoader, PairSource, list_sources
 
@@ -28,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_FALLBACK = REPO.parent / "shared" / "data" / "anime-faces"
 
 
-class SketchSourceError(ValueError):
+class SketchSourceError(GanimeError, ValueError):
     """No usable images for sketches; the message says which folder and what to pass."""
 
 

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     module_name, attr, description = APPROACHES[name]
     module = importlib.import_module(module_name)
     sub = argparse.ArgumentParser(prog=f"python -m training {name}", description=description)
-    from training.data import DataError
+    from ganime_desktop.core.errors import GanimeError
     from training.errors import TrainingError
 
     try:
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         module.add_arguments(sub)
         return int(module.run(sub.parse_args(argv[1:])) or 0)
-    except (DataError, TrainingError) as exc:
+    except GanimeError as exc:  # data, flags, run folders, models: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ganime_desktop.core.errors import GanimeError
 from ganime_desktop.core.imageio import write_bytes_atomic
 from ganime_desktop.core.natural_sort import natural_key
 from ganime_desktop.core.paths import user_cache_dir
@@ -32,7 +33,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 SPLIT_ALIASES = {"train": ("train", "trainB"), "test": ("test", "val", "testB"), "val": ("val", "test", "testB")}
 
 
-class DataError(Exception):
+class DataError(GanimeError):
     """A data folder that cannot be used; the message says which and what to do."""
 
 

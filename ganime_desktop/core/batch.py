@@ -53,6 +53,7 @@ import numpy as np
 from .batch_plan import OUTPUT_FORMATS, PlannedPage, plan_pages, stale_temp_files
 from .batch_report import REPORT_NAMES, BatchReport, PageResult, write_reports
 from .cancel import Cancelled
+from .errors import GanimeError
 from .hints import HintFileError, find_page_hints, fit_hints, read_hints
 from .imageio import ImageReadError, ImageWriteError, read_image, write_image_atomic
 from .layers import Layers, layer_paths, write_layers
@@ -71,7 +72,7 @@ QUEUE_DEPTH = 1  # pages waiting between stages: bounds memory on folders of big
 _END = object()  # end-of-stream marker between the threads
 
 
-class BatchUsageError(ValueError):
+class BatchUsageError(GanimeError, ValueError):
     """The job cannot start (bad folder, unknown or unusable model, ...); the message says why."""
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import GanimeError
 from .imageio import (
     DECODE_ERRORS,
     IMAGE_SUFFIXES,
@@ -32,7 +33,7 @@ HINT_SUFFIX = ".hints.png"
 HINT_CHANNELS = 4  # hint RGB x mask, then the mask
 
 
-class HintFileError(ValueError):
+class HintFileError(GanimeError, ValueError):
     """A hint file that cannot be read or written; the message names the file and the fix."""
 
 

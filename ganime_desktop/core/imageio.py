@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from .errors import GanimeError
 from .image_header import image_size
 from .preprocess import as_rgb_uint8
 from .stages import stage
@@ -42,11 +43,11 @@ _UMASK = os.umask(0o022)  # read once at import: os.umask is process-wide and no
 os.umask(_UMASK)
 
 
-class ImageReadError(Exception):
+class ImageReadError(GanimeError):
     """A page that cannot be read; the message names the file and what to do about it."""
 
 
-class ImageWriteError(Exception):
+class ImageWriteError(GanimeError):
     """A result that cannot be written; the message names the file and what to do about it."""
 
 

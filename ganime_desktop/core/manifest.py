@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+from .errors import GanimeError
 from .imageio import write_text_atomic
 
 SCHEMA_VERSION = 1
@@ -107,7 +108,7 @@ MANIFEST_SCHEMA: dict[str, Any] = {
 }
 
 
-class ManifestError(ValueError):
+class ManifestError(GanimeError, ValueError):
     """A manifest that cannot be read or breaks the schema; the message names the file."""
 
 

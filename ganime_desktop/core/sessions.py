@@ -39,6 +39,7 @@ from pathlib import Path
 import onnxruntime as ort
 
 from . import cuda_addon
+from .errors import GanimeError
 from .manifest import CPU_INT8_ROLE, ModelSpec
 
 DEVICES = ("auto", "cuda", "cpu")
@@ -47,7 +48,7 @@ CPU = "CPUExecutionProvider"
 _DEFAULT_LOG_SEVERITY = 2  # onnxruntime's own default (warning); restored after a CUDA attempt
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(GanimeError, RuntimeError):
     """A model file that onnxruntime cannot load; the message names the file and the fix."""
 
 
