@@ -160,6 +160,7 @@ def test_hint_networks_shapes():
     assert "InstanceNormalization" in kinds and "BatchNormalization" not in kinds  # per-sample critic
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("options, extra", [
     ({"gan_loss": "bce"}, set()),
     ({"gan_loss": "wgan-gp", "lambda_perceptual": 0.5}, {"d_gp", "g_perceptual"}),

@@ -76,6 +76,7 @@ def _scalars(log_dir, tag: str) -> list[float]:
     return values
 
 
+@pytest.mark.slow
 def test_unpaired_folders_train_lower_the_cycle_loss_save_both_generators_and_resume(faces_dir, tmp_path,
                                                                                      capsys):
     _write_unpaired(tmp_path / "data", faces_dir)
