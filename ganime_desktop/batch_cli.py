@@ -73,8 +73,7 @@ class ProgressPrinter:
                 print(file=self.stream)
             return
         r = p.result
-        rate = f"{p.pages_per_minute:.1f} pages/min" if p.pages_per_minute else "-- pages/min"
-        head = f"[{p.done}/{p.total}] {rate}, ETA {format_clock(p.eta_seconds)}"
+        head = f"[{p.done}/{p.total}] {p.rate_text()}, ETA {format_clock(p.eta_seconds)}"
         what = f"{r.source}" + (f" -> {r.output}" if r.output else "")
         line = f"{head}  {what}: {r.status}" + (f" ({r.reason})" if r.reason and r.status == "failed" else "")
         if self.live:

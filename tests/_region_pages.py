@@ -80,3 +80,22 @@ def near_gaps(truth: np.ndarray, margin: int = 4) -> np.ndarray:
     from scipy import ndimage
 
     return ndimage.binary_dilation(truth == GAP, iterations=margin)
+
+
+OPEN_NARROW, OPEN_WIDE = (40, 200, 60, 70), (40, 200, 200, 250)  # top, bottom (open), left, right: inside
+
+
+def open_shapes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(gray 240x320, narrow, wide): two shapes outlined on three sides and open at the bottom, as
+    hair strands drawn with lines that end: ``narrow`` (10 px across, a strand) and ``wide`` (50 px
+    across, a gap between two figures). Masks of their insides, the lines' band excluded."""
+    gray = np.full((H, W), 255, np.uint8)
+    masks = []
+    for top, bottom, left, right in (OPEN_NARROW, OPEN_WIDE):
+        gray[top - 2:top, left - 2:right + 2] = 0  # the closed end
+        gray[top - 2:bottom, left - 2:left] = 0
+        gray[top - 2:bottom, right:right + 2] = 0
+        inside = np.zeros((H, W), bool)
+        inside[top + 2:bottom - 6, left + 2:right - 2] = True
+        masks.append(inside)
+    return gray, masks[0], masks[1]

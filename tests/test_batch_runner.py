@@ -74,6 +74,10 @@ def test_a_chapter_end_to_end(chapter, models_dir):
     coloured = [e.result.source for e in items if e.result.status == "done"]
     assert coloured.index("p2.jpg") < coloured.index("p10.png")
     assert all(e.pages_per_minute > 0 for e in items if e.result.status == "done")
+    # Two models: a page is two colourings, so pages/min is half the colourings/min, and both are said.
+    last = items[-1]
+    assert last.models == 2 and last.pages_per_minute == pytest.approx(last.items_per_minute / 2)
+    assert f"{last.pages_per_minute:.1f} pages/min ({last.items_per_minute:.1f} colourings/min, 2 models)" == last.rate_text()
 
     # Reports: JSON and CSV with one row per item; no temp files anywhere; outputs never read as input.
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _onnx_models import make_model_dir
-from _region_pages import A1, A2, LINE, PAPER, B, C, drawing, interior, near_gaps
+from _region_pages import A1, A2, LINE, PAPER, B, C, drawing, interior, near_gaps, open_shapes
 
 from ganime_desktop.core.colour import gray_to_rgb
 from ganime_desktop.core.colour_modes import DEFAULT_MODE, MODES, PageColouring
@@ -126,6 +126,28 @@ def test_paper_is_white_unless_hinted():
         out = page.render(mode, _dot(gray.shape, 5, 5, sky))
         assert (_de(out[interior(truth, PAPER, margin=1)], sky) < 5).mean() > 0.99
         assert not (_de(out[interior(truth, A1)], sky) < 5).any()
+
+
+def test_open_shapes_take_the_networks_colour_unless_it_left_them_paper():
+    """A strand open at one end is coloured when the network coloured it (hair drawn with lines
+    that end), white when the network left it paper-white (a gap), and a hint there fills the
+    strand, not the whole paper."""
+    gray, narrow, wide = open_shapes()
+    hair = np.full((*gray.shape, 3), 250, np.uint8)
+    hair[narrow] = BLUE
+    paperish = np.full((*gray.shape, 3), 250, np.uint8)
+    for mode in ("flat", "shaded"):
+        coloured = PageColouring(gray, hair).render(mode)
+        assert (_de(coloured[narrow], BLUE) < 5).mean() > 0.95
+        np.testing.assert_array_equal(coloured[wide], 255)
+        page = PageColouring(gray, paperish)
+        np.testing.assert_array_equal(page.render(mode)[narrow], 255)
+        filled = page.render(mode, _dot(gray.shape, 100, 65, RED))
+        assert (_de(filled[narrow], RED) < 5).mean() > 0.95
+        np.testing.assert_array_equal(filled[wide], 255)
+        # Re-rendering for the hint, and back, gives what a full render gives.
+        np.testing.assert_array_equal(page.rerender(mode, _dot(gray.shape, 100, 65, RED), page.render(mode), None), filled)
+        np.testing.assert_array_equal(page.rerender(mode, None, filled, _dot(gray.shape, 100, 65, RED)), page.render(mode))
 
 
 def test_hints_on_a_line_and_strokes_that_end_on_one(cache):

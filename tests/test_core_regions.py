@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _region_pages import A1, A2, GAP, LINE, PAPER, REGIONS, B, C, drawing, interior
+from _region_pages import A1, A2, GAP, LINE, PAPER, REGIONS, B, C, drawing, interior, open_shapes
 
 from ganime_desktop.core import regions as regions_module
 from ganime_desktop.core.regions import clear_cache, segment
@@ -161,3 +161,24 @@ def test_small_pockets_in_the_paper_are_paper_but_not_inside_a_figure():
     a1 = r.label_at(100, 200)
     assert len({on_paper, in_a1, a1, r.label_at(5, 5)}) == 4  # both rings are regions of their own
     assert r.is_background[on_paper] and not r.is_background[in_a1] and not r.is_background[a1]
+
+
+def test_an_open_shape_too_narrow_for_the_papers_ball_is_split_from_the_paper():
+    """A strand drawn as two lines that end joins the paper through its open end; the paper's big
+    ball cannot enter it, so it is a region of its own, marked open (the colouring decides whether
+    it is paper). A wide opening is paper."""
+    gray, narrow, wide = open_shapes()
+    r = segment(gray)
+    strand, gap, paper = _majority(r.labels, narrow), _majority(r.labels, wide), r.label_at(5, 5)
+    assert strand[1] == 1.0 and gap[1] == 1.0
+    assert strand[0] != paper and r.is_open[strand[0]] and not r.is_background[strand[0]]
+    assert gap[0] == paper and r.is_background[paper] and not r.is_open[paper]
+    assert r.is_open.sum() == 1 and r.is_open.size == r.count
+    np.testing.assert_array_equal(r.areas, np.bincount(r.labels.ravel(), minlength=r.count))
+    # Lines between the strand and the paper go to one of the two; none to anything else.
+    assert set(np.unique(r.labels[r.lines]).tolist()) <= {strand[0], paper}
+
+
+def test_closed_drawings_have_no_open_shapes():
+    for gap in (0, 4):
+        assert not segment(drawing(gap)[0]).is_open.any()

@@ -30,8 +30,9 @@ Events: ``on_progress(progress: BatchProgress)`` is called ONLY on the thread th
   ``reason`` (unreadable page, model error, unwritable output); ``"cancelled"`` discarded.
   Skips and non-images come first, then pages in natural order (p2 before p10).
 - ``progress.event == "finish"``: once, at the end; ``report`` holds the BatchReport.
-``done``/``total`` count items; ``pages_per_minute`` and ``eta_seconds`` count only items that
-were actually coloured (None until the first one).
+``done``/``total`` count items; ``items_per_minute`` (colourings: a page with three models is
+three) and ``eta_seconds`` count only items that were actually coloured (None until the first
+one); ``pages_per_minute`` is that over the ``models`` each page goes through.
 
 Cancel: set ``cancel_event``; the page being coloured is abandoned between model steps (nothing
 is written for it), results already coloured are still written (atomically), the rest are
@@ -101,9 +102,23 @@ class BatchProgress:
     done: int
     total: int
     result: PageResult | None = None
-    pages_per_minute: float | None = None
+    items_per_minute: float | None = None
     eta_seconds: float | None = None
     report: BatchReport | None = None
+    models: int = 1  # outputs per page
+
+    @property
+    def pages_per_minute(self) -> float | None:
+        return None if self.items_per_minute is None else self.items_per_minute / max(1, self.models)
+
+    def rate_text(self) -> str:
+        """"12.0 pages/min", with the colourings per minute beside it when pages go through several models."""
+        if not self.items_per_minute:
+            return "-- pages/min"
+        text = f"{self.pages_per_minute:.1f} pages/min"
+        if self.models > 1:
+            text += f" ({self.items_per_minute:.1f} colourings/min, {self.models} models)"
+        return text
 
 
 @dataclass
@@ -357,10 +372,11 @@ class BatchJob:
             if items:
                 todo.append((page, items))
         total = len(settled) + sum(len(items) for _, items in todo)
-        emit(BatchProgress("start", 0, total))
+        models = max(1, len(o.models))
+        emit(BatchProgress("start", 0, total, models=models))
         for result in settled:
             report.add(result)
-            emit(BatchProgress("item", len(report.results), total, result))
+            emit(BatchProgress("item", len(report.results), total, result, models=models))
 
         pages_q: queue.Queue = queue.Queue(maxsize=QUEUE_DEPTH)
         out_q: queue.Queue = queue.Queue(maxsize=QUEUE_DEPTH)
@@ -383,7 +399,7 @@ class BatchJob:
                 if coloured:
                     rate = coloured / max(time.perf_counter() - started, 1e-6) * 60.0
                     eta = (total - len(report.results)) / rate * 60.0
-                emit(BatchProgress("item", len(report.results), total, result, rate, eta))
+                emit(BatchProgress("item", len(report.results), total, result, rate, eta, models=models))
         except BaseException:
             cancel.set()  # a failing callback or Ctrl+C: stop the workers, let them drain
             while events.get() is not _END:
@@ -400,7 +416,7 @@ class BatchJob:
                     report.add(self._result(item, "cancelled", "cancelled by the user"))
         report.finish(cancelled=cancel.is_set())
         write_reports(report, o.output_dir)
-        emit(BatchProgress("finish", len(report.results), total, None, report=report))
+        emit(BatchProgress("finish", len(report.results), total, None, report=report, models=models))
         return report
 
 

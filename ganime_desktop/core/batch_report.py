@@ -71,7 +71,8 @@ class BatchReport:
                 f"{c['not-an-image']} not images")
         if c["cancelled"]:
             text += f", {c['cancelled']} cancelled"
-        rate = f", {c['done'] / seconds * 60:.1f} pages/min" if c["done"] and seconds > 0 else ""
+        models = max(1, len(self.options.get("models") or ()))  # each page is coloured once per model
+        rate = f", {c['done'] / models / seconds * 60:.1f} pages/min" if c["done"] and seconds > 0 else ""
         return f"{text} in {seconds:.1f} s{rate}"
 
     def to_json(self) -> dict[str, Any]:

@@ -4,7 +4,8 @@
 - ``flat``: one colour per region (core/regions.py): a hint's exact colour where a hint touches
   the region (hints of several colours in one region split it, each pixel taking the nearest
   hint's colour), else the network's robust colour there, the per-channel median in CIE Lab.
-  The paper stays white unless it is hinted.
+  The paper stays white unless it is hinted; so do the open shapes of the line art (regions.py,
+  step 6) that the network left paper-white (``OPEN_PAPER_LIGHTNESS``, ``OPEN_PAPER_CHROMA``).
 - ``shaded`` (the default): the flats times a shading layer, the network's lightness variation
   inside each region, so shading survives while hue stays inside the lines.
 
@@ -40,6 +41,7 @@ DEFAULT_MODE = "shaded"
 MIN_PAPER_LEVEL = 128  # darker "paper" (a black page) is not lifted to white in the line layer
 _AB_OFFSET = 128  # a and b are binned as integers in -128..127
 SPLIT_PIXELS = 250_000  # a region hinted in several colours is split on a grid of at most about this
+OPEN_PAPER_LIGHTNESS, OPEN_PAPER_CHROMA = 88.0, 10.0  # an open shape coloured lighter and greyer is paper
 SHADING_ROWS = 64  # the full-page shading layer is computed this many rows at a time
 # min(256 / (seen + 1), MAX_LINE_GAIN) for each uint8 level, computed as float32 exactly as per pixel
 _LINE_GAIN = np.minimum(256.0 / (np.arange(256, dtype=np.uint8).astype(np.float32) + 1.0), MAX_LINE_GAIN)
@@ -122,10 +124,17 @@ class PageColouring:
         if mode == "shaded":
             self._unhinted_shading  # noqa: B018
 
+    @property
+    def background(self) -> np.ndarray:
+        """(count,) bool: the regions that are paper in this colouring: the regions' paper, and
+        the open shapes the network left paper-white (an artist left them uncoloured too, or the
+        shape is a gap between figures); white unless hinted."""
+        return self._stats[2]
+
     @cached_property
-    def _stats(self) -> tuple[np.ndarray, np.ndarray]:
-        """(count x 3 uint8 region colours, count float32 median clean luma), from one sample per
-        block of the regions' working scale."""
+    def _stats(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(count x 3 uint8 region colours, count float32 median clean luma, count bool paper),
+        from one sample per block of the regions' working scale."""
         r = self.regions
         k = r.scale
         labels, paper = r.small_labels.ravel(), ~r.small_lines.ravel()
@@ -141,10 +150,13 @@ class PageColouring:
                                                       r.count) for c in range(3)], axis=1).astype(np.float32)
         median_lab[:, 1:] -= _AB_OFFSET
         rgb = np.clip(lab_to_rgb(median_lab) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        rgb[r.is_background] = 255  # the paper stays white unless hinted
+        chroma = np.hypot(median_lab[:, 1], median_lab[:, 2])
+        background = r.is_background | (r.is_open & (median_lab[:, 0] >= OPEN_PAPER_LIGHTNESS)
+                                        & (chroma <= OPEN_PAPER_CHROMA))
+        rgb[background] = 255  # the paper stays white unless hinted
         luma = self._clean_luma(self.colour[::k, ::k], self.seen[::k, ::k]).ravel()
         median_luma = _medians_with_fallback(labels, paper, np.rint(luma).astype(np.int64), 256, r.count)
-        return rgb, median_luma.astype(np.float32)
+        return rgb, median_luma.astype(np.float32), background
 
     @cached_property
     def _shading(self) -> np.ndarray:
@@ -156,7 +168,7 @@ class PageColouring:
         """``_shading`` with the paper neutral (255): the shading layer of a page without hints."""
         if "_shading" in self.__dict__:
             shading = self._shading.copy()
-            shading[self.regions.is_background[self.regions.labels]] = 255
+            shading[self.background[self.regions.labels]] = 255
             return shading
         return self._shading_layer(paper_neutral=True)
 
@@ -165,7 +177,7 @@ class PageColouring:
         whole page, with its float32 temporaries in the CPU's cache instead of ~35 MB each)."""
         h, w = self.shape
         median = np.maximum(self._stats[1], 1.0)
-        background = self.regions.is_background
+        background = self.background
         out = np.empty((h, w), np.uint8)
         for top in range(0, h, SHADING_ROWS):
             rows = slice(top, min(h, top + SHADING_ROWS))
@@ -211,7 +223,7 @@ class PageColouring:
             shading = self._unhinted_shading
         else:
             shading = self._shading
-            neutral = self.regions.is_background & ~fill.hinted_regions  # white paper stays white
+            neutral = self.background & ~fill.hinted_regions  # white paper stays white
             if neutral.any() or fill.pixels is not None:
                 shading = shading.copy()
                 if neutral.any():
@@ -245,7 +257,7 @@ class PageColouring:
         boxes = [self.regions.boxes[label] for label in labels]
         box = (slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
                slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
-        if (changed & self.regions.is_background).any() or (box[0].stop - box[0].start) * (box[1].stop - box[1].start) > h * w // 2:
+        if (changed & self.background).any() or (box[0].stop - box[0].start) * (box[1].stop - box[1].start) > h * w // 2:
             return self.render(mode, hints)
         table = _pack(self._stats[0])
         if new.pixels is not None:

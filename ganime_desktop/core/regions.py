@@ -16,12 +16,19 @@ style2paints line fillers, with scipy.ndimage doing every per-pixel step:
 5. The paper: regions touching two sides of the page, or one side and covering much of it (a
    figure cut by the page's edge touches one side and stays a figure), and small pockets
    bordered mostly by paper.
+6. Open shapes: a shape whose outline is left open (hair strands drawn as lines that end, a
+   sleeve whose cuff is not closed) joins the paper through its open end. A big ball rolled in
+   from the page's edge (radius a fiftieth of the page) cannot enter such a shape through an
+   opening narrower than itself; the paper it cannot reach is split off as *open* regions
+   (``is_open``). Whether one is paper or part of the figure is not in the lines: the colouring
+   decides it (core/colour_modes.py: the network painted it, or a hint touched it).
 
 Large pages are segmented at an integer fraction of their size, shrunk by taking the darkest
 pixel of each block (lines survive, gaps narrow), and the labels are scaled back up.
 Results are cached by content (``segment``), so the app and the pipeline compute them once per
-sketch. ``python benchmarks/regions.py`` on the 2-core development machine: median 82 ms (max
-136 ms) for the 27 real line arts scaled to 1024 px, ~290 ms for an A4 page at 300 dpi.
+sketch. ``python benchmarks/regions.py --repeat 3`` on the 2-core development machine: median
+112 ms (max 170 ms) for the 27 real line arts scaled to 1024 px (the open shapes, step 6, take
+~16 ms of it), median 165 ms for an A4 page at 300 dpi.
 """
 
 from __future__ import annotations
@@ -45,6 +52,10 @@ MIN_CORE = 3  # core pixels a new region needs (a lone ball position is noise)
 SPECK_FRACTION, MIN_SPECK = 4e-5, 12  # regions under max(MIN_SPECK, share of the page) px are specks
 BACKGROUND_FRACTION = 0.15  # a region touching one side of the page and this big is paper
 POCKET_FRACTION, POCKET_PAPER_SHARE = 0.001, 0.75  # smaller regions with most of their border on paper
+OPEN_BALL_FRACTION = 0.02  # the paper's ball: its radius as a share of the page's longer side
+OPEN_GRID_RADIUS = 4  # the paper's ball is rolled on a grid where its radius is about this many cells
+MIN_OPEN_AREA = 4.0  # an unreached part of the paper smaller than this many ball radii squared is a corner
+LINE_SHARE = 2  # px of the line between an open shape and the paper that go to the shape
 CACHE_SIZE = 8  # pages; and at most CACHE_BYTES of them (an A4 page at 300 dpi takes ~45 MB)
 CACHE_BYTES = 256 * 2**20
 
@@ -65,6 +76,8 @@ class Regions:
     ``lines``: HxW bool, the line art's pixels. ``small_labels`` / ``small_lines``: the same at the
     working scale (``scale`` times smaller), where per-region statistics are cheap.
     ``paper_level``: the paper's gray level (255 for a clean page).
+    ``is_open``: (count,) the parts of the paper that the page's open shapes enclose (step 6 above):
+    never ``is_background``; the colouring decides whether each is paper.
     """
 
     labels: np.ndarray
@@ -75,6 +88,11 @@ class Regions:
     small_lines: np.ndarray
     scale: int
     paper_level: int
+    is_open: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.is_open is None:
+            object.__setattr__(self, "is_open", np.zeros(self.areas.size, bool))
 
     @property
     def count(self) -> int:
@@ -136,12 +154,7 @@ def _trapped_ball_cores(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(int32 labels 1..count where a ball of some radius fits, 0 elsewhere; (count + 1,) the
     radius that found each label)."""
     ndi = ndimage()
-    paper = ~lines
-    # An octagonal distance (the larger of the chessboard and taxicab/sqrt(2) distances), in
-    # 1/256 px: never more than the Euclidean one, so balls stay trapped, and 2-3x faster than the
-    # exact transform.
-    dist = np.maximum(ndi.distance_transform_cdt(paper, "chessboard") * 256,
-                      ndi.distance_transform_cdt(paper, "taxicab") * 181)
+    dist = _octagonal_distance(~lines)
     labels = np.zeros(lines.shape, np.int32)
     found_at = [np.zeros(1, np.int32)]
     for radius in RADII:
@@ -278,6 +291,73 @@ def _background(labels: np.ndarray, areas: np.ndarray, graph: tuple | None) -> n
     return paper | pocket
 
 
+def _octagonal_distance(mask: np.ndarray) -> np.ndarray:
+    """Distance of each True pixel to the nearest False one, in 1/256 px: the larger of the
+    chessboard and taxicab/sqrt(2) distances, never more than the Euclidean one (balls stay
+    trapped) and 2-3x faster than the exact transform."""
+    ndi = ndimage()
+    return np.maximum(ndi.distance_transform_cdt(mask, "chessboard") * 256,
+                      ndi.distance_transform_cdt(mask, "taxicab") * 181)
+
+
+def _split_open_shapes(labels: np.ndarray, lines: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, int]:
+    """(labels with the paper's open shapes as new labels count.., how many): step 6 above. The
+    ball is rolled on a coarse grid (a cell is paper when all its pixels are): the same places
+    at a fraction of the cost, since a ball this big only cares about openings wider than a cell.
+    Only the boxes of the shapes the grid finds are looked at in full."""
+    ndi = ndimage()
+    count = background.size
+    in_paper = background[labels]
+    paper = in_paper & ~lines
+    radius = OPEN_BALL_FRACTION * max(labels.shape)
+    min_area = MIN_OPEN_AREA * radius * radius
+    cell = max(1, int(radius // OPEN_GRID_RADIUS))
+    all_paper = _min_pool(paper.view(np.uint8), cell) > 0
+    centres = _octagonal_distance(all_paper) > radius / cell * 256
+    spots, n = ndi.label(centres)
+    if n == 0:
+        return labels, 0
+    # The ball comes in from outside: from the page's edges, or the widest stretch of paper.
+    outside = np.zeros(n + 1, bool)
+    for edge in (spots[0], spots[-1], spots[:, 0], spots[:, -1]):
+        outside[edge] = True
+    outside[np.argmax(np.bincount(spots.ravel(), minlength=n + 1)[1:]) + 1] = True
+    outside[0] = False
+    # Where the ball reaches: within its radius of a centre, plus a cell (cells along a line
+    # hold some paper the grid did not count).
+    reached = _octagonal_distance(~outside[spots]) <= (radius / cell + 1) * 256
+    some_paper = _min_pool((~paper).view(np.uint8), cell) == 0
+    cells, m = ndi.label(some_paper & ~reached)
+    if m == 0:
+        return labels, 0
+    candidates = np.flatnonzero(np.bincount(cells.ravel(), minlength=m + 1)[1:] * cell * cell >= min_area)
+    if candidates.size == 0:
+        return labels, 0
+    boxes = [b for i, b in enumerate(ndi.find_objects(cells), 1) if i - 1 in candidates]
+    pad = int(radius) + 2  # the lines between a shape and the paper, in pixels
+    h, w = labels.shape
+    box = (slice(max(0, min(b[0].start for b in boxes) * cell - pad), min(h, max(b[0].stop for b in boxes) * cell + pad)),
+           slice(max(0, min(b[1].start for b in boxes) * cell - pad), min(w, max(b[1].stop for b in boxes) * cell + pad)))
+    up = np.repeat(np.repeat(reached, cell, axis=0), cell, axis=1)[box] if cell > 1 else reached[box]
+    unreached, m = ndi.label(paper[box] & ~up)
+    big = np.bincount(unreached.ravel(), minlength=m + 1) >= min_area
+    big[0] = False
+    opened = int(big.sum())
+    if opened == 0:
+        return labels, 0
+    ids = np.zeros(m + 1, np.int32)
+    ids[big] = np.arange(count, count + opened, dtype=np.int32)
+    shapes = ids[unreached]
+    # The paper's line pixels along a shape go to it for LINE_SHARE pixels, as every line pixel
+    # goes to the regions it bounds (step 3): the line's other side stays the paper's.
+    paper_lines = in_paper[box] & lines[box]
+    for _ in range(LINE_SHARE):
+        np.copyto(shapes, ndi.maximum_filter(shapes, size=3), where=paper_lines & (shapes == 0))
+    out = labels.copy()
+    np.copyto(out[box], shapes, where=shapes > 0)
+    return out, opened
+
+
 def _full_areas(small_labels: np.ndarray, k: int, h: int, w: int) -> np.ndarray:
     """``np.bincount`` of the labels scaled up k times and cut to h x w, counted on the small
     labels (each small pixel weighs the page pixels it covers): a ninth of the work at k = 3."""
@@ -301,14 +381,19 @@ def _segment(gray: np.ndarray) -> Regions:
     else:
         min_area = max(MIN_SPECK, int(SPECK_FRACTION * small.size))
         small_labels, graph = _merge(_fill_nearest(cores), found_at, min_area)
+    background = _background(small_labels, np.bincount(small_labels.ravel()), graph)
+    opened = 0
+    if background.any():
+        small_labels, opened = _split_open_shapes(small_labels, small_lines, background)
+    background = np.r_[background, np.zeros(opened, bool)]
+    is_open = np.r_[np.zeros(background.size - opened, bool), np.ones(opened, bool)]
     # Columns first: cutting rows off the result keeps it contiguous (no copy of ~35 MB).
     labels = small_labels if k == 1 else np.repeat(np.repeat(small_labels, k, 1)[:, :w], k, 0)[:h]
     labels = np.ascontiguousarray(labels)
     areas = np.bincount(labels.ravel()) if k == 1 else _full_areas(small_labels, k, h, w)
     lines = small_lines if k == 1 else gray < threshold
-    background = _background(small_labels, np.bincount(small_labels.ravel()), graph)
-    regions = Regions(labels, areas, background, lines, small_labels, small_lines, k, paper)
-    for array in (labels, areas, regions.is_background, lines, small_labels, small_lines):
+    regions = Regions(labels, areas, background, lines, small_labels, small_lines, k, paper, is_open)
+    for array in (labels, areas, regions.is_background, regions.is_open, lines, small_labels, small_lines):
         array.setflags(write=False)
     return regions
 

@@ -2,9 +2,8 @@
 ``ganime colorize``), in a colour mode, optionally with each result's layers, with progress,
 pages per minute, ETA, a per-file list and cancel.
 
-The runner counts items, one per page and model; the panel shows pages: pages done, pages per
-minute (the runner's items per minute over the models per page) and the items per minute beside
-it when several models run.
+The runner counts items, one per page and model; the panel shows pages: pages done, and the
+runner's pages per minute, with the colourings per minute beside it when several models run.
 """
 
 from __future__ import annotations
@@ -406,14 +405,7 @@ class BatchPanel(QWidget):
         self.progress.setTextVisible(True)
 
     def _rate_text(self, p: BatchProgress) -> str:
-        """The runner's rate counts items (page x model): pages/min is that over the models per page."""
-        models = self.pages.models
-        if not p.pages_per_minute:
-            return f"{self.pages.text()} · -- pages/min · ETA --:--"
-        rate = f"{p.pages_per_minute / models:.1f} pages/min"
-        if models > 1:
-            rate += f" ({p.pages_per_minute:.1f} colourings/min, {models} models)"
-        return f"{self.pages.text()} · {rate} · ETA {format_clock(p.eta_seconds)}"
+        return f"{self.pages.text()} · {p.rate_text()} · ETA {format_clock(p.eta_seconds)}"
 
     def _on_report(self, report: BatchReport) -> None:
         self.report = report
