@@ -182,3 +182,31 @@ def test_an_open_shape_too_narrow_for_the_papers_ball_is_split_from_the_paper():
 def test_closed_drawings_have_no_open_shapes():
     for gap in (0, 4):
         assert not segment(drawing(gap)[0]).is_open.any()
+
+
+def test_paper_beside_a_line_stays_on_its_side():
+    """A thin strip (a ribbon 5 px across) beside a wide area: the strip's core lies nearer the
+    line between them than the wide area's, yet no pixel of paper on the wide side may join the
+    strip (colour would cross the line), and a spike narrowing to a point keeps its tip."""
+    gray = np.full((160, 200), 255, np.uint8)
+    gray[20:22, 20:180] = 0  # the box's top, its bottom, its sides
+    gray[138:140, 20:180] = 0
+    gray[20:140, 20:22] = 0
+    gray[20:140, 178:180] = 0
+    gray[27:29, 22:178] = 0  # the line between the strip (rows 22..26) and the area below it
+    yy, xx = np.mgrid[:160, :200]
+    spike = (yy >= 29) & (yy < 110) & (np.abs(xx - 100) <= (110 - yy) * 0.25)  # a spike hanging into the area
+    edge = spike & ~(np.abs(xx - 100) <= (110 - yy) * 0.25 - 2)
+    gray[edge] = 0
+    r = segment(gray)
+    paper = ~r.lines
+    strip, area = r.label_at(100, 24), r.label_at(40, 100)
+    assert strip != area
+    assert set(np.unique(r.labels[22:27, 22:178][paper[22:27, 22:178]]).tolist()) == {strip}
+    inside_area = np.zeros_like(paper)
+    inside_area[29:138, 22:178] = True
+    inside_area &= paper & ~spike
+    assert set(np.unique(r.labels[inside_area]).tolist()) == {area}
+    inside_spike = spike & paper
+    assert inside_spike.sum() > 200
+    assert (r.labels[inside_spike] != area).all()  # the tip too: it never goes to the area around it

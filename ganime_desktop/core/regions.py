@@ -9,8 +9,9 @@ style2paints line fillers, with scipy.ndimage doing every per-pixel step:
    real pencil gaps do not join regions. Radii 5, 3, 2, 1 in turn: big regions get their cores
    from big balls, and a smaller ball only starts a region where no earlier core reaches (a
    narrow area), never re-joins two cores.
-3. Everything else (the band along the lines, the lines themselves, gaps) goes to the nearest
-   core: lines belong to the regions they bound.
+3. Everything else grows from the cores without crossing a line: the band of paper along the
+   lines and the gaps go to the nearest core on their side of the line, the lines themselves to
+   the nearest paper: lines belong to the regions they bound.
 4. Narrow regions that touch (the paper between hatching strokes) join into one area; specks
    (tiny regions: dots, rings) merge into the neighbour they share the longest border with.
 5. The paper: regions touching two sides of the page, or one side and covering much of it (a
@@ -26,9 +27,10 @@ style2paints line fillers, with scipy.ndimage doing every per-pixel step:
 Large pages are segmented at an integer fraction of their size, shrunk by taking the darkest
 pixel of each block (lines survive, gaps narrow), and the labels are scaled back up.
 Results are cached by content (``segment``), so the app and the pipeline compute them once per
-sketch. ``python benchmarks/regions.py --repeat 3`` on the 2-core development machine: median
-112 ms (max 170 ms) for the 27 real line arts scaled to 1024 px (the open shapes, step 6, take
-~16 ms of it), median 165 ms for an A4 page at 300 dpi.
+sketch. ``python benchmarks/regions.py --repeat 3`` on the 2-core development machine, idle:
+median 139 ms (max 213 ms) for the 27 real line arts scaled to 1024 px (growing inside the
+lines, step 3, takes ~20 ms of it, the open shapes of step 6 ~16 ms), median 198 ms for an A4
+page at 300 dpi.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ LINE_FRACTION = 0.3  # a line is darker than the paper by this share of the pape
 MIN_CONTRAST = 24  # below this paper-ink difference the page has no lines (blank or flat)
 THIN_RADIUS = 2  # regions only balls this small fit in are narrow (<= ~6 px): slivers
 MIN_CORE = 3  # core pixels a new region needs (a lone ball position is noise)
+GROW_PASSES = 32  # at most this many px of paper regrown on a line's far side (the band is ~5 px)
 SPECK_FRACTION, MIN_SPECK = 4e-5, 12  # regions under max(MIN_SPECK, share of the page) px are specks
 BACKGROUND_FRACTION = 0.15  # a region touching one side of the page and this big is paper
 POCKET_FRACTION, POCKET_PAPER_SHARE = 0.001, 0.75  # smaller regions with most of their border on paper
@@ -183,6 +186,48 @@ def _fill_nearest(labels: np.ndarray) -> np.ndarray:
     iy, ix = ndimage().distance_transform_cdt(labels == 0, "taxicab", return_distances=False,
                                               return_indices=True)
     return np.take(labels.ravel(), iy * labels.shape[1] + ix)
+
+
+def _grow_inside_lines(cores: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """Every pixel's region: the nearest core, except that paper never takes a core from across a
+    line. Nearest-core filling hands the band of paper along a line to whichever core is closer,
+    often the one across it (a thin region's core sits near its lines): a hair spike's tip went to
+    the face beside it. Such paper is regrown from its side's correctly labelled paper, one pixel
+    a pass through 4-neighbours (which never cross a line), on the list of those pixels only.
+    Paper no ball reached (pockets too small for any) keeps its nearest core."""
+    paper = ~lines
+    filled = _fill_nearest(cores)
+    stretch, count = ndimage().label(paper)  # the stretches of paper that lines enclose
+    home = np.zeros(int(cores.max()) + 1, stretch.dtype)  # the stretch each core lies in (0: none)
+    home[cores.ravel()] = stretch.ravel()
+    has_core = np.zeros(count + 1, bool)
+    has_core[home[1:]] = True
+    has_core[0] = False
+    # Astray: paper labelled with a core from another stretch, in a stretch that has a core.
+    astray = np.flatnonzero(paper & (home[filled] != stretch) & has_core[stretch])
+    if astray.size == 0:
+        return filled
+    h, w = lines.shape
+    flat = filled.ravel()  # a view: updated in place
+    settled = paper.ravel() & True
+    settled[astray] = False
+    col = astray % w
+    for _ in range(GROW_PASSES):
+        taken = np.zeros(astray.size, bool)
+        label = np.zeros(astray.size, flat.dtype)
+        for step, inside in ((-1, col > 0), (1, col < w - 1), (-w, astray >= w), (w, astray < (h - 1) * w)):
+            nb = np.where(inside, astray + step, astray)
+            donor = inside & settled[nb] & ~taken
+            label[donor] = flat[nb[donor]]
+            taken |= donor
+        if not taken.any():
+            break
+        flat[astray[taken]] = label[taken]
+        settled[astray[taken]] = True
+        astray, col = astray[~taken], col[~taken]
+        if astray.size == 0:
+            break
+    return filled
 
 
 def _neighbours(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -380,7 +425,7 @@ def _segment(gray: np.ndarray) -> Regions:
         small_labels = np.zeros(small.shape, np.int32)
     else:
         min_area = max(MIN_SPECK, int(SPECK_FRACTION * small.size))
-        small_labels, graph = _merge(_fill_nearest(cores), found_at, min_area)
+        small_labels, graph = _merge(_grow_inside_lines(cores, small_lines), found_at, min_area)
     background = _background(small_labels, np.bincount(small_labels.ravel()), graph)
     opened = 0
     if background.any():
