@@ -245,3 +245,32 @@ def test_style_transfer_models_have_modes_too(tmp_path: Path):
                              mode="flat")
     assert (_de(out[truth == A1], GREEN) < 5).mean() >= 0.95
     np.testing.assert_array_equal(out[interior(truth, PAPER, margin=1)], 255)
+
+
+def test_statistics_of_a_big_page_come_from_a_grid_and_keep_every_region(monkeypatch):
+    """Above STATS_SAMPLES pixels the region colours come from every other pixel: the same
+    colours as from all of them (a median needs no more), and a region the grid misses (here one
+    pixel on an odd row and column) still gets its own colour, not black."""
+    from ganime_desktop.core import colour_modes
+    from ganime_desktop.core.regions import Regions
+
+    h = w = 1000
+    labels = np.zeros((h, w), np.int32)
+    labels[:, w // 2:] = 1
+    labels[301, 301] = 2  # on no even row or column
+    lines = np.zeros((h, w), bool)
+    regions = Regions(labels, np.bincount(labels.ravel()), np.zeros(3, bool), lines, labels, lines, 1, 255)
+    rng = np.random.default_rng(1)
+    colour = np.clip(rng.normal((200, 120, 80), 12, (h, w, 3)), 0, 255).astype(np.uint8)
+    colour[:, w // 2:] = np.clip(rng.normal((60, 90, 200), 12, (h, w - w // 2, 3)), 0, 255).astype(np.uint8)
+    colour[301, 301] = GREEN
+    gray = np.full((h, w), 255, np.uint8)
+    assert round((h * w / colour_modes.STATS_SAMPLES) ** 0.5) == 2
+    coarse_rgb, coarse_luma, _ = PageColouring(gray, colour, regions=regions)._stats
+    monkeypatch.setattr(colour_modes, "STATS_SAMPLES", h * w)
+    full_rgb, full_luma, _ = PageColouring(gray, colour, regions=regions)._stats
+    for region in (0, 1):
+        assert _de(coarse_rgb[None, None, region], full_rgb[region])[0, 0] < 1.0
+        assert abs(coarse_luma[region] - full_luma[region]) <= 2
+    np.testing.assert_array_equal(coarse_rgb[2], full_rgb[2])
+    assert _de(coarse_rgb[None, None, 2], GREEN)[0, 0] < 2

@@ -42,6 +42,7 @@ MIN_PAPER_LEVEL = 128  # darker "paper" (a black page) is not lifted to white in
 _AB_OFFSET = 128  # a and b are binned as integers in -128..127
 SPLIT_PIXELS = 250_000  # a region hinted in several colours is split on a grid of at most about this
 OPEN_PAPER_LIGHTNESS, OPEN_PAPER_CHROMA = 88.0, 10.0  # an open shape coloured lighter and greyer is paper
+STATS_SAMPLES = 300_000  # pixels the region statistics need at most (a 1024 px page has ~870 000)
 SHADING_ROWS = 64  # the full-page shading layer is computed this many rows at a time
 # min(256 / (seen + 1), MAX_LINE_GAIN) for each uint8 level, computed as float32 exactly as per pixel
 _LINE_GAIN = np.minimum(256.0 / (np.arange(256, dtype=np.uint8).astype(np.float32) + 1.0), MAX_LINE_GAIN)
@@ -131,14 +132,31 @@ class PageColouring:
         shape is a gap between figures); white unless hinted."""
         return self._stats[2]
 
+    def _samples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(labels, paper, colour Nx3, seen) of the pixels the region statistics are taken from:
+        one per block of the regions' working scale, on a coarser grid when that is more than about
+        STATS_SAMPLES (a median needs no more; a 1024 px page's statistics took ~100 ms), plus
+        every pixel of the regions the grid misses (small ones), so each region keeps its own."""
+        r, k = self.regions, self.regions.scale
+        step = max(1, round(float(np.sqrt(r.small_labels.size / STATS_SAMPLES))))
+        colour, seen = self.colour[::k, ::k], self.seen[::k, ::k]
+        if step == 1:
+            return r.small_labels.ravel(), ~r.small_lines.ravel(), colour.reshape(-1, 3), seen.ravel()
+        grid = (slice(None, None, step), slice(None, None, step))
+        labels = r.small_labels[grid].ravel()
+        missed = np.bincount(labels, minlength=r.count) == 0
+        ys, xs = np.nonzero(missed[r.small_labels]) if missed.any() else (np.zeros(0, np.intp),) * 2
+        return (np.concatenate([labels, r.small_labels[ys, xs]]),
+                np.concatenate([~r.small_lines[grid].ravel(), ~r.small_lines[ys, xs]]),
+                np.concatenate([colour[grid].reshape(-1, 3), colour[ys, xs]]),
+                np.concatenate([seen[grid].ravel(), seen[ys, xs]]))
+
     @cached_property
     def _stats(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(count x 3 uint8 region colours, count float32 median clean luma, count bool paper),
-        from one sample per block of the regions' working scale."""
+        from ``_samples``."""
         r = self.regions
-        k = r.scale
-        labels, paper = r.small_labels.ravel(), ~r.small_lines.ravel()
-        colour = self.colour[::k, ::k].reshape(-1, 3)
+        labels, paper, colour, seen = self._samples()
         # The paper's colour is white whatever the network made of it: Lab and medians only for
         # the samples of other regions (the paper is often most of a page).
         figure = np.flatnonzero(~r.is_background[labels])
@@ -154,7 +172,7 @@ class PageColouring:
         background = r.is_background | (r.is_open & (median_lab[:, 0] >= OPEN_PAPER_LIGHTNESS)
                                         & (chroma <= OPEN_PAPER_CHROMA))
         rgb[background] = 255  # the paper stays white unless hinted
-        luma = self._clean_luma(self.colour[::k, ::k], self.seen[::k, ::k]).ravel()
+        luma = self._clean_luma(colour[None], seen[None]).ravel()  # one row: rgb_to_gray works by rows
         median_luma = _medians_with_fallback(labels, paper, np.rint(luma).astype(np.int64), 256, r.count)
         return rgb, median_luma.astype(np.float32), background
 
