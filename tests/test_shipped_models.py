@@ -24,7 +24,7 @@ SHIPPED = REPO / "assets" / "models"
 SAMPLE = REPO / "assets" / "samples" / "sketch_bust.png"
 SPECS = load_manifest(SHIPPED / "manifest.json") if (SHIPPED / "manifest.json").exists() else []
 
-# Recorded when the model was shipped (see README "Models"), through this pipeline on CPU: mean
+# Recorded when the model was shipped (see docs/models.md), through this pipeline on CPU: mean
 # CIEDE2000 of pix2pix-tv on the first 8 test faces 24.89 (sketch passthrough: 32.8); blank paper
 # of the 16 full-body test pages 1.04 from white. Bounds leave room for library versions.
 FACES_DELTA_E_BOUND = 27.0

@@ -209,7 +209,7 @@ def _grow_inside_lines(cores: np.ndarray, lines: np.ndarray) -> np.ndarray:
         return filled
     h, w = lines.shape
     flat = filled.ravel()  # a view: updated in place
-    settled = paper.ravel() & True
+    settled = paper.ravel().copy()
     settled[astray] = False
     col = astray % w
     for _ in range(GROW_PASSES):
