@@ -78,6 +78,9 @@ def _keras_parity(spec: ModelSpec, data: Path | None, check: ModelCheck, cache: 
     if not source or not str(source).endswith(".keras"):
         check.notes.append("no Keras source recorded: parity not re-checked")
         return
+    if spec.provenance.get("checkpoint"):  # the run's generator.keras holds other weights than were exported
+        check.notes.append(f"exported from {spec.provenance['checkpoint']}: parity was checked at export only")
+        return
     source_path = resolve_portable(str(source), spec.base_dir)
     if source_path is None or not source_path.is_file():
         check.notes.append(f"Keras source {source_path or source} not present: parity not re-checked")

@@ -40,7 +40,13 @@ from ganime_desktop.core.manifest import (
     write_manifest,
 )
 from training.architecture import SKETCH_CHANNELS
-from training.model_loading import encoder_depth, input_channels, load_keras_model, onnx_generator_spec
+from training.model_loading import (
+    encoder_depth,
+    generator_from_config,
+    input_channels,
+    load_keras_model,
+    onnx_generator_spec,
+)
 
 CALIBRATION_SKETCHES = 16
 AGREEMENT_SKETCHES = 8
@@ -84,13 +90,17 @@ class _Staged:
 def export_generator(req: ExportRequest, log: Callable[[str], None] = print) -> list[ModelSpec]:
     """Run the whole export; returns the manifest entries written. Raises on refusal, writing nothing."""
     check_name(req.name)
-    src = resolve_source(req.source)
+    src = resolve_source(req.source, req.checkpoint)
     approach = src.manifest_approach(req.approach)
     manifest_path = req.out_dir / MANIFEST_NAME
     existing = load_manifest(manifest_path) if manifest_path.exists() else []  # a bad one stops us here
 
-    log(f"loading {src.keras_path}")
-    model = load_keras_model(src.keras_path)
+    if src.keras_path is None:  # a run still training: its networks as config.json describes them
+        log(f"building the generator of {src.run_dir / 'config.json'}")
+        model = generator_from_config(src.config)
+    else:
+        log(f"loading {src.keras_path}")
+        model = load_keras_model(src.keras_path)
     if req.checkpoint is not None:
         src = restore_checkpoint(model, src, req.checkpoint)
         log(f"weights from {src.state['checkpoint']} (step {src.steps})")
@@ -104,7 +114,7 @@ def export_generator(req: ExportRequest, log: Callable[[str], None] = print) -> 
         raise ExportError(f"--working-size {working_size} must be a multiple of the model's size multiple "
                           f"{multiple} (2**depth, depth {depth})")
     if channels not in (SKETCH_CHANNELS, SKETCH_CHANNELS + HINT_CHANNELS):
-        raise ExportError(f"{src.keras_path}: the generator takes {channels} input channels; the exporter "
+        raise ExportError(f"{src.keras_path or src.run_dir}: the generator takes {channels} input channels; the exporter "
                           f"handles {SKETCH_CHANNELS}-channel sketches, or {SKETCH_CHANNELS} + {HINT_CHANNELS} for "
                           "a colour-hint model")
     hint_channels = channels - SKETCH_CHANNELS

@@ -53,8 +53,9 @@ def resolve_portable(text: str | None, manifest_dir: str | os.PathLike, *, repo:
 
 
 def training_record(state: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    """Backend, device, steps and when training stopped, from the run's state.json and config.json."""
+    """Backend, device, steps and when training stopped, from the run's state.json and config.json;
+    for a fine-tuned run also the run it started from (``--init-from``) and how that one trained."""
     record = {"backend": state.get("backend") or config.get("backend") or "tensorflow",
               "device": state.get("device"), "steps": state.get("steps"), "finished": state.get("time"),
-              "state": state.get("state")}
+              "state": state.get("state"), "initialised_from": config.get("initialised_from")}
     return {k: v for k, v in record.items() if v is not None}

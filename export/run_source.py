@@ -38,7 +38,7 @@ class SourceError(GanimeError, ValueError):
 
 @dataclass(frozen=True)
 class ExportSource:
-    keras_path: Path
+    keras_path: Path | None  # None: a run still training, exported from a checkpoint (config.json builds the networks)
     run_dir: Path | None
     config: dict[str, Any] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
@@ -78,17 +78,20 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
-def resolve_source(path: str | Path) -> ExportSource:
-    """A run directory (its generator.keras) or a .keras file (with its folder's config.json if any)."""
+def resolve_source(path: str | Path, checkpoint: str | None = None) -> ExportSource:
+    """A run directory (its generator.keras) or a .keras file (with its folder's config.json if any).
+    With ``checkpoint``, a run still training (no generator.keras yet) is a source too."""
     path = Path(path)
     if path.is_dir():
         keras_path, run_dir = path / GENERATOR_FILE, path
         if not (run_dir / CONFIG_FILE).is_file():
             raise SourceError(f"{run_dir}: not a training run directory (no {CONFIG_FILE}); pass the run "
                               f"directory of `python -m training ...` or a .keras file")
-        if not keras_path.is_file():
+        if not keras_path.is_file() and checkpoint is None:
             raise SourceError(f"{run_dir}: no {GENERATOR_FILE} yet; it is written when training finishes "
-                              "or is stopped (Ctrl+C)")
+                              "or is stopped (Ctrl+C); or export one of its checkpoints with --checkpoint N")
+        if not keras_path.is_file():
+            keras_path = None
     elif path.is_file():
         if path.suffix != ".keras":
             raise SourceError(f"{path}: expected a .keras model file or a run directory")
@@ -99,7 +102,8 @@ def resolve_source(path: str | Path) -> ExportSource:
     config = _read_json(run_dir / CONFIG_FILE, "training config") if run_dir else {}
     state_path = run_dir / STATE_FILE if run_dir else None
     state = _read_json(state_path, "training state") if state_path and state_path.is_file() else {}
-    return ExportSource(keras_path.resolve(), run_dir.resolve() if run_dir else None, config, state)
+    return ExportSource(keras_path.resolve() if keras_path else None, run_dir.resolve() if run_dir else None,
+                        config, state)
 
 
 def read_evaluation(run_dir: Path | None) -> dict[str, Any] | None:

@@ -255,6 +255,19 @@ def test_export_of_a_chosen_checkpoint_holds_its_weights_not_the_final_ones(runs
     err = capsys.readouterr().err
     assert "no such checkpoint" in err and "kept: ckpt-4, ckpt-6" in err and "Traceback" not in err
 
+    # --check does not hold a checkpoint's export against the run's final generator.keras
+    capsys.readouterr()
+    assert main(["--check", "--manifest", str(out / "manifest.json")]) == 0
+    assert "exported from" in capsys.readouterr().out
+
+    # a run still training has no generator.keras yet: its checkpoints export all the same
+    (run / "generator.keras").unlink()
+    assert main([str(run), "--name", "p2p-training", "--out-dir", str(out)]) == 1
+    assert "--checkpoint N" in capsys.readouterr().err
+    assert main([str(run), "--name", "p2p-training", "--out-dir", str(out), "--checkpoint", "4"]) == 0
+    entry = _entries(out)["p2p-training"]
+    assert np.abs(run_session(cpu_session(entry.file_path("generator")), x) - chosen).max() < 1e-4
+
 
 def test_only_fp16_ships_the_checked_half_size_model_under_its_own_name(pix2pix_export, tmp_path):
     run, full = pix2pix_export

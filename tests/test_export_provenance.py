@@ -30,6 +30,10 @@ def test_training_record_names_backend_device_steps_and_time():
     assert training_record(state, {}) == {"backend": "jax", "device": "cuda:0", "steps": 4315,
                                           "finished": "2026-11-26 14:26:00", "state": "stopped"}
     assert training_record({"steps": 10}, {})["backend"] == "tensorflow"  # runs from before the JAX trainer
+    start = {"checkpoint": "runs/gpu-p2p-tv/generator.keras", "source_step": 4315, "networks": ["generator"],
+             "source_training": {"backend": "jax", "device": "cuda:0", "steps": 4315}}
+    assert training_record({"steps": 5000, "backend": "jax", "device": "cpu:0"},
+                           {"initialised_from": start})["initialised_from"] == start  # a fine-tune tells its start
 
 
 def test_the_shipped_manifest_holds_no_absolute_paths():

@@ -137,6 +137,41 @@ def test_jax_run_killed_resumes_then_exports_through_tensorflow(faces_dir, tmp_p
 
 
 @pytest.mark.slow
+def test_jax_run_starts_from_a_run_that_kept_only_its_generator(faces_dir, tmp_path):
+    """A run brought back from the GPU machine holds config.json and generator.keras, no checkpoints:
+    a CPU fine-tune takes its generator (a fresh discriminator) and records where it started."""
+    from training.model_loading import generator_from_config
+
+    source = tmp_path / "from-gpu"
+    source.mkdir()
+    arch = {"approach": "pix2pix", "image_size": 64, "ngf": 8, "ndf": 8, "upsample": "resize", "padding": "reflect"}
+    (source / "config.json").write_text(json.dumps(arch))
+    generator = generator_from_config(arch)
+    rng = np.random.default_rng(0)
+    generator.set_weights([rng.normal(0, 0.1, w.shape).astype(w.dtype) for w in generator.get_weights()])
+    generator.save(source / "generator.keras")
+    (source / "state.json").write_text(json.dumps({"steps": 4315, "state": "stopped", "backend": "jax"}))
+
+    run = tmp_path / "fine-tune"
+    # learning rates 0 and no moving average: the saved generator must be the source's, weight for weight
+    res = subprocess.run([sys.executable, "-m", "training", "pix2pix", "--backend", "jax", "--data", str(faces_dir),
+                          "--split", "test", "--run-dir", str(run), "--init-from", str(source), "--upsample", "resize",
+                          "--padding", "reflect", "--lr", "0", "--d-lr", "0", "--ema", "0", "--max-steps", "1", *TINY],
+                         cwd=REPO, env=_env(), capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert f"initialised generator from {source / 'generator.keras'}" in res.stdout
+    assert "discriminator starts fresh" in res.stdout
+    started = json.loads((run / "config.json").read_text())["initialised_from"]
+    assert started == {"checkpoint": str(source / "generator.keras"), "source_step": 4315, "networks": ["generator"],
+                       "source_training": {"backend": "jax", "steps": 4315}}
+    from training.model_loading import load_keras_model
+
+    tuned = load_keras_model(run / "generator.keras")
+    for before, after in zip(generator.trainable_weights, tuned.trainable_weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(before), np.asarray(after))
+
+
+@pytest.mark.slow
 def test_device_script_dry_run_trains_returns_and_unpacks(tmp_path):
     res = subprocess.run([sys.executable, "scripts/device_train.py", "dry-run", "--keep", str(tmp_path)], cwd=REPO,
                          env=_env(), capture_output=True, text=True, timeout=900)

@@ -38,8 +38,6 @@ def check_supported(cfg: dict[str, Any]) -> None:
         raise TrainingError("--gan-loss wgan-gp trains with --backend tensorflow only")
     if cfg.get("lambda_perceptual", 0.0) > 0:
         raise TrainingError("--lambda-perceptual trains with --backend tensorflow only")
-    if cfg.get("init_from"):
-        raise TrainingError("--init-from trains with --backend tensorflow only")
     if not 0.0 <= cfg.get("ema", 0.0) < 1.0:
         raise TrainingError("--ema must be in [0, 1)")
 
@@ -235,7 +233,13 @@ def _train(approach_cls, cfg, run: RunDir, pool, n_sources: int, log) -> Path:
     approach.build()
     log(f"generator: {approach.generator.count_params() / 1e6:.2f} M parameters; checkpoints in {run.checkpoints}")
     start, ema = restore_checkpoint(run, approach, log)
-    state = initial_state(approach, ema)
+    if start == 0 and cfg.get("init_from"):
+        from training.warm_start import warm_start
+
+        networks = {"generator": approach.generator, "discriminator": approach.discriminator}
+        cfg["initialised_from"] = warm_start(approach_cls, cfg, networks, None, log)
+        write_json_atomic(run.config_path, cfg)
+    state = initial_state(approach, ema)  # after the warm start: the moving average starts from its weights
     step_fn = make_step(approach, cfg)
 
     steps_per_epoch = max(1, n_sources // cfg["batch_size"])

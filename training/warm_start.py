@@ -9,6 +9,8 @@ and learns to use the new inputs from there.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +22,14 @@ from training.errors import TrainingError
 from training.model_loading import (
     CHECKPOINTS_DIR,
     CONFIG_FILE,
+    GENERATOR_FILE,
     Checkpoint,
     CheckpointGone,
     CheckpointMismatch,
+    ModelLoadError,
     checkpoint_at,
     list_checkpoints,
+    load_keras_model,
     read_config,
     restore_networks,
 )
@@ -32,14 +37,19 @@ from training.model_loading import (
 SAME_FLAGS = "use the source run's --ngf, --ndf, --norm, --upsample, --padding and --image-size"
 
 
-def resolve_checkpoint(source: str | Path) -> tuple[Checkpoint, Path]:
+def resolve_checkpoint(source: str | Path) -> tuple[Checkpoint | None, Path]:
     """(checkpoint, run folder) for a run folder, its checkpoints/ folder, or a checkpoint inside it
-    (either trainer's: RUN/checkpoints/ckpt-N of TensorFlow or the JAX trainer's ckpt-N/ folder)."""
+    (either trainer's: RUN/checkpoints/ckpt-N of TensorFlow or the JAX trainer's ckpt-N/ folder).
+    The checkpoint is None for a run folder that kept only its final generator.keras (a run brought
+    back from the GPU machine): then only the generator can start from it."""
     path = Path(source)
-    checkpoint = checkpoint_at(path)
+    # A run folder holds a state.json too, as a portable checkpoint does: its config.json tells them apart.
+    checkpoint = None if (path / CONFIG_FILE).is_file() else checkpoint_at(path)
     if checkpoint is None and path.is_dir():
         run_dir = path.parent if path.name == CHECKPOINTS_DIR else path
         found = list_checkpoints(run_dir)
+        if not found and (run_dir / GENERATOR_FILE).is_file() and (run_dir / CONFIG_FILE).is_file():
+            return None, run_dir
         if not found:
             raise TrainingError(f"--init-from {source}: no training checkpoint in {run_dir / CHECKPOINTS_DIR}; give "
                                 "a run folder that holds checkpoints/ or a checkpoint such as RUN/checkpoints/ckpt-5000")
@@ -100,17 +110,23 @@ def _widen(kernel: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def warm_start(approach_cls, cfg: dict[str, Any], trackables: dict[str, Any], strategy, log=print) -> dict:
-    """Load ``cfg['init_from']`` into the freshly built networks in ``trackables``; returns what was done."""
+    """Load ``cfg['init_from']`` into the freshly built networks in ``trackables``; returns what was done.
+    ``strategy``: the TensorFlow distribution strategy, or None (JAX)."""
     checkpoint, run_dir = resolve_checkpoint(cfg["init_from"])
     source_cfg = read_config(run_dir)
     if source_cfg.get("approach") != cfg["approach"]:
         raise TrainingError(f"--init-from {cfg['init_from']}: that run trained {source_cfg.get('approach')!r}, "
                             f"not {cfg['approach']!r}")
+    if checkpoint is None:
+        return _generator_only(run_dir, trackables, log)
+    if strategy is None and not checkpoint.portable:
+        raise TrainingError(f"--init-from {cfg['init_from']}: {checkpoint} is a TensorFlow checkpoint, which a JAX "
+                            "run cannot read; start from a JAX run, or from a run folder's generator.keras")
     # Rebuild the source's networks as it configured them; network keys older runs did not record take
     # the defaults those runs had (architecture.DEFAULTS: no hints ...), the loss BCE, and no perceptual
     # VGG is needed just to read weights.
     source_cfg = {**cfg, **DEFAULTS, "gan_loss": "bce", **source_cfg, "lambda_perceptual": 0.0}
-    with strategy.scope():
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
         source = approach_cls(source_cfg, strategy).build()
     networks = {k: v for k, v in source.items() if isinstance(v, keras.Model)}
     try:
@@ -123,4 +139,32 @@ def warm_start(approach_cls, cfg: dict[str, Any], trackables: dict[str, Any], st
             widened[name] = copy_weights(model, trackables[name])
     note = "; ".join(f"{n}: {', '.join(w)} widened" for n, w in widened.items() if w)
     log(f"initialised {', '.join(widened)} from {checkpoint}" + (f" ({note}, new inputs start at zero)" if note else ""))
-    return {"checkpoint": str(checkpoint), "source_step": checkpoint.step, "networks": sorted(widened)}
+    return {"checkpoint": str(checkpoint), "source_step": checkpoint.step, "networks": sorted(widened),
+            **_source_training(run_dir)}
+
+
+def _source_training(run_dir: Path) -> dict:
+    """Where and how long the source run trained (its state.json: backend, device, steps, time), so a
+    fine-tuned model's provenance tells its whole history."""
+    path = run_dir / "state.json"
+    if not path.is_file():
+        return {}
+    state = json.loads(path.read_text(encoding="utf-8"))
+    kept = {k: state[k] for k in ("backend", "device", "steps", "time") if state.get(k) is not None}
+    return {"source_training": kept} if kept else {}
+
+
+def _generator_only(run_dir: Path, trackables: dict[str, Any], log) -> dict:
+    """The generator from RUN/generator.keras (the EMA weights when that run kept an average); the
+    discriminator, which that run did not keep, starts fresh."""
+    path = run_dir / GENERATOR_FILE
+    try:
+        source = load_keras_model(path)
+    except ModelLoadError as exc:
+        raise TrainingError(f"--init-from {run_dir}: {exc}") from None
+    widened = copy_weights(source, trackables["generator"])
+    history = _source_training(run_dir)
+    note = f" ({', '.join(widened)} widened, new inputs start at zero)" if widened else ""
+    log(f"initialised generator from {path}{note}; that run kept no checkpoint, so the discriminator starts fresh")
+    return {"checkpoint": str(path), "source_step": history.get("source_training", {}).get("steps"),
+            "networks": ["generator"], **history}
