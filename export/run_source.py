@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from export.provenance import portable_path
 from ganime_desktop.core.errors import GanimeError
 from ganime_desktop.core.manifest import APPROACHES
 from training.architecture import ARCHITECTURE_KEYS
@@ -156,7 +157,7 @@ def restore_checkpoint(model, src: ExportSource, checkpoint: str) -> ExportSourc
     if len(chosen) > 1:
         model.set_weights([(t / len(chosen)).astype(w.dtype) for t, w in zip(total, model.get_weights(),
                                                                               strict=True)])
-    described = (str(chosen[0]) if len(chosen) == 1 else
+    described = (portable_path(chosen[0].path) if len(chosen) == 1 else  # no absolute path in a shipped manifest
                  f"mean of {len(chosen)} checkpoints: {', '.join(c.name for c in chosen)}")
     state = {**src.state, "steps": chosen[-1].step, "checkpoint": described}
     return ExportSource(src.keras_path, src.run_dir, src.config, state)
