@@ -41,6 +41,7 @@ from ganime_desktop.core.manifest import (
 )
 from training.architecture import SKETCH_CHANNELS
 from training.model_loading import (
+    CONFIG_FILE,
     encoder_depth,
     generator_from_config,
     input_channels,
@@ -96,7 +97,7 @@ def export_generator(req: ExportRequest, log: Callable[[str], None] = print) -> 
     existing = load_manifest(manifest_path) if manifest_path.exists() else []  # a bad one stops us here
 
     if src.keras_path is None:  # a run still training: its networks as config.json describes them
-        log(f"building the generator of {src.run_dir / 'config.json'}")
+        log(f"building the generator that {src.run_dir / CONFIG_FILE} describes")
         model = generator_from_config(src.config)
     else:
         log(f"loading {src.keras_path}")

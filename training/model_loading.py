@@ -175,7 +175,8 @@ def checkpoint_at(path: str | os.PathLike, cfg: dict[str, Any] | None = None) ->
     path = Path(path)
     if Path(f"{path}.index").is_file():
         return Checkpoint(step_of(path), path, portable=False)
-    if path.is_dir() and (path / portable_checkpoint.STATE_FILE).is_file():
+    # A run folder holds a state.json too: its config.json says it is a run, not a checkpoint.
+    if path.is_dir() and (path / portable_checkpoint.STATE_FILE).is_file() and not (path / CONFIG_FILE).is_file():
         return Checkpoint(step_of(path), path, portable=True, ema=_uses_ema(cfg or {}))
     return None
 

@@ -43,8 +43,7 @@ def resolve_checkpoint(source: str | Path) -> tuple[Checkpoint | None, Path]:
     The checkpoint is None for a run folder that kept only its final generator.keras (a run brought
     back from the GPU machine): then only the generator can start from it."""
     path = Path(source)
-    # A run folder holds a state.json too, as a portable checkpoint does: its config.json tells them apart.
-    checkpoint = None if (path / CONFIG_FILE).is_file() else checkpoint_at(path)
+    checkpoint = checkpoint_at(path)
     if checkpoint is None and path.is_dir():
         run_dir = path.parent if path.name == CHECKPOINTS_DIR else path
         found = list_checkpoints(run_dir)
