@@ -1,6 +1,7 @@
 """``ganime --selftest``: prove that an installed (or frozen) app can colour with every shipped model.
 
-For each model of the manifest(s) it does what the app does: verify the files (sha256), open the
+It checks the models the app offers: the shipped ones, the user's models folder, the folders of
+GANIME_MODELS_DIR and of ``--models-dir``. For each it does what the app does: verify the files (sha256), open the
 onnxruntime session (CUDA when it really works, else CPU, with the reason), colour the shipped
 sample sketch through the one pipeline, and check the result: an HxWx3 uint8 image of the
 sketch's size, from finite model outputs, that is not the sketch returned unchanged and has
@@ -26,11 +27,11 @@ import numpy as np
 from .core.colour import rgb_to_lab
 from .core.imageio import ImageReadError, read_image
 from .core.manifest import ModelSpec
-from .core.paths import DATA_DIR_ENV, shipped_models_dir, user_data_dir
+from .core.paths import DATA_DIR_ENV, user_data_dir
 from .core.pipeline import Colorizer, ColorizerCache, ModelLoadError
 from .core.preprocess import downscale_gray, gray_to_model_input, scale_to_fit, to_gray
 from .core.regions import segment
-from .core.registry import ModelRegistry
+from .core.registry import ModelRegistry, default_manifest_dirs, shipped_models_dir
 from .core.sessions import generator_session, get_session
 from .core.style_transfer import content_input, style_input
 
@@ -159,7 +160,7 @@ def _check_data_dir() -> str:
 
 
 def run_selftest(models_dirs: Sequence[str | Path] | None = None) -> int:
-    """Check the shipped models (and those in ``models_dirs``); 0 when all work, else 1."""
+    """Check every model the app offers (and those in ``models_dirs``); 0 when all work, else 1."""
     out = sys.stdout
     where = f"frozen app in {Path(sys.executable).resolve().parent}" if getattr(sys, "frozen", False) \
         else f"Python {sys.version.split()[0]} from {Path(__file__).resolve().parent}"
@@ -179,10 +180,12 @@ def run_selftest(models_dirs: Sequence[str | Path] | None = None) -> int:
     except SelftestError as exc:
         return _fail(str(exc))
 
-    folders = [shipped_models_dir(), *(Path(d) for d in models_dirs or ())]
+    folders = [*default_manifest_dirs(), *(Path(d) for d in models_dirs or ())]  # as the app reads them
     registry = ModelRegistry(folders)
     for problem in registry.problems:
         print(f"problem: {problem}", file=out)
+    for notice in registry.notices:  # a user model named like a shipped one replaces it
+        print(f"note: {notice}", file=out)
     entries = registry.entries()
     if not entries:
         return _fail("no models to test: " + ", ".join(str(f) for f in folders)

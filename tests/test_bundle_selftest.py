@@ -27,10 +27,11 @@ REPO = Path(__file__).resolve().parents[1]
 SHIPPED_MANIFEST = REPO / "assets" / "models" / MANIFEST_NAME
 
 
-def _selftest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def _selftest(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     code = "import sys; from ganime_desktop.selftest import selftest_main; sys.exit(selftest_main(sys.argv[1:]))"
-    env = {**os.environ, "GANIME_DATA_DIR": str(tmp_path / "data")}
-    env.pop("GANIME_MODELS_DIR", None)
+    base = {**os.environ, "GANIME_DATA_DIR": str(tmp_path / "data")}
+    base.pop("GANIME_MODELS_DIR", None)
+    env = {**base, **(env or {})}
     return subprocess.run([sys.executable, "-c", code, "--selftest", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=180)
 
@@ -45,6 +46,23 @@ def test_every_model_colours_the_sample(tmp_path):
     assert f"user data folder: {tmp_path / 'data'} (set by GANIME_DATA_DIR)" in done.stdout
     assert "self-test passed" in done.stdout and "Traceback" not in done.stderr
     assert "closed regions in the sample" in done.stdout  # scipy.ndimage works here (and in the bundle)
+
+
+def test_the_models_of_ganime_models_dir_are_checked_and_a_replaced_shipped_model_is_said(tmp_path):
+    """GANIME_MODELS_DIR adds folders for the app and the batch: the self-test checks them too, and
+    a user model named like a shipped one (it replaces it) is named in the output."""
+    shipped = ModelRegistry([shipped_models_dir()]).entries()
+    names = ("tiny-a", shipped[-1].name) if shipped else ("tiny-a",)
+    models = make_model_dir(tmp_path / "models", names=names)
+    done = _selftest(tmp_path, env={"GANIME_MODELS_DIR": str(models)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    for name in names:
+        assert any(line.split()[:2] == ["ok", name] for line in lines), done.stdout
+    assert f"self-test passed: {len(shipped) + 1} model(s)" in done.stdout
+    if shipped:
+        assert (f"note: the user model {names[1]!r} of {models / MANIFEST_NAME} replaces the shipped model of "
+                f"that name ({shipped_models_dir() / MANIFEST_NAME})") in lines, done.stdout
 
 
 def test_a_model_that_returns_gray_fails(tmp_path):

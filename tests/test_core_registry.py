@@ -104,7 +104,46 @@ def test_broken_manifest_makes_only_its_models_unavailable(tmp_path):
     assert reg.get("tiny-a").available
     broken = reg.get("tiny-b")
     assert not broken.available and "teleporter" in broken.reason and broken.spec is None
-    assert len(reg.problems) == 2 and any("garbage" in p for p in reg.problems)
+    # the bad entry is refused on its own (its reason above); only the unreadable file is a folder problem
+    assert len(reg.problems) == 1 and "garbage" in reg.problems[0]
+
+
+def test_one_bad_entry_in_a_user_manifest_is_refused_alone(tmp_path):
+    """A path out of the folder in one entry, and an entry without a name: the folder's other
+    models load, the bad one is greyed out with its own reason, the nameless one is a problem."""
+    folder = make_model_dir(tmp_path / "user", names=("tiny-a", "tiny-b"))
+    manifest = folder / MANIFEST_NAME
+    data = json.loads(manifest.read_text())
+    evil = json.loads(json.dumps(data["models"][0]))
+    evil.update(name="evil", display_name="Evil", default=False)
+    evil["files"]["generator"]["path"] = "../../etc/hostname"
+    data["models"] = [data["models"][0], evil, {"display_name": "no name"}, data["models"][1]]
+    manifest.write_text(json.dumps(data))
+
+    reg = ModelRegistry([folder])
+    for name in ("tiny-a", "tiny-b"):
+        entry = reg.verify(name)
+        assert entry.available and entry.reason is None, entry.reason
+    refused = reg.get("evil")
+    assert not refused.available and refused.spec is None and refused.display_name == "Evil"
+    assert refused.reason.startswith(f"its entry in {manifest} is refused: model 'evil': file 'generator' path "
+                                     "'../../etc/hostname' leaves the manifest's folder"), refused.reason
+    assert "tiny-a" not in refused.reason
+    assert reg.problems == [f"an entry (models[2]) in {manifest} is refused: models[2] lacks 'name' — re-export "
+                            "the model"]
+    assert [e.name for e in reg.defaults()] == ["tiny-a"]
+
+
+def test_a_user_model_named_like_a_shipped_one_says_it_replaces_it(tmp_path):
+    shipped = make_model_dir(tmp_path / "shipped", names=("tiny-a", "tiny-b"))
+    user = make_model_dir(tmp_path / "user", names=("tiny-a",))
+    reg = ModelRegistry([shipped, user], shipped_dir=shipped)
+    replaced = f"the shipped model of that name ({shipped / MANIFEST_NAME})"
+    entry = reg.verify("tiny-a")
+    assert entry.source == "user" and entry.spec.base_dir == user and entry.replaces == replaced
+    assert reg.notices == [f"the user model 'tiny-a' of {user / MANIFEST_NAME} replaces {replaced}"]
+    assert reg.get("tiny-b").replaces is None
+    assert ModelRegistry([shipped, shipped.parent / "." / shipped.name], shipped_dir=shipped).notices == []
 
 
 def test_folder_without_manifest_is_simply_empty(tmp_path):

@@ -179,60 +179,87 @@ def _stays_inside(path: Any) -> bool:
             and ".." not in windows.parts)
 
 
+def _top_level_problem(data: Any) -> str | None:
+    """What makes a whole manifest unusable (not its entries), or None."""
+    if not isinstance(data, dict):
+        return "the top level must be a JSON object"
+    if data.get("schema_version") != SCHEMA_VERSION:
+        return (f"schema_version must be {SCHEMA_VERSION}, got {data.get('schema_version')!r} "
+                "(a manifest from another version of GANime Studio; re-export the models)")
+    if not isinstance(data.get("models"), list):
+        return "'models' must be a list"
+    return None
+
+
+def _entry_problem(m: Any, index: int) -> str | None:
+    """The first problem of one ``models`` entry, or None (duplicate names are the caller's)."""
+    where = f"models[{index}]"
+    if not isinstance(m, dict):
+        return f"{where} must be an object"
+    item_schema = MANIFEST_SCHEMA["properties"]["models"]["items"]
+    for key in item_schema["required"]:
+        if key not in m:
+            return f"{where} lacks '{key}'"
+    where = f"model {m['name']!r}"
+    for key in ("approach", "kind", "precision"):
+        allowed = item_schema["properties"][key]["enum"]
+        if m[key] not in allowed:
+            return f"{where}: {key} {m[key]!r} is not one of {', '.join(allowed)}"
+    files = m["files"]
+    if not isinstance(files, dict):
+        return f"{where}: 'files' must be an object"
+    missing = set(FILE_ROLES[m["kind"]]) - set(files)
+    if missing:
+        return f"{where}: a {m['kind']} needs files {sorted(missing)}"
+    for role, f in files.items():
+        if not isinstance(f, dict) or set(f) != {"path", "sha256", "bytes"}:
+            return f"{where}: file '{role}' needs exactly path, sha256 and bytes"
+        if not _stays_inside(f["path"]):
+            return (f"{where}: file '{role}' path {f['path']!r} leaves the manifest's folder; a model's "
+                    "files must lie in its folder or below it (a relative path without '..')")
+        if not isinstance(f["sha256"], str) or len(f["sha256"]) != 64:
+            return f"{where}: file '{role}' has a malformed sha256"
+        if not isinstance(f["bytes"], int) or f["bytes"] < 1:
+            return f"{where}: file '{role}' has a bad byte size"
+    for key in ("input", "output"):
+        t = m[key]
+        if not isinstance(t, dict) or t.get("layout") != "NHWC":
+            return f"{where}: {key}.layout must be NHWC"
+        rng = t.get("value_range")
+        if not (isinstance(rng, list) and len(rng) == 2 and rng[0] < rng[1]):
+            return f"{where}: {key}.value_range must be [low, high]"
+    return None
+
+
+def _entry_names(m: Any) -> tuple[str, str] | None:
+    """(name, display name) of an entry whose name can still be read, else None."""
+    if not isinstance(m, dict) or not isinstance(m.get("name"), str):
+        return None
+    return m["name"], str(m.get("display_name") or m["name"])
+
+
 def validate(data: Any, source: str = "manifest") -> None:
     """Raise ManifestError naming ``source`` and the first problem found."""
-
-    def fail(msg: str) -> None:
-        raise ManifestError(f"{source}: {msg}")
-
-    if not isinstance(data, dict):
-        fail("the top level must be a JSON object")
-    if data.get("schema_version") != SCHEMA_VERSION:
-        fail(f"schema_version must be {SCHEMA_VERSION}, got {data.get('schema_version')!r} "
-             "(a manifest from another version of GANime Studio; re-export the models)")
-    models = data.get("models")
-    if not isinstance(models, list):
-        fail("'models' must be a list")
+    problem = _top_level_problem(data)
+    if problem is not None:
+        raise ManifestError(f"{source}: {problem}")
     names = set()
-    item_schema = MANIFEST_SCHEMA["properties"]["models"]["items"]
-    for i, m in enumerate(models):
-        where = f"models[{i}]"
-        if not isinstance(m, dict):
-            fail(f"{where} must be an object")
-        for key in item_schema["required"]:
-            if key not in m:
-                fail(f"{where} lacks '{key}'")
-        where = f"model {m['name']!r}"
-        if m["name"] in names:
-            fail(f"{where} appears twice")
+    for i, m in enumerate(data["models"]):
+        problem = _entry_problem(m, i)
+        if problem is None and m["name"] in names:
+            problem = f"model {m['name']!r} appears twice"
+        if problem is not None:
+            raise ManifestError(f"{source}: {problem}")
         names.add(m["name"])
-        for key in ("approach", "kind", "precision"):
-            allowed = item_schema["properties"][key]["enum"]
-            if m[key] not in allowed:
-                fail(f"{where}: {key} {m[key]!r} is not one of {', '.join(allowed)}")
-        files = m["files"]
-        if not isinstance(files, dict):
-            fail(f"{where}: 'files' must be an object")
-        missing = set(FILE_ROLES[m["kind"]]) - set(files)
-        if missing:
-            fail(f"{where}: a {m['kind']} needs files {sorted(missing)}")
-        for role, f in files.items():
-            if not isinstance(f, dict) or set(f) != {"path", "sha256", "bytes"}:
-                fail(f"{where}: file '{role}' needs exactly path, sha256 and bytes")
-            if not _stays_inside(f["path"]):
-                fail(f"{where}: file '{role}' path {f['path']!r} leaves the manifest's folder; a model's "
-                     "files must lie in its folder or below it (a relative path without '..')")
-            if not isinstance(f["sha256"], str) or len(f["sha256"]) != 64:
-                fail(f"{where}: file '{role}' has a malformed sha256")
-            if not isinstance(f["bytes"], int) or f["bytes"] < 1:
-                fail(f"{where}: file '{role}' has a bad byte size")
-        for key in ("input", "output"):
-            t = m[key]
-            if not isinstance(t, dict) or t.get("layout") != "NHWC":
-                fail(f"{where}: {key}.layout must be NHWC")
-            rng = t.get("value_range")
-            if not (isinstance(rng, list) and len(rng) == 2 and rng[0] < rng[1]):
-                fail(f"{where}: {key}.value_range must be [low, high]")
+
+
+@dataclass(frozen=True)
+class RefusedEntry:
+    """A manifest entry that breaks the schema, refused on its own (``read_manifest_entries``)."""
+
+    name: str | None  # None when not even the name can be read
+    display_name: str
+    problem: str  # names the entry and what is wrong with it
 
 
 def _spec_from_json(m: dict[str, Any], base_dir: Path) -> ModelSpec:
@@ -248,17 +275,48 @@ def _spec_from_json(m: dict[str, Any], base_dir: Path) -> ModelSpec:
     )
 
 
-def load_manifest(path: str | os.PathLike) -> list[ModelSpec]:
-    """Read and validate a manifest; ModelSpec.base_dir is the manifest's folder."""
-    path = Path(path)
+def _read_json(path: Path) -> Any:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ManifestError(f"{path}: no such manifest") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestError(f"{path}: cannot read the manifest ({exc}); re-export the models") from None
+
+
+def load_manifest(path: str | os.PathLike) -> list[ModelSpec]:
+    """Read and validate a manifest; ModelSpec.base_dir is the manifest's folder."""
+    path = Path(path)
+    data = _read_json(path)
     validate(data, str(path))
     return [_spec_from_json(m, path.parent) for m in data["models"]]
+
+
+def read_manifest_entries(path: str | os.PathLike) -> tuple[list[ModelSpec], list[RefusedEntry]]:
+    """A manifest as the app reads it: every valid entry, and each invalid one refused on its own
+    (one bad path in a user's manifest must not disable the folder's other models). Raises
+    ManifestError only when the file itself cannot be used (unreadable, not JSON, wrong schema
+    version). ``load_manifest`` is the strict reading the exporter uses before rewriting a manifest."""
+    path = Path(path)
+    data = _read_json(path)
+    problem = _top_level_problem(data)
+    if problem is not None:
+        raise ManifestError(f"{path}: {problem}")
+    specs: list[ModelSpec] = []
+    refused: list[RefusedEntry] = []
+    for i, m in enumerate(data["models"]):
+        problem = _entry_problem(m, i)
+        if problem is None and any(s.name == m["name"] for s in specs):
+            problem = f"model {m['name']!r} appears twice (the first entry is used)"
+        if problem is None:
+            try:
+                specs.append(_spec_from_json(m, path.parent))
+                continue
+            except (TypeError, ValueError) as exc:  # e.g. an unknown key in 'input'
+                problem = f"model {m['name']!r}: cannot be read ({exc})"
+        name, display = _entry_names(m) or (None, f"models[{i}]")
+        refused.append(RefusedEntry(name, display, problem))
+    return specs, refused
 
 
 def write_manifest(path: str | os.PathLike, specs: list[ModelSpec]) -> None:

@@ -1,7 +1,13 @@
 """The models the app can offer: every manifest folder read into one list, each entry usable or not.
 
 A broken manifest or a missing or damaged model file makes only the models concerned unavailable,
-with a plain reason the GUI and the CLI show; it never stops the other models or the app.
+with a plain reason the GUI and the CLI show; it never stops the other models or the app. A
+manifest entry that breaks the schema (a path out of its folder, an unknown kind) is refused on
+its own, with its own reason; the manifest's other entries load.
+
+Later folders override earlier ones: a user model named like a shipped model replaces it. That is
+never silent: the entry's ``replaces`` and the registry's ``notices`` say so (the CLI, the
+self-test and the About box show them).
 The sha256 check costs ~1 s per 200 MB, so it runs on first load (``verify``) and its result is
 cached per file path, size and mtime.
 
@@ -21,7 +27,14 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .manifest import CPU_INT8_ROLE, MANIFEST_NAME, ManifestError, ModelSpec, load_manifest, sha256_of
+from .manifest import (
+    CPU_INT8_ROLE,
+    MANIFEST_NAME,
+    ManifestError,
+    ModelSpec,
+    read_manifest_entries,
+    sha256_of,
+)
 from .paths import extra_models_dirs, shipped_models_dir, user_data_dir, user_models_dir
 
 __all__ = [
@@ -47,6 +60,7 @@ class ModelEntry:
     source: str  # "shipped" | "user"
     manifest: Path | None = None
     note: str | None = None  # an available model that lacks one of its files: what that means
+    replaces: str | None = None  # the model of the same name this one overrides, in words
 
 
 # (path, size, mtime_ns) -> sha256 hex, shared by every registry of the process.
@@ -131,6 +145,16 @@ def _assess(spec: ModelSpec, *, hashed: bool) -> tuple[ModelSpec | None, str | N
                           f"CPU runs its float model instead (slower){_FIX}")
 
 
+def _same_file(a: Path | None, b: Path | None) -> bool:
+    """The same manifest, however its folder was spelled (--models-dir and GANIME_MODELS_DIR alike)."""
+    if a is None or b is None:
+        return a is b
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):
+        return a == b
+
+
 def _names_in_broken_manifest(path: Path) -> list[tuple[str, str]]:
     """(name, display name) pairs still readable from a manifest that fails validation."""
     try:
@@ -149,6 +173,7 @@ class ModelRegistry:
         self.manifest_dirs = [Path(d) for d in manifest_dirs]
         shipped = (shipped_dir or shipped_models_dir()).resolve()
         self.problems: list[str] = []  # folder-level problems (a broken manifest), for the GUI/CLI
+        self.notices: list[str] = []  # models that replace another of the same name, for the logs
         self._entries: dict[str, ModelEntry] = {}
         self._specs: dict[str, ModelSpec] = {}  # as the manifests list them, all files
         self._lock = threading.Lock()
@@ -161,19 +186,36 @@ class ModelRegistry:
         if not manifest.is_file():
             return  # an empty or new models folder: nothing to offer, nothing wrong
         try:
-            specs = load_manifest(manifest)
+            specs, refused = read_manifest_entries(manifest)
         except ManifestError as exc:
             reason = f"the manifest is broken ({exc}) — re-export the models or reinstall"
             self.problems.append(reason)
             for name, display in _names_in_broken_manifest(manifest):
-                self._entries[name] = ModelEntry(None, name, display, False, reason, source, manifest)
+                self._add(ModelEntry(None, name, display, False, reason, source, manifest))
                 self._specs.pop(name, None)
             return
         for spec in specs:
             usable, reason, note = _assess(spec, hashed=False)
             self._specs[spec.name] = spec
-            self._entries[spec.name] = ModelEntry(usable or spec, spec.name, spec.display_name, usable is not None,
-                                                  reason, source, manifest, note)
+            self._add(ModelEntry(usable or spec, spec.name, spec.display_name, usable is not None,
+                                 reason, source, manifest, note))
+        valid = {spec.name for spec in specs}
+        for bad in refused:
+            reason = f"its entry in {manifest} is refused: {bad.problem} — re-export the model"
+            if bad.name is None or bad.name in valid:  # no name to grey out, or its name's valid entry stays
+                self.problems.append(reason.replace("its entry", f"an entry ({bad.display_name})", 1))
+                continue
+            self._add(ModelEntry(None, bad.name, bad.display_name, False, reason, source, manifest))
+            self._specs.pop(bad.name, None)
+
+    def _add(self, entry: ModelEntry) -> None:
+        """Add a folder's entry; one that overrides an earlier folder's says so."""
+        earlier = self._entries.get(entry.name)
+        if earlier is not None and not _same_file(earlier.manifest, entry.manifest):
+            entry = replace(entry, replaces=f"the {earlier.source} model of that name ({earlier.manifest})")
+            self.notices.append(f"the {entry.source} model {entry.name!r} of {entry.manifest} replaces "
+                                f"{entry.replaces}")
+        self._entries[entry.name] = entry
 
     def entries(self) -> list[ModelEntry]:
         with self._lock:

@@ -100,6 +100,8 @@ def about_text(entries: list[ModelEntry], provider: ProviderInfo | None, device_
         kind = f"{spec.approach}, {spec.precision}" if spec is not None else "unreadable"
         state = (f"available ({e.note})" if e.note else "available") if e.available else f"UNAVAILABLE: {e.reason}"
         lines.append(f"  {e.display_name} [{e.name}] ({kind}; {e.source}) — {state}")
+        if e.replaces:  # a user model named like a shipped one: the shipped one is not offered
+            lines.append(f"    replaces {e.replaces}")
     lines += ["", f"Settings file: {settings_file}"]
     return "\n".join(lines)
 

@@ -84,6 +84,8 @@ def run_app(argv: list[str]) -> int:
         scratch = tempfile.TemporaryDirectory(prefix="ganime-screenshot-")
         settings = AppSettings(QSettings(str(Path(scratch.name) / SETTINGS_FILE), QSettings.Format.IniFormat))
     window = MainWindow(settings=settings, extra_model_dirs=args.models_dir)
+    for notice in window.registry.notices:  # the log; the About box lists them too
+        print(f"ganime: note: {notice}", file=sys.stderr)
     if args.device:
         window.models.set_device(args.device)
     open_first_sketch(window, args.sketch, remembered=args.screenshot is None)
