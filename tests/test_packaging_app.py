@@ -62,6 +62,64 @@ def test_icon_pngs_are_rendered_from_the_svg():
     assert (256, 256) in ico.info["sizes"] and (16, 16) in ico.info["sizes"]
 
 
+def _render_icons_module():
+    spec = importlib.util.spec_from_file_location("render_icons", ICONS / "render_icons.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_icon_check_allows_another_cpus_rounding_but_not_another_icon(tmp_path):
+    """Qt's antialiasing rounds a few pixels one level apart on another CPU (measured: one pixel of
+    the 256 px icon): such a PNG, even encoded otherwise, matches; a changed drawing does not."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    icons = _render_icons_module()
+    rendered = icons.render_png(64)
+    pixels = np.array(Image.open(io.BytesIO(rendered)).convert("RGBA"))
+
+    def png(a: np.ndarray) -> bytes:
+        buf = io.BytesIO()
+        Image.fromarray(a, "RGBA").save(buf, format="PNG", compress_level=9)  # other bytes, same pixels
+        return buf.getvalue()
+
+    rounded = pixels.copy()
+    opaque = rounded[..., 3] == 255
+    rounded[..., 0][opaque] = np.clip(rounded[..., 0][opaque].astype(int) + 1, 0, 255).astype(np.uint8)
+    assert png(rounded) != rendered and icons.same_pixels(png(rounded), rendered)
+    assert not icons.same_pixels(png(pixels[:, ::-1].copy()), rendered)  # mirrored
+    recoloured = pixels.copy()
+    recoloured[..., :3][opaque] //= 2
+    assert not icons.same_pixels(png(recoloured), rendered)
+    assert not icons.same_pixels(icons.render_png(32), rendered)  # another size
+
+    folder = tmp_path / "icons"
+    shutil.copytree(ICONS, folder)
+    (folder / "ganime-studio-64.png").write_bytes(png(rounded))
+    assert icons.stale_pngs(folder) == []
+    (folder / "ganime-studio-64.png").write_bytes(png(recoloured))
+    (folder / "ganime-studio-16.png").unlink()
+    assert icons.stale_pngs(folder) == ["ganime-studio-16.png", "ganime-studio-64.png"]
+
+
+def test_the_about_box_says_which_model_replaces_a_shipped_one(tmp_path):
+    from _onnx_models import make_model_dir
+
+    from ganime_desktop.core.registry import ModelRegistry
+
+    shipped = make_model_dir(tmp_path / "shipped", names=("tiny-a", "tiny-b"))
+    user = make_model_dir(tmp_path / "user", names=("tiny-b",))
+    text = about.about_text(ModelRegistry([shipped, user], shipped_dir=shipped).entries(), None, "auto", "s.ini")
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if "[tiny-b]" in line)
+    assert "; user) — available" in lines[at]
+    assert lines[at + 1] == f"    replaces the shipped model of that name ({shipped / 'manifest.json'})"
+    assert text.count("replaces") == 1
+
+
 def test_window_and_about_box_show_the_icon(qtbot):
     icon = about.app_icon()
     assert not icon.isNull()
