@@ -1,7 +1,8 @@
 """``ganime colorize``: colour a folder of pages from the terminal, without Qt.
 
-Exit codes: 0 everything coloured (or already there), 1 some page failed, 2 usage error,
-130 cancelled with Ctrl+C (the page in progress is discarded, the report is still written).
+Exit codes: 0 everything coloured (or already there), 1 some page failed or the report could not
+be written, 2 usage error (also: another batch writes into the output folder), 130 cancelled with
+Ctrl+C (the page in progress is discarded, the report is still written).
 """
 
 from __future__ import annotations
@@ -75,10 +76,12 @@ class ProgressPrinter:
         r = p.result
         head = f"[{p.done}/{p.total}] {p.rate_text()}, ETA {format_clock(p.eta_seconds)}"
         what = f"{r.source}" + (f" -> {r.output}" if r.output else "")
-        line = f"{head}  {what}: {r.status}" + (f" ({r.reason})" if r.reason and r.status == "failed" else "")
+        told = r.reason if r.reason and r.status in ("failed", "done") else None  # a failure, or a note
+        line = f"{head}  {what}: {r.status}" + (f" ({told})" if told else "")
         if self.live:
-            if r.status == "failed":  # failures stay visible above the live line
-                print(f"\r\033[Kfailed: {r.reason}", file=self.stream)
+            if told:  # failures and notes stay visible above the live line
+                label = "failed" if r.status == "failed" else f"note: {r.source}"
+                print(f"\r\033[K{label}: {told}", file=self.stream)
             print(f"\r\033[K{head}  {what[-60:]}", end="", file=self.stream, flush=True)
         else:
             print(line, file=self.stream, flush=True)
@@ -98,11 +101,12 @@ def run_colorize(argv: list[str]) -> int:
     job = BatchJob(options)
     for problem in job.registry.problems:
         print(f"warning: {problem}", file=sys.stderr)
+    for notice in job.registry.notices:  # a user model that replaces a shipped one
+        print(f"note: {notice}", file=sys.stderr)
     try:
         job.prepare()
     except BatchUsageError as exc:
-        print(f"ganime colorize: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage_error(exc)
     for name, colorizer in job.colorizers.items():
         print(f"{name}: running on {colorizer.provider_info.describe()}", file=sys.stderr)
 
@@ -117,13 +121,23 @@ def run_colorize(argv: list[str]) -> int:
         previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         report = job.run(on_progress=ProgressPrinter(sys.stderr), cancel_event=cancel)
+    except BatchUsageError as exc:  # another batch writes into the same output folder
+        return _usage_error(exc)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     print(report.summary(), file=sys.stderr)
     for failure in report.failures():
         print(f"  failed: {failure.source} [{failure.model}]: {failure.reason}", file=sys.stderr)
-    print(f"report: {options.output_dir / 'report.json'} and report.csv", file=sys.stderr)
+    if report.write_error:
+        print(f"ganime colorize: error: {report.write_error}", file=sys.stderr)
+    else:
+        print(f"report: {options.output_dir / 'report.json'} and report.csv", file=sys.stderr)
     if report.cancelled:
         return EXIT_CANCELLED
-    return EXIT_FAILED if report.failures() else EXIT_OK
+    return report.exit_code
+
+
+def _usage_error(exc: BatchUsageError) -> int:
+    print(f"ganime colorize: error: {exc}", file=sys.stderr)
+    return EXIT_USAGE

@@ -14,6 +14,7 @@ from export.run_source import SourceError
 from export.sketches import SketchSourceError
 from ganime_desktop.core.batch import BatchUsageError
 from ganime_desktop.core.errors import GanimeError
+from ganime_desktop.core.folder_lock import FolderInUseError
 from ganime_desktop.core.hints import HintFileError
 from ganime_desktop.core.imageio import ImageReadError, ImageWriteError
 from ganime_desktop.core.manifest import ManifestError
@@ -24,7 +25,7 @@ from training.errors import TrainingError
 
 @pytest.mark.parametrize("error", [ManifestError, ImageReadError, ImageWriteError, HintFileError, BatchUsageError,
                                    ModelLoadError, TrainingError, DataError, ExportError, StylePairError, EntryError,
-                                   SourceError, ConversionError, SketchSourceError])
+                                   SourceError, ConversionError, SketchSourceError, FolderInUseError])
 def test_user_errors_share_the_base_class_and_keep_their_old_kinds(error):
     assert issubclass(error, GanimeError)
     assert issubclass(error, USER_ERRORS)  # python -m export prints them as one line

@@ -25,14 +25,20 @@ Events: ``on_progress(progress: BatchProgress)`` is called ONLY on the thread th
 - ``progress.event == "start"``: once, before any page; ``total`` is known, ``result`` is None.
 - ``progress.event == "item"``: once per settled item, with ``result: PageResult``. An item is
   one (page, model) output, or one file that is not an image (``model`` None). ``result.status``:
-  ``"done"`` written; ``"skipped"`` output already there (re-run without --overwrite);
-  ``"not-an-image"`` a file that is not a page (listed, not an error); ``"failed"`` with
-  ``reason`` (unreadable page, model error, unwritable output); ``"cancelled"`` discarded.
+  ``"done"`` written (``reason``: a note, e.g. its hints were scaled to it, or None);
+  ``"skipped"`` output already there (re-run without --overwrite); ``"not-an-image"`` a file that
+  is not a page, or not a regular file (a pipe, a link to a device: never opened), with the reason
+  (listed, not an error); ``"failed"`` with ``reason`` (unreadable page, model error, unwritable
+  output); ``"cancelled"`` discarded. Names that are not UTF-8 come with ``\\xNN`` escapes.
   Skips and non-images come first, then pages in natural order (p2 before p10).
 - ``progress.event == "finish"``: once, at the end; ``report`` holds the BatchReport.
 ``done``/``total`` count items; ``items_per_minute`` (colourings: a page with three models is
 three) and ``eta_seconds`` count only items that were actually coloured (None until the first
 one); ``pages_per_minute`` is that over the ``models`` each page goes through.
+
+What a batch refuses, and why: docs/batch.md. The output folder is locked while ``run()`` runs
+(LOCK_FILE, core/folder_lock.py): a second batch into it gets BatchUsageError. A report that
+cannot be written (a full disk) leaves ``report.write_error`` set, never an exception.
 
 Cancel: set ``cancel_event``; the page being coloured is abandoned between model steps (nothing
 is written for it), results already coloured are still written (atomically), the rest are
@@ -43,6 +49,7 @@ temp file and renamed, and the next run deletes temp files a killed run left beh
 from __future__ import annotations
 
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -51,10 +58,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .batch_plan import OUTPUT_FORMATS, PlannedPage, plan_pages, stale_temp_files
+from .batch_plan import OUTPUT_FORMATS, NotAPage, PlannedPage, plan_pages, stale_temp_files
 from .batch_report import REPORT_NAMES, BatchReport, PageResult, write_reports
 from .cancel import Cancelled
 from .errors import GanimeError
+from .folder_lock import FolderInUseError, FolderLock
 from .hints import HintFileError, find_page_hints, fit_hints, read_hints
 from .imageio import ImageReadError, ImageWriteError, read_image, write_image_atomic
 from .layers import Layers, layer_paths, write_layers
@@ -62,6 +70,7 @@ from .pipeline import DEFAULT_MODE, DEFAULT_STRATEGY, MODES, Colorizer, Colorize
 from .preprocess import to_gray
 from .regions import Regions, segment
 from .registry import ModelRegistry, UnknownModelError, default_registry
+from .safe_text import printable
 from .sessions import DEVICES, ModelLoadError
 from .stages import stage
 
@@ -71,6 +80,7 @@ __all__ = ["BatchJob", "BatchOptions", "BatchProgress", "BatchReport", "BatchUsa
 QUEUE_DEPTH = 1  # pages waiting between stages: bounds memory on folders of big scans (one keeps
 # every stage busy: measured with 2, the same pages/min and ~300 MB more at A4 300 dpi)
 _END = object()  # end-of-stream marker between the threads
+LOCK_FILE = ".ganime-batch.lock"  # in the output folder: one batch at a time writes there
 
 
 class BatchUsageError(GanimeError, ValueError):
@@ -135,6 +145,7 @@ class _Coloured:
     image: np.ndarray | None = None  # mode "raw"
     page: PageColouring | None = None  # modes "flat" and "shaded": rendered by the writer
     hints: np.ndarray | None = None
+    note: str | None = None  # for the user about a page that was coloured (its hints were scaled)
 
 
 class BatchJob:
@@ -144,7 +155,7 @@ class BatchJob:
         self.registry = registry or (cache.registry if cache else default_registry(options.models_dirs))
         self.cache = cache or ColorizerCache(self.registry)
         self.pages: list[PlannedPage] = []
-        self.not_images: list[str] = []
+        self.not_pages: list[NotAPage] = []  # not images, and special files (pipes, links to devices)
         self.colorizers: dict[str, Colorizer] = {}
         self.reference: np.ndarray | None = None
         self._prepared = False
@@ -207,7 +218,13 @@ class BatchJob:
             o.output_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise BatchUsageError(f"cannot create the output folder {o.output_dir} ({exc.strerror})") from None
-        self.pages, self.not_images = plan_pages(o.input_dir, o.output_dir, o.models, o.format, o.recursive)
+        try:  # a read-only folder is found now, not page after page and then at the report
+            with tempfile.TemporaryFile(dir=o.output_dir):
+                pass
+        except OSError as exc:
+            raise BatchUsageError(f"cannot write into the output folder {o.output_dir} ({exc.strerror or exc}); "
+                                  "check its access rights, or choose another output folder") from None
+        self.pages, self.not_pages = plan_pages(o.input_dir, o.output_dir, o.models, o.format, o.recursive)
         self._prepared = True
 
     def _remove_stale_temp_files(self) -> None:
@@ -216,7 +233,10 @@ class BatchJob:
                                                           for k, path in layer_paths(out).items()})
                        for p in self.pages]
         for path in stale_temp_files(self.options.output_dir, [*self.pages, *layer_pages, report_page]):
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # left for a later run: a temp file is never taken for an output
+                pass
 
     # --- the three stages ----------------------------------------------------------------------
 
@@ -229,7 +249,7 @@ class BatchJob:
                 try:
                     with stage("decode"):
                         rgb = read_image(page.source)
-                    hints = self._page_hints(page, rgb.shape[:2])
+                    hints, note = self._page_hints(page, rgb.shape[:2])
                     if not self._needs_rgb:  # the generators see the sketch's gray only: a third of the memory
                         with stage("gray"):
                             rgb = to_gray(rgb)
@@ -237,11 +257,11 @@ class BatchJob:
                     if self.options.mode != "raw":  # the same for every model: found here, beside the network
                         with stage("regions"):
                             regions = segment(rgb if rgb.ndim == 2 else to_gray(rgb), cache=False)
-                    pages_q.put((items, rgb, hints, regions, None))
+                    pages_q.put((items, rgb, hints, regions, note, None))
                 except (ImageReadError, HintFileError) as exc:
-                    pages_q.put((items, None, None, None, str(exc)))
+                    pages_q.put((items, None, None, None, None, str(exc)))
                 except Exception as exc:  # e.g. MemoryError on one page: not the batch
-                    pages_q.put((items, None, None, None,
+                    pages_q.put((items, None, None, None, None,
                                  f"{page.source}: cannot read ({type(exc).__name__}: {exc})"))
         finally:
             pages_q.put(_END)
@@ -251,18 +271,26 @@ class BatchJob:
         """Style-transfer models colour from the page's RGB; generators from its gray."""
         return any(c.needs_reference for c in self.colorizers.values())
 
-    def _page_hints(self, page: PlannedPage, shape: tuple[int, int]) -> np.ndarray | None:
-        """The page's hint layer from --hints DIR, scaled to the page; None when it has none."""
+    def _page_hints(self, page: PlannedPage, shape: tuple[int, int]) -> tuple[np.ndarray | None, str | None]:
+        """(the page's hint layer from --hints DIR scaled to the page, or None when it has none;
+        a note when it had to be scaled). HintFileError for a hint file far larger than the page."""
         if self.options.hints_dir is None:
-            return None
+            return None, None
         path = find_page_hints(self.options.hints_dir, page.source, page.relative)
-        return None if path is None else fit_hints(read_hints(path), *shape)
+        if path is None:
+            return None, None
+        rgba = read_hints(path, page_size=shape)  # capped by the page's size before decoding
+        if rgba.shape[:2] == shape:
+            return rgba, None
+        note = (f"the hints {path.name} are {rgba.shape[1]}x{rgba.shape[0]}, the page {shape[1]}x{shape[0]}: "
+                "scaled to the page")
+        return fit_hints(rgba, *shape), note
 
     def _infer(self, pages_q: queue.Queue, out_q: queue.Queue, events: queue.Queue,
                cancel: threading.Event) -> None:
         try:
             while (got := pages_q.get()) is not _END:
-                items, rgb, hints, regions, error = got
+                items, rgb, hints, regions, note, error = got
                 for item in items:
                     if error is not None:
                         events.put(self._result(item, "failed", error))
@@ -280,6 +308,7 @@ class BatchJob:
                         events.put(self._result(item, "failed", f"{item.page.source}: colouring failed "
                                                 f"({type(exc).__name__}: {exc})"))
                         continue
+                    coloured.note = note
                     out_q.put((item, coloured, time.perf_counter() - started))
                 del rgb, hints, regions, got  # not held while waiting for the next page
         finally:
@@ -321,6 +350,7 @@ class BatchJob:
                 item, coloured, seconds = got
                 del got
                 started = time.perf_counter()
+                note = coloured.note
                 try:
                     colour, layers = self._render(coloured)
                 except Exception as exc:  # one bad page never stops the batch
@@ -337,29 +367,47 @@ class BatchJob:
                 except (ImageWriteError, OSError) as exc:
                     events.put(self._result(item, "failed", str(exc)))
                     continue
-                events.put(self._result(item, "done", None, seconds + time.perf_counter() - started))
+                events.put(self._result(item, "done", note, seconds + time.perf_counter() - started))
         finally:
             events.put(_END)
 
     def _result(self, item: _Item, status: str, reason: str | None, seconds: float = 0.0) -> PageResult:
+        """The report's row; names that are not UTF-8 written with \\xNN escapes (core/safe_text.py)."""
         out = item.output.relative_to(self.options.output_dir.resolve()).as_posix()
-        return PageResult(item.page.relative, item.model, out, status, reason, round(seconds, 3))
+        return PageResult(printable(item.page.relative), item.model, printable(out), status,
+                          None if reason is None else printable(reason), round(seconds, 3))
 
     # --- the run --------------------------------------------------------------------------------
 
     def run(self, on_progress: Callable[[BatchProgress], None] | None = None,
             cancel_event: threading.Event | None = None) -> BatchReport:
+        """Colour the planned pages (``prepare()`` first if not done). BatchUsageError when another
+        batch writes into the same output folder: the folder is locked while a batch runs."""
         if not self._prepared:
             self.prepare()
-        cancel = cancel_event or threading.Event()
-        emit = on_progress or (lambda _p: None)
+        # silent takeover of a killed batch's lock: the rerun resumes it
+        lock = FolderLock(self.options.output_dir, LOCK_FILE, log=lambda _note: None, remove=True)
+        try:
+            lock.acquire()
+        except FolderInUseError as exc:
+            raise BatchUsageError(f"the output folder {exc.folder} is in use by another batch ({exc.holder}); wait "
+                                  "for it to finish, or choose another output folder") from None
+        except OSError as exc:
+            raise BatchUsageError(f"cannot write into the output folder {self.options.output_dir} "
+                                  f"({exc.strerror or exc}); check its access rights, or choose another "
+                                  "output folder") from None
+        try:
+            return self._run(on_progress or (lambda _p: None), cancel_event or threading.Event())
+        finally:
+            lock.release()
+
+    def _run(self, emit: Callable[[BatchProgress], None], cancel: threading.Event) -> BatchReport:
         o = self.options
         report = BatchReport.begin(o, {n: c.provider_info.describe() for n, c in self.colorizers.items()})
         self._remove_stale_temp_files()
 
-        settled: list[PageResult] = [PageResult(rel, None, None, "not-an-image",
-                                                "not an image file (or an unsupported format)", 0.0)
-                                     for rel in self.not_images]
+        settled: list[PageResult] = [PageResult(printable(p.relative), None, None, "not-an-image",
+                                                printable(p.reason), 0.0) for p in self.not_pages]
         todo: list[tuple[PlannedPage, list[_Item]]] = []
         for page in self.pages:
             items = []
@@ -415,7 +463,12 @@ class BatchJob:
                 if (page.relative, item.model) not in seen:
                     report.add(self._result(item, "cancelled", "cancelled by the user"))
         report.finish(cancelled=cancel.is_set())
-        write_reports(report, o.output_dir)
+        try:
+            write_reports(report, o.output_dir)
+        except (OSError, UnicodeError) as exc:  # a full disk, a folder made read-only during the run
+            report.write_error = (f"the report could not be written into {printable(str(o.output_dir))} "
+                                  f"({getattr(exc, 'strerror', None) or exc}); free some space or make the folder "
+                                  "writable and run the batch again: the pages written are kept and skipped")
         emit(BatchProgress("finish", len(report.results), total, None, report=report, models=models))
         return report
 

@@ -11,8 +11,16 @@ from .batch_report import REPORT_NAMES
 from .hints import is_hint_file
 from .imageio import is_image_path, is_temp_name
 from .natural_sort import natural_key
+from .regular_file import not_regular_reason
 
 OUTPUT_FORMATS = ("png", "jpg", "webp")
+NOT_AN_IMAGE = "not an image file (or an unsupported format)"
+
+
+@dataclass(frozen=True)
+class NotAPage:
+    relative: str  # path relative to the input folder, POSIX style
+    reason: str  # NOT_AN_IMAGE, or why a special file (a pipe, a link to a device) is not read
 
 
 @dataclass(frozen=True)
@@ -69,13 +77,17 @@ def output_names(pages: list[Path], model: str, fmt: str) -> dict[Path, str]:
 
 
 def plan_pages(input_dir: Path, output_dir: Path, models: list[str], fmt: str,
-               recursive: bool) -> tuple[list[PlannedPage], list[str]]:
-    """(pages with their outputs, relative paths of files that are not images)."""
+               recursive: bool) -> tuple[list[PlannedPage], list[NotAPage]]:
+    """(pages with their outputs, files that are not pages: not images, or not regular files)."""
     input_dir = input_dir.resolve()
     out_root = output_dir.resolve()
-    files = list_files(input_dir, out_root, recursive)
-    images = [f for f in files if is_image_path(f)]
-    others = [f.relative_to(input_dir).as_posix() for f in files if not is_image_path(f)]
+    images, others = [], []
+    for f in list_files(input_dir, out_root, recursive):
+        special = not_regular_reason(f)  # looked at, never opened: a pipe would hang the batch
+        if special is None and is_image_path(f):
+            images.append(f)
+        else:
+            others.append(NotAPage(f.relative_to(input_dir).as_posix(), special or NOT_AN_IMAGE))
     names = {m: output_names(images, m, fmt) for m in models}
     pages = []
     for f in images:

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .imageio import write_bytes_atomic
+from .imageio import IMAGE_SUFFIXES, write_bytes_atomic
+from .safe_text import printable
 
 REPORT_NAMES = ("report.json", "report.csv")
 STATUSES = ("done", "skipped", "not-an-image", "failed", "cancelled")
@@ -24,7 +25,7 @@ class PageResult:
     model: str | None  # None for a file that is not an image
     output: str | None  # relative to the output folder
     status: str  # one of STATUSES
-    reason: str | None  # why it failed / was skipped, for the user
+    reason: str | None  # why it failed / was skipped / is not a page, or a note on a page done
     seconds: float  # colouring + writing time; 0 when nothing was done
 
 
@@ -36,10 +37,12 @@ class BatchReport:
     finished_at: float | None = None
     cancelled: bool = False
     results: list[PageResult] = field(default_factory=list)
+    write_error: str | None = None  # why report.json / report.csv could not be written (not in them)
 
     @classmethod
     def begin(cls, options: Any, devices: dict[str, str]) -> BatchReport:
-        opts = {k: (str(v) if isinstance(v, Path) else [str(x) for x in v] if k == "models_dirs" else v)
+        opts = {k: (printable(str(v)) if isinstance(v, Path) else [printable(str(x)) for x in v]
+                    if k == "models_dirs" else v)
                 for k, v in asdict(options).items()}
         return cls(options=opts, devices=devices, started_at=time.time())
 
@@ -61,8 +64,9 @@ class BatchReport:
 
     @property
     def exit_code(self) -> int:
-        """0 everything done (or already there), 1 some page failed or the run was cancelled."""
-        return 1 if self.failures() or self.cancelled else 0
+        """0 everything done (or already there), 1 some page failed, the run was cancelled or its
+        report could not be written."""
+        return 1 if self.failures() or self.cancelled or self.write_error else 0
 
     def summary(self) -> str:
         c = self.counts()
@@ -73,7 +77,13 @@ class BatchReport:
             text += f", {c['cancelled']} cancelled"
         models = max(1, len(self.options.get("models") or ()))  # each page is coloured once per model
         rate = f", {c['done'] / models / seconds * 60:.1f} pages/min" if c["done"] and seconds > 0 else ""
-        return f"{text} in {seconds:.1f} s{rate}"
+        text = f"{text} in {seconds:.1f} s{rate}"
+        if not any(r.model for r in self.results):  # an empty folder, or the wrong one
+            where = self.options.get("input_dir", "the input folder")
+            sub = "" if self.options.get("recursive") else "; subfolders are read only when recursive"
+            text = (f"no pages found in {where} (a page is a {'/'.join(s.lstrip('.') for s in IMAGE_SUFFIXES)} "
+                    f"file{sub}): {text}")
+        return text
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import GanimeError
+from .image_header import image_size
 from .imageio import (
     DECODE_ERRORS,
     IMAGE_SUFFIXES,
@@ -24,6 +25,7 @@ from .imageio import (
     PNG_COMPRESSION,
     encode_with_pillow,
     open_image,
+    read_file_for,
     write_bytes_atomic,
 )
 from .natural_sort import natural_key
@@ -31,6 +33,7 @@ from .resize import AREA, NEAREST, resize
 
 HINT_SUFFIX = ".hints.png"
 HINT_CHANNELS = 4  # hint RGB x mask, then the mask
+HINT_SCALE_MARGIN = 2  # a page's hint image is read up to this many times the page's size per side
 
 
 class HintFileError(GanimeError, ValueError):
@@ -112,21 +115,49 @@ def decode_hints(channels: np.ndarray, value_range: tuple[float, float] = (-1.0,
 
 # --- files ---------------------------------------------------------------------------------------
 
-def read_hints(path: str | os.PathLike) -> np.ndarray:
-    """An RGBA hint image -> HxWx4 uint8 RGBA. Raises HintFileError naming the file."""
+def max_hint_size(page_height: int, page_width: int) -> tuple[int, int]:
+    """The largest hint layer (height, width) read for a page of this size: hints are the size of
+    their page, with room for one scaled to twice its size (a page re-scanned at double dpi)."""
+    return page_height * HINT_SCALE_MARGIN, page_width * HINT_SCALE_MARGIN
+
+
+def read_hints(path: str | os.PathLike, page_size: tuple[int, int] | None = None) -> np.ndarray:
+    """An RGBA hint image -> HxWx4 uint8 RGBA. Raises HintFileError naming the file.
+
+    ``page_size`` (height, width): the page the hints are for; a hint image more than
+    HINT_SCALE_MARGIN times its size on a side is refused from its header, before it is read
+    whole or decoded (a small file may declare gigapixels). Without it, the page pixel limit.
+    """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise HintFileError(f"{path}: cannot read the hint file ({exc.strerror or exc})") from None
+    if page_size is None:
+        limit, max_pixels = None, MAX_PIXELS
+    else:
+        limit = max_hint_size(*page_size)
+        max_pixels = limit[0] * limit[1]
+
+    def refuse(width: int, height: int) -> None:
+        if limit is not None and (height > limit[0] or width > limit[1]):
+            raise HintFileError(
+                f"{path}: the hints are {width}x{height} pixels, their page {page_size[1]}x{page_size[0]} "
+                f"(at most {limit[1]}x{limit[0]} is read); hints are the size of their page: paint them "
+                "again on the page in the app, or scale the hint image to the page")
+        if width * height > MAX_PIXELS:
+            raise HintFileError(f"{path}: {width}x{height} pixels is more than the {MAX_PIXELS // 1_000_000} "
+                                "megapixel limit; hints are the size of their page")
+
+    def refuse_by_header(head: bytes) -> None:
+        size = image_size(head)
+        if size is not None:
+            refuse(*size)
+
+    # 16-bit RGBA uncompressed is the most a hint image's pixels take; and room for metadata
+    data = read_file_for(path, 8 * max_pixels + 2**20, refuse_by_header, "a hint image", HintFileError)
     unreadable = f"{path}: not a readable image; hints must be an RGBA PNG (transparent where there is no hint)"
     try:
         img = open_image(data)
     except DECODE_ERRORS:
         raise HintFileError(unreadable) from None
-    if img.width * img.height > MAX_PIXELS:  # checked before decoding
-        raise HintFileError(f"{path}: {img.width}x{img.height} pixels is more than the "
-                            f"{MAX_PIXELS // 1_000_000} megapixel limit; hints are the size of their page")
+    refuse(img.width, img.height)  # Pillow's header, still before decoding
     try:
         img.load()
     except DECODE_ERRORS:

@@ -12,6 +12,7 @@ import struct
 import tempfile
 import uuid
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from PIL import Image, ImageOps
 from .errors import GanimeError
 from .image_header import image_size
 from .preprocess import as_rgb_uint8
+from .regular_file import FileTooLargeError, NotARegularFileError, read_regular_file
 from .stages import stage
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -31,6 +33,9 @@ PNG_COMPRESSION = 3  # Pillow's level where Pillow still writes PNG; level 9 is 
 PNG_ROWS_PER_BLOCK = 128  # encode_png filters and deflates this many rows at a time (cache-sized)
 _PNG_COLOR_TYPES = {1: 0, 3: 2, 4: 6}  # channels -> PNG colour type: gray, RGB, RGBA
 MAX_PIXELS = 200_000_000  # 200 megapixels: an A3 scan at 1200 dpi is ~140 MP
+# Bytes a page file may have, checked before reading: uncompressed 8-bit RGBA at the pixel limit,
+# plus room for metadata. Only what no page needs is refused (a link to /dev/zero reads forever).
+MAX_FILE_BYTES = 4 * MAX_PIXELS + 16 * 2**20
 # Pillow's own decompression-bomb guard warns from 89 megapixels, below pages we accept, and its
 # error names no file: our limit (max_pixels, checked from the header before decoding) replaces it.
 Image.MAX_IMAGE_PIXELS = None
@@ -89,27 +94,43 @@ def _too_large(path: Path, width: int, height: int, max_pixels: int) -> ImageRea
         "scale the page down (600 dpi is plenty for line art)")
 
 
+def read_file_for(path: Path, max_bytes: int, check_head: Callable[[bytes], None] | None, what: str,
+                  error: type[GanimeError] = ImageReadError) -> bytes:
+    """The bytes of a regular file (``core/regular_file.py``), every refusal as ``error`` naming
+    the file and the fix; ``what`` names the kind of file in the message ("a page", "a hint image")."""
+    try:
+        return read_regular_file(path, max_bytes, check_head)
+    except FileNotFoundError:
+        raise error(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not an image; choose an image file") from None
+    except NotARegularFileError as exc:
+        raise error(f"{path}: is {exc}; only regular files are read (move it out of the folder)") from None
+    except FileTooLargeError as exc:
+        raise error(f"{path}: the file has {exc.size / 1e6:,.0f} MB, more than the {exc.limit / 1e6:,.0f} MB "
+                    f"{what} may have; save it compressed (PNG or JPEG) or scaled down") from None
+    except PermissionError:
+        raise error(f"{path}: permission denied; check the file's access rights") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+
+
 def read_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Any PNG/JPEG/WebP/BMP/TIFF page -> HxWx3 uint8 RGB, upright, transparency on white.
 
     Raises ImageReadError (never a Pillow error) with the file name and the fix.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImageReadError(f"{path}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise ImageReadError(f"{path}: is a folder, not an image; choose an image file") from None
-    except PermissionError:
-        raise ImageReadError(f"{path}: permission denied; check the file's access rights") from None
-    except OSError as exc:
-        raise ImageReadError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+
+    def refuse_by_header(data: bytes) -> None:  # before the pixels are read, let alone decoded
+        size = image_size(data)  # None: TIFF may keep its header at the end of the file
+        if size is not None and size[0] * size[1] > max_pixels:
+            raise _too_large(path, *size, max_pixels)
+
+    data = read_file_for(path, MAX_FILE_BYTES, refuse_by_header, "a page")
     if not data:
         raise ImageReadError(f"{path}: the file is empty (0 bytes); re-export or re-scan the page")
-    size = image_size(data)  # TIFF may keep its header at the end of the file
-    if size is not None and size[0] * size[1] > max_pixels:
-        raise _too_large(path, *size, max_pixels)
+    refuse_by_header(data)
     try:
         img = open_image(data)
     except DECODE_ERRORS:

@@ -390,6 +390,8 @@ class BatchPanel(QWidget):
         self._show_pages()
         self.rate_label.setText(self._rate_text(p))
         details = (r.reason if r.status in ("failed", "not-an-image", "skipped", "cancelled") else r.output) or ""
+        if r.status == "done" and r.reason:  # a note, e.g. hints scaled to the page
+            details = f"{details} ({r.reason})"
         # the Page column names the file already; the reason starts with its full path
         head, sep, rest = details.partition(": ")
         short = rest if sep and Path(head).is_absolute() else details
@@ -414,8 +416,9 @@ class BatchPanel(QWidget):
         if self.pages is not None:
             self._show_pages()
         prefix = "Cancelled: " if report.cancelled else ""
-        self._say(f"{prefix}{report.summary()}.\nThe output folder also has report.json and report.csv.",
-                  error=bool(report.failures()))
+        error = report.write_error
+        where = f"{error[:1].upper()}{error[1:]}." if error else "The output folder also has report.json and report.csv."
+        self._say(f"{prefix}{report.summary()}.\n{where}", error=bool(report.failures() or report.write_error))
         self.message.setToolTip(str(Path(self.output_edit.text()) / "report.json"))
         self.rate_label.setText("")
         self.open_output_button.setEnabled(True)

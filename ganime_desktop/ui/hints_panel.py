@@ -234,7 +234,7 @@ class HintTools(QObject):
         rgba = None
         if sketch_path is not None and hints_path_for(sketch_path).is_file():
             try:
-                rgba = read_hints(hints_path_for(sketch_path))
+                rgba = read_hints(hints_path_for(sketch_path), page_size=(size.height(), size.width()))
             except HintFileError as exc:
                 self.window.statusBar().showMessage(f"The page's hints were not loaded: {exc}", 15000)
         self.layer.reset(size, rgba)
@@ -267,6 +267,10 @@ class HintTools(QObject):
             self.window.statusBar().showMessage(f"Saved the hints to {written}", 5000)
         return written
 
+    def _page_size(self) -> tuple[int, int]:
+        """(height, width) of the page the hints are for: caps the hint images read for it."""
+        return self.layer.image.height(), self.layer.image.width()
+
     def load_dialog(self) -> None:
         path = get_open_file(self.window, "Load colour hints", self.settings.last_dir("open"), "Hint images (*.png)")
         if path:
@@ -274,7 +278,7 @@ class HintTools(QObject):
 
     def load_file(self, path: str | Path) -> bool:
         try:
-            rgba = read_hints(path)
+            rgba = read_hints(path, page_size=self._page_size())
         except HintFileError as exc:
             self.window.show_message("Cannot load the hints", str(exc))
             return False
@@ -288,7 +292,7 @@ class HintTools(QObject):
         source = previous_page_hints(sketch) if sketch is not None else None
         if source is not None:
             try:
-                self.layer.set_rgba(read_hints(source), "Hints from previous page")
+                self.layer.set_rgba(read_hints(source, page_size=self._page_size()), "Hints from previous page")
             except HintFileError as exc:
                 self.window.show_message("Cannot load the hints", str(exc))
                 return False
