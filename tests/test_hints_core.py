@@ -239,3 +239,18 @@ def test_selftest_checks_a_hint_model(cache):
 
     line, _note = check_model(cache, "tiny-hints", read_image(sample_sketch_path()), colourful_reference())
     assert "coloured" in line
+
+
+def test_hints_of_another_page_are_scaled_to_the_same_shape_and_refused_for_another():
+    from ganime_desktop.core.hints import HintShapeError, hints_for_another_page
+
+    rgba = np.zeros((200, 300, 4), np.uint8)
+    rgba[100:110, 150:160] = (10, 200, 30, 255)
+    same, note = hints_for_another_page(rgba, 200, 300)
+    assert same is rgba and note == ""
+    half, note = hints_for_another_page(rgba, 100, 150)  # the same shape, another size: scaled, said so
+    assert half.shape == (100, 150, 4) and tuple(half[52, 77]) == (10, 200, 30, 255) and half[20, 20, 3] == 0
+    assert note == "scaled from 300×200 to 150×100"
+    assert hints_for_another_page(rgba, 206, 300)[0].shape == (206, 300, 4)  # a scan cropped 3 % taller
+    with pytest.raises(HintShapeError, match="300×200.*200×300"):
+        hints_for_another_page(rgba, 300, 200)  # portrait after landscape: strokes would land elsewhere

@@ -63,7 +63,7 @@ def test_batch_panel_colours_a_folder(make_window, qtbot, tmp_path):
     assert len(rows) == 9
     failed = [r for r in rows if r[2] == "failed"]
     assert len(failed) == 2 and all("p9.png" in r[0] and "not a readable image" in r[3] for r in failed)
-    assert panel.progress.value() == panel.progress.maximum() == 9 and panel.progress.text() == "4 / 4 pages"
+    assert panel.progress.value() == panel.progress.maximum() == 4 and panel.progress.text() == "4 / 4 pages"
     # pages, not page x model items: the rate is the items' over the 2 models, and says so
     last = next(r for r in reversed(rates) if "colourings/min" in r)
     pages, items = (float(last.split(word)[0].split()[-1].strip("(")) for word in (" pages/min", " colourings/min"))
@@ -78,6 +78,10 @@ def test_batch_panel_colours_a_folder(make_window, qtbot, tmp_path):
         panel.start()
     qtbot.waitUntil(lambda: not panel.is_running())
     assert again.args[0].counts()["skipped"] == 6
+    skipped = [panel.files.topLevelItem(i).text(3) for i in range(panel.files.topLevelItemCount())
+               if panel.files.topLevelItem(i).text(2) == "skipped"]
+    assert len(skipped) == 6 and all(panel.overwrite.text() in d and "--overwrite" not in d for d in skipped)
+    assert panel.overwrite.text() in panel.message.text()  # the box that redoes them, not a command-line flag
     assert window.settings.batch_value("input") == str(src)
     assert window.settings.batch_value("format") == "jpg" and window.settings.batch_value("mode") == "raw"
 
@@ -96,6 +100,9 @@ def test_batch_panel_cancel(make_window, qtbot, tmp_path):
     report = finished.args[0]
     assert report.cancelled and report.counts()["cancelled"] > 0
     assert "Cancelled" in panel.message.text()
+    done = report.counts()["done"]  # the bar counts the pages coloured, not those cancelled
+    assert panel.progress.value() == done < panel.progress.maximum() == 150
+    assert panel.progress.text() == f"{done} / 150 pages (cancelled)"
     written = {p.name for p in (tmp_path / "out").glob("p*.png")}
     assert len(written) == report.counts()["done"]  # nothing half-written for cancelled pages
     assert not list((tmp_path / "out").glob(".*part"))

@@ -125,7 +125,7 @@ def test_panes_share_zoom_and_pan_with_the_canvas(make_window, qtbot):
     window.open_path(sample_sketch_path())
     qtbot.wait(10)
     canvas, pane = window.canvas, window.compare.panes[1].view
-    before = window.shared_view.zoom
+    before = canvas.zoom()  # fitted: each view at its own size's zoom; the wheel starts from the canvas's
     anchor = QPointF(canvas.width() / 2 + 40, canvas.height() / 2 - 30)
     image_point = canvas.to_image(anchor)
     QTest.mouseMove(canvas, anchor.toPoint())

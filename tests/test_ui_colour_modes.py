@@ -100,7 +100,7 @@ def test_eyedropper_picks_from_a_pane_and_from_the_sketch(regions_window, qtbot)
     click(window.canvas, 40, 200)
     assert window.hint_tools.layer.colour == QColor(200, 30, 90)
     window.set_tool("pick")
-    click(window.canvas, 20, 21)  # a line of the sketch
+    click(window.canvas, 21, 21)  # a line of the sketch (its pixels 20 and 21 both ink)
     assert window.hint_tools.layer.colour == QColor(0, 0, 0)
 
 

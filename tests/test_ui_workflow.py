@@ -33,9 +33,9 @@ def test_a_ticked_model_colours_at_once_and_a_new_page_clears_the_panes(make_win
     window = make_window(selected=["tiny-a"])
     window.open_path(page(tmp_path / "p1.png"))
     window.actions["auto_recolour"].setChecked(True)
-    window.colour_now()
-    wait_done(qtbot, window)
+    wait_done(qtbot, window)  # an opened page colours by itself (issue 27)
     first = window.compare.pane("tiny-a").page
+    assert first is not None
     window.models.set_checked("tiny-b", True)
     assert window.controller.is_busy()  # coloured at once, no Colour press needed
     wait_done(qtbot, window)
@@ -50,13 +50,14 @@ def test_a_ticked_model_colours_at_once_and_a_new_page_clears_the_panes(make_win
         ghost = pane.view.image()
         assert (ghost.width(), ghost.height()) == (150, 200) and ghost.pixelColor(30, 100).lightness() > 150
     wait_done(qtbot, window)
-    for pane in window.compare.panes:  # p1's colourings never show on p2
-        assert pane.rgb is None and "Press Colour" in pane.view.message
+    for pane in window.compare.panes:  # p1's colourings never show on p2: p2's own do
+        assert pane.state == compare_panes.DONE and pane.rgb.shape == (200, 150, 3)
     assert "failed" not in window.statusBar().currentMessage()
 
 
 def test_pane_headers_elide_and_pane_widths_stay(make_window, qtbot):
     window = make_window(selected=["tiny-a", "tiny-b", "tiny-c"])
+    window.actions["layout_row"].trigger()
     qtbot.wait(20)
     panes = window.compare.panes
     widths = [p.width() for p in panes]
@@ -71,13 +72,19 @@ def test_pane_headers_elide_and_pane_widths_stay(make_window, qtbot):
 
 
 def test_panes_fill_the_space_and_one_can_be_shown_alone(make_window, qtbot):
-    assert [row_sizes(n) for n in (1, 3, 4, 5, 7)] == [[1], [3], [2, 2], [3, 2], [3, 2, 2]]
+    # without the sizes: one row up to two panes, a grid beyond; rows balanced, fuller ones first
+    assert [row_sizes(n) for n in (1, 2, 3, 4, 5, 7)] == [[1], [2], [2, 1], [2, 2], [3, 2], [3, 2, 2]]
     assert row_sizes(4, "row") == [4] and row_sizes(3, "grid") == [2, 1]
+    portrait = (640, 768)  # by shape: four portrait pages side by side in a wide, low space, else a grid
+    assert row_sizes(4, "auto", (1600, 500), portrait) == [4]
+    assert row_sizes(4, "auto", (800, 700), portrait) == [2, 2]
+    assert row_sizes(2, "auto", (500, 1200), portrait) == [1, 1]
     window = make_window(selected=["tiny-a", "tiny-b", "tiny-c"])
     qtbot.waitUntil(window.isActiveWindow)  # its shortcuts work
+    window.actions["layout_row"].trigger()
     qtbot.wait(20)
     tops = {p.mapTo(window, p.rect().topLeft()).y() for p in window.compare.panes}
-    assert len(tops) == 1  # three panes: one row
+    assert len(tops) == 1  # "row": one row
     window.actions["layout_grid"].trigger()
     qtbot.wait(20)
     a, b, c = window.compare.panes

@@ -34,10 +34,15 @@ from .resize import AREA, NEAREST, resize
 HINT_SUFFIX = ".hints.png"
 HINT_CHANNELS = 4  # hint RGB x mask, then the mask
 HINT_SCALE_MARGIN = 2  # a page's hint image is read up to this many times the page's size per side
+REUSE_SHAPE_TOLERANCE = 0.08  # width/height ratios further apart than 8 %: another layout of page
 
 
 class HintFileError(GanimeError, ValueError):
     """A hint file that cannot be read or written; the message names the file and the fix."""
+
+
+class HintShapeError(GanimeError, ValueError):
+    """Hints of a page whose shape differs too much from this one's to be reused; says why."""
 
 
 def hints_path_for(sketch_path: str | os.PathLike) -> Path:
@@ -75,6 +80,22 @@ def fit_hints(rgba: np.ndarray, height: int, width: int) -> np.ndarray:
     if rgba.shape[:2] == (height, width):
         return rgba
     return resize(rgba, height, width, NEAREST)
+
+
+def hints_for_another_page(rgba: np.ndarray, height: int, width: int) -> tuple[np.ndarray, str]:
+    """Another page's hints (a chapter's previous page) for a page of height x width: unchanged
+    on a page of the same size; scaled to it when the two pages have about the same shape
+    (width/height within REUSE_SHAPE_TOLERANCE), with a note that says so; else HintShapeError:
+    stretched to another shape, a stroke on the old page's hair would land on the new one's face.
+    Returns (hints at the page's size, note: "" or "scaled from 1200×1700 to 600×850")."""
+    old_h, old_w = rgba.shape[:2]
+    if (old_h, old_w) == (height, width):
+        return rgba, ""
+    old_ratio, new_ratio = old_w / old_h, width / height
+    if abs(old_ratio / new_ratio - 1.0) > REUSE_SHAPE_TOLERANCE:
+        raise HintShapeError(f"they were painted on a {old_w}×{old_h} page and this one is {width}×{height}, "
+                             "another shape: scaled to it, they would land in the wrong places")
+    return fit_hints(rgba, height, width), f"scaled from {old_w}×{old_h} to {width}×{height}"
 
 
 def shrink_hints(rgba: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -3,7 +3,7 @@
     ganime [SKETCH] [--models-dir DIR ...] [--device auto|cpu|cuda] [--screenshot PNG]
 
 Opens the window with SKETCH, else the sketch opened last time, else the sample sketch, and the
-default models (or those ticked last time), and colours it in the background. ``--screenshot``
+default models (or those ticked last time), and colours it in the background once the window shows. ``--screenshot``
 does the same offscreen, colours the sketch with every default model, waits for the workers,
 saves the window as a PNG and exits: a smoke test of the whole app, also used for the docs.
 """
@@ -95,13 +95,9 @@ def run_app(argv: list[str]) -> int:
         return _screenshot(app, window, args.screenshot)
 
     _install_error_dialog(window)
+    # the opening sketch is coloured as soon as the window has shown (colouring.py): the window
+    # first, then the default model's pane, then the others, one model at a time
     window.show()
-    if window.models.selected():
-        from PySide6.QtCore import QTimer
-
-        # colour the opening sketch in the background at once: the panes show something from the
-        # start, and the model sessions are loaded before the user's first stroke
-        QTimer.singleShot(0, window.colour_now)
     code = app.exec()
     window.shutdown_workers()  # the loop can also end without closing the window (app.quit())
     return code
@@ -119,7 +115,7 @@ def open_first_sketch(window, sketch: str | None, remembered: bool = True) -> bo
     sample = sample_sketch_path()
     if sketch or not sample.is_file() or not window.open_path(sample):
         return False
-    window.document.path = None
+    window.document.untitle(f"{sample.name} (sample)")
     window.settings.set_last_sketch(None)
     window.update_title()
     return True

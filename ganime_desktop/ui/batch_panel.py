@@ -2,8 +2,11 @@
 ``ganime colorize``), in a colour mode, optionally with each result's layers, with progress,
 pages per minute, ETA, a per-file list and cancel.
 
-The runner counts items, one per page and model; the panel shows pages: pages done, and the
+The runner counts items, one per page and model; the panel shows pages: pages done (a page is
+done when every model has coloured, skipped or failed it; pages cancelled are not), and the
 runner's pages per minute, with the colourings per minute beside it when several models run.
+Pages already coloured are skipped, and the panel says which box redoes them (the command
+line's --overwrite).
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ from .workers import CancelToken, GeneratorWorker, new_pool, wait_for_pool
 STATUS_COLOURS = {"done": "#1a7f37", "failed": "#c62828", "cancelled": "#9a6700", "skipped": "#6e7781",
                   "not-an-image": "#6e7781"}
 DEVICE_CHOICES = (("Auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"))
+REDO_BOX = "Redo pages already coloured"
+SKIPPED_DETAIL = f"already coloured: tick “{REDO_BOX}” to colour it again"
 
 
 def _run_job(cancel: CancelToken, job: BatchJob, *, emit) -> BatchReport:
@@ -63,21 +68,25 @@ class PageCount:
         self.not_images = 0
         self.settled: dict[str, int] = {}
         self.done = 0
+        self.cancelled: set[str] = set()
 
     @property
     def total(self) -> int:
         return (self.total_items - self.not_images) // self.models
 
-    def add(self, source: str, model: str | None) -> None:
+    def add(self, source: str, model: str | None, status: str = "done") -> None:
         if model is None:
             self.not_images += 1
+            return
+        if status == "cancelled":  # not done: a later run colours it
+            self.cancelled.add(source)
             return
         self.settled[source] = self.settled.get(source, 0) + 1
         if self.settled[source] == self.models:
             self.done += 1
 
-    def text(self) -> str:
-        return f"{self.done} / {self.total} pages"
+    def text(self, cancelled: bool = False) -> str:
+        return f"{self.done} / {self.total} pages" + (" (cancelled)" if cancelled else "")
 
 
 def _folder_row(edit: QLineEdit, button_text: str, on_browse) -> QWidget:
@@ -123,7 +132,9 @@ class BatchPanel(QWidget):
         self.models_list = QListWidget()
         self.models_list.setMaximumHeight(110)
         self.recursive = QCheckBox("Include subfolders")
-        self.overwrite = QCheckBox("Redo pages already coloured")
+        self.overwrite = QCheckBox(REDO_BOX)
+        self.overwrite.setToolTip("Colour pages again whose results are already in the output folder "
+                                  "(otherwise they are skipped, so a stopped batch resumes where it was)")
         self.format = QComboBox()
         self.format.addItems(list(OUTPUT_FORMATS))
         self.mode = mode_combo("Colour mode of the results (as in the app's panes)")
@@ -377,19 +388,17 @@ class BatchPanel(QWidget):
     def _on_progress(self, p: BatchProgress) -> None:
         if p.event == "start":
             self.pages = PageCount(p.total, len(self.selected_models()))
-            self.progress.setRange(0, max(1, p.total))
-            self.progress.setValue(0)
             self._show_pages()
             self.rate_label.setText(f"{self.pages.total} page(s) to go")
             return
         if p.event != "item" or p.result is None:
             return
         r = p.result
-        self.pages.add(r.source, r.model)
-        self.progress.setValue(p.done)
+        self.pages.add(r.source, r.model, r.status)
         self._show_pages()
         self.rate_label.setText(self._rate_text(p))
-        details = (r.reason if r.status in ("failed", "not-an-image", "skipped", "cancelled") else r.output) or ""
+        details = (r.reason if r.status in ("failed", "not-an-image", "cancelled") else
+                   SKIPPED_DETAIL if r.status == "skipped" else r.output) or ""
         if r.status == "done" and r.reason:  # a note, e.g. hints scaled to the page
             details = f"{details} ({r.reason})"
         # the Page column names the file already; the reason starts with its full path
@@ -402,8 +411,11 @@ class BatchPanel(QWidget):
         if r.status == "failed":
             self.files.scrollToItem(item)
 
-    def _show_pages(self) -> None:
-        self.progress.setFormat(self.pages.text())
+    def _show_pages(self, cancelled: bool = False) -> None:
+        """The bar in pages: those done of all, whatever the models and the files that are not images."""
+        self.progress.setRange(0, max(1, self.pages.total))
+        self.progress.setValue(self.pages.done)
+        self.progress.setFormat(self.pages.text(cancelled))
         self.progress.setTextVisible(True)
 
     def _rate_text(self, p: BatchProgress) -> str:
@@ -411,14 +423,15 @@ class BatchPanel(QWidget):
 
     def _on_report(self, report: BatchReport) -> None:
         self.report = report
-        self.progress.setRange(0, max(1, len(report.results)))
-        self.progress.setValue(len(report.results))
         if self.pages is not None:
-            self._show_pages()
+            self._show_pages(cancelled=report.cancelled)
         prefix = "Cancelled: " if report.cancelled else ""
+        skipped = report.counts()["skipped"]
+        redo = (f"\nPages already coloured were skipped: tick “{REDO_BOX}” to colour them again."
+                if skipped and not self.overwrite.isChecked() else "")
         error = report.write_error
         where = f"{error[:1].upper()}{error[1:]}." if error else "The output folder also has report.json and report.csv."
-        self._say(f"{prefix}{report.summary()}.\n{where}", error=bool(report.failures() or report.write_error))
+        self._say(f"{prefix}{report.summary()}.{redo}\n{where}", error=bool(report.failures() or report.write_error))
         self.message.setToolTip(str(Path(self.output_edit.text()) / "report.json"))
         self.rate_label.setText("")
         self.open_output_button.setEnabled(True)

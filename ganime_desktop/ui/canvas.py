@@ -9,12 +9,16 @@ hint brush and hint eraser; the pen and eraser never touch it, nor the hint tool
 Which layer a tool paints is tools.py's table; a click tool (fill bucket, eyedropper) paints
 nothing here: a click emits ``clicked(image point)`` for colour_tools.py. Fill points are marked
 with a dot of their colour.
+
+The hint tools also paint from a result pane (compare_panes.py): the pane turns its mouse into
+page points and calls ``begin_stroke_at`` / ``extend_stroke_to`` / ``end_stroke_at`` here, the
+same calls the canvas's own mouse makes, so a stroke is the same edit wherever it is painted.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from .document import PaintLayer, SketchDocument
@@ -43,8 +47,6 @@ class SketchCanvas(ImageView):
         self.hints: HintLayer | None = None
         self.show_hints = True
         self._target: PaintLayer | None = None  # the layer the stroke in progress paints on
-        self._space_down = False
-        self._hover: QPointF | None = None
         self.setMouseTracking(True)  # for the brush outline
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setAccessibleName("Sketch canvas")
@@ -73,7 +75,7 @@ class SketchCanvas(ImageView):
         self.update()
 
     def _set_cursor(self) -> None:
-        shape = (Qt.CursorShape.OpenHandCursor if self._space_down else
+        shape = (Qt.CursorShape.OpenHandCursor if self.shared.space_down else
                  Qt.CursorShape.PointingHandCursor if self.tool in (FILL, PICK) else Qt.CursorShape.CrossCursor)
         self.setCursor(shape)
 
@@ -97,72 +99,84 @@ class SketchCanvas(ImageView):
     def _update_region(self, rect: QRect) -> None:
         self.update(self.to_widget_rect(QRectF(rect)).toAlignedRect().adjusted(-2, -2, 2, 2))
 
-    # --- drawing -------------------------------------------------------------------------------
+    # --- strokes: the same code for the canvas's mouse and a result pane's -------------------
+    def paints_on_panes(self) -> bool:
+        """Whether the tool's strokes may start on a result pane: the hint tools (the panes show
+        colour, so the line art is drawn on the sketch only)."""
+        return TOOLS[self.tool].layer == HINT_LAYER and self.hints is not None
+
+    def begin_stroke_at(self, pos: QPointF) -> None:
+        """Start a stroke of the current tool at page point ``pos``, on the layer it paints."""
+        self._target = self._layer_for_tool()
+        self._target.begin_stroke(pos, self.width_for_tool, TOOLS[self.tool].erase, self.opacities.get(self.tool, 1.0))
+
+    def extend_stroke_to(self, pos: QPointF) -> None:
+        if self._target is not None and self._target.in_stroke():
+            self._target.extend_stroke(pos)
+
+    def end_stroke_at(self, pos: QPointF) -> None:
+        """Finish the stroke (one undo step); nothing if none is in progress."""
+        target, self._target = self._target, None
+        if target is not None and target.in_stroke():
+            target.extend_stroke(pos)
+            target.end_stroke()
+
+    def in_stroke(self) -> bool:
+        return self._target is not None and self._target.in_stroke()
+
+    def stroke_preview_pen(self) -> QPen:
+        """How a pane draws the stroke in progress, in page units: the hint colour as the canvas
+        shows hints, or a light trace for the hint eraser."""
+        erase = TOOLS[self.tool].erase
+        colour = QColor(255, 255, 255, 170) if erase or self.hints is None else QColor(self.hints.colour)
+        if not erase:
+            colour.setAlphaF(HINT_OPACITY)
+        return QPen(colour, self.width_for_tool, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                    Qt.PenJoinStyle.RoundJoin)
+
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.LeftButton and self._space_down:
-            self.start_pan(event.position())
-        elif event.button() == Qt.MouseButton.LeftButton and TOOLS[self.tool].is_click:
-            self.clicked.emit(self.to_image(event.position()))
-        elif event.button() == Qt.MouseButton.LeftButton:
-            self._target = self._layer_for_tool()
-            self._target.begin_stroke(self.to_image(event.position()), self.width_for_tool,
-                                      TOOLS[self.tool].erase, self.opacities.get(self.tool, 1.0))
-        else:
+        if self.pans_on_press(event) or event.button() != Qt.MouseButton.LeftButton:
             super().mousePressEvent(event)
             return
+        if TOOLS[self.tool].is_click:
+            self.clicked.emit(self.to_image(event.position()))
+        else:
+            self.begin_stroke_at(self.to_image(event.position()))
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        old_hover, self._hover = self._hover, event.position()
-        if self._target is not None and self._target.in_stroke() and not self.is_panning():
-            self._target.extend_stroke(self.to_image(event.position()))
+        if self.in_stroke() and not self.is_panning():
+            self.track_hover(event.position())
+            self.extend_stroke_to(self.to_image(event.position()))
             event.accept()
         else:
             super().mouseMoveEvent(event)
-        self._update_brush_outline(old_hover)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.LeftButton and self._target is not None and self._target.in_stroke():
-            target, self._target = self._target, None
-            target.extend_stroke(self.to_image(event.position()))
-            target.end_stroke()
+        if event.button() == Qt.MouseButton.LeftButton and self.in_stroke():
+            self.end_stroke_at(self.to_image(event.position()))
             event.accept()
             return
         super().mouseReleaseEvent(event)
 
-    def leaveEvent(self, event) -> None:  # noqa: N802
-        old, self._hover = self._hover, None
-        self._update_brush_outline(old)
-        super().leaveEvent(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space_down = True
-            self._set_cursor()
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space_down = False
-            self._set_cursor()
-            event.accept()
-            return
-        super().keyReleaseEvent(event)
-
-    # --- brush outline -------------------------------------------------------------------------
-    def restore_cursor(self) -> None:  # after a pan (view.py)
+    # --- cursor, brush outline and overlays ----------------------------------------------------
+    def restore_cursor(self) -> None:  # after a pan, or when Space changes (view.py)
         self._set_cursor()
 
-    def _outline_rect(self, pos: QPointF) -> QRect:
-        r = self.width_for_tool * self.shared.zoom / 2.0 + 3.0
-        return QRectF(pos.x() - r, pos.y() - r, 2 * r, 2 * r).toAlignedRect()
+    def outline_at_zoom(self, zoom: float) -> tuple[float, QPen] | None:
+        """The brush's outline in a view at ``zoom``: (radius in screen pixels, pen), or None for
+        a click tool or a brush too small to ring."""
+        if TOOLS[self.tool].is_click:
+            return None
+        r = self.width_for_tool * zoom / 2.0
+        if r < 2.0:
+            return None
+        if self.tool == HINT and self.hints is not None:
+            return r, QPen(QColor(self.hints.colour), 2.0)
+        return r, QPen(QColor(40, 120, 220, 200), 1.0)
 
-    def _update_brush_outline(self, old: QPointF | None) -> None:
-        for pos in (old, self._hover):
-            if pos is not None:
-                self.update(self._outline_rect(pos))
+    def brush_outline(self) -> tuple[float, QPen] | None:
+        return self.outline_at_zoom(self.zoom())
 
     def paint_overlay(self, painter: QPainter) -> None:
         if self.hints is not None and self.show_hints:
@@ -172,17 +186,6 @@ class SketchCanvas(ImageView):
             painter.drawImage(QPointF(0, 0), self.hints.image)
             painter.restore()
             self._paint_points(painter)
-        if self._hover is None or self.is_panning() or self._space_down or TOOLS[self.tool].is_click:
-            return
-        r = self.width_for_tool * self.shared.zoom / 2.0
-        if r < 2.0:
-            return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        outline = QColor(40, 120, 220, 200)
-        if self.tool == HINT and self.hints is not None:
-            outline = QColor(self.hints.colour)
-        painter.setPen(QPen(outline, 1.0 if self.tool != HINT else 2.0))
-        painter.drawEllipse(self._hover, r, r)
 
     def _paint_points(self, painter: QPainter) -> None:
         """A dot of its colour, ringed black and white, on each fill point."""

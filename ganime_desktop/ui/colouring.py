@@ -7,8 +7,13 @@
   regions live. Hint models are also re-run a moment after the last edit (debounced), since the
   hints guide their shading and their guesses for the other regions; other models are not.
 - A sketch edit marks the panes outdated, and with Auto recolour re-runs every model a moment
-  after the last stroke. A new page clears the panes at once (its sketch shown faded).
+  after the last stroke. A new page (opened, dropped, the sample at start) clears the panes at
+  once (its sketch shown faded) and every ticked model colours it, with the page's own hints;
+  a page opened before the window is shown is coloured once it is, so the window comes first.
+  Models run one at a time in the panes' order: the first pane (the default model) first.
 - A pane ticked while others show colourings, or with Auto recolour on, is coloured at once.
+- "Colour from reference" needs a reference image: without one its pane says so instead of
+  running (the window opens the chooser when it is ticked, and colours it once one is chosen).
 - Modes: the toolbar's switch sets every pane; a pane's own switch overrides it for that model.
   Both are remembered in the settings.
 """
@@ -19,9 +24,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from . import compare_panes as panes_mod
 from .colorize_controller import ColorizeController, Colouring
+from .models_panel import is_style_model
 from .refill import Refiller, RefillJob
 
 RECOLOUR_DELAY_MS = 600  # after the last edit, so a few quick strokes colour once
+NEEDS_REFERENCE = ("This model copies the colours of a reference image: choose one "
+                   "(Choose reference… in the Models panel) and it colours at once.")
 
 
 class ColouringSession(QObject):
@@ -38,6 +46,8 @@ class ColouringSession(QObject):
         self.pane_modes = self.settings.pane_modes()
         self.pages = self.edits = self.hints_version = 0  # new pages, sketch edits, hint edits so far
         self.auto_recolour = False
+        self._new_page = False  # a page replaced the sketch: colour it once its hints are loaded
+        self._colour_when_shown = False
         self.refiller = Refiller(self)
         self.refiller.rendered.connect(self._on_rendered)
         self.refiller.failed.connect(lambda msg: window.statusBar().showMessage(f"Refill failed: {msg}", 15000))
@@ -59,10 +69,18 @@ class ColouringSession(QObject):
     def mode_for(self, name: str) -> str:
         return self.pane_modes.get(name, self.mode)
 
+    def needs_reference(self, name: str) -> bool:
+        """A style-transfer model while no reference image is chosen: it cannot run."""
+        entry = self.window.models.entry(name)
+        return self.window.reference_rgb is None and entry is not None and is_style_model(entry)
+
     def colour(self, names: list[str]) -> None:
         """Run ``names`` now on the sketch and hints as they are."""
         names = [n for n in names if self.compare.pane(n) is not None]
         self._pending = [n for n in self._pending if n not in names]
+        for name in [n for n in names if self.needs_reference(n)]:
+            self.compare.pane(name).set_state(panes_mod.IDLE, NEEDS_REFERENCE, "needs a reference image")
+            names.remove(name)
         if not names:
             return
         bar = self.window.busy_bar
@@ -95,6 +113,10 @@ class ColouringSession(QObject):
     # --- what happened -------------------------------------------------------------------------
     def on_sketch_changed(self) -> None:
         self.edits += 1
+        if self._new_page:  # the page's hints are loaded by now: colour it with them
+            self._new_page = False
+            self.colour_new_page()
+            return
         self.compare.mark_outdated()
         selected = self.window.models.selected()
         if self.auto_recolour and selected:
@@ -104,7 +126,27 @@ class ColouringSession(QObject):
         self.pages += 1
         self.stop()
         self.controller.cancel()  # colourings of the page before: their results are dropped anyway
-        self.compare.clear_results(self.document.to_rgb())
+        rgb = self.document.to_rgb()
+        self.compare.clear_results(rgb)
+        self._new_page = bool(rgb.min() < 255)  # a blank page (New sketch) has nothing to colour yet
+
+    def colour_new_page(self) -> None:
+        """Every ticked model colours the page just opened; before the window shows, once it has."""
+        if not self.window.isVisible():
+            self._colour_when_shown = True
+            return
+        self.colour(self.window.models.selected())
+
+    def on_window_shown(self) -> None:
+        if self._colour_when_shown:
+            self._colour_when_shown = False
+            QTimer.singleShot(0, self._colour_waiting_panes)  # after the window's first paint
+
+    def _colour_waiting_panes(self) -> None:
+        """Colour the ticked panes that neither show nor await a colouring of this page."""
+        busy = (panes_mod.QUEUED, panes_mod.RUNNING)
+        self.colour([n for n in self.window.models.selected()
+                     if (p := self.compare.pane(n)) is not None and p.page is None and p.state not in busy])
 
     def on_hints_changed(self) -> None:
         self.hints_version += 1

@@ -5,23 +5,31 @@ and its colour mode (raw, flat, shaded: modes.py).
 A pane keeps the model's ``PageColouring`` (core/colour_modes.py) beside the image it shows, so a
 new hint or another mode re-renders it without running the model again (colouring.py does that).
 
-Layout: panes fill the space: one row for up to three, then rows of a grid whose last row's
-panes share its width (no empty cell); or always one row, or always a grid (``set_layout``).
-The focused pane can be shown alone (``set_alone``). With a click tool (fill bucket,
-eyedropper), a click on a pane emits ``pane_clicked`` instead of panning.
+Layout: panes fill the space, in rows chosen by pane_layout.py: by default the arrangement that
+shows the page largest for the panes' space and the page's shape, again whenever either changes;
+or always one row, or always a grid (``set_layout``). A pane's header shows a short name (the
+full one in its tooltip). The focused pane can be shown alone (``set_alone``); it then keeps the
+keyboard focus, so keys act on the panes.
+
+The left button on a pane: with a click tool (fill bucket, eyedropper) a click emits
+``pane_clicked``; with a hint tool it paints, through the canvas's stroke calls (``set_tool``:
+the same edit as on the sketch, the pane drawing the stroke in progress over its image); with
+the pen or eraser (line art is drawn on the sketch) it pans. Space + left drag and the middle
+button pan with any tool (view.py).
 """
 
 from __future__ import annotations
 
-import math
+from typing import Protocol
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen, QPolygonF
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from .modes import mode_combo, set_combo_mode
 from .pane_header import PaneHeader
+from .pane_layout import SPACING, row_sizes
 from .qimage import rgb_to_qimage
 from .view import ImageView, SharedView
 
@@ -30,21 +38,18 @@ PRESS_COLOUR = "Press Colour (F5) to colour the sketch with this model"
 GHOST_LEVEL = 0.3  # a new page's sketch shown faded in the panes until its colourings arrive
 
 
-def row_sizes(count: int, layout: str = "auto") -> list[int]:
-    """Panes per row: "row" one row; "grid" about square, rows balanced so none is half empty;
-    "auto" one row up to three panes, a grid beyond."""
-    if count <= 0:
-        return []
-    if layout == "row" or (layout == "auto" and count <= 3):
-        return [count]
-    cols = math.ceil(math.sqrt(count))
-    rows = math.ceil(count / cols)
-    base, extra = divmod(count, rows)
-    return [base + 1] * extra + [base] * (rows - extra)
+class StrokeTarget(Protocol):
+    """Who paints a stroke started on a pane: the sketch canvas (canvas.py), in page points."""
+
+    def begin_stroke_at(self, pos: QPointF) -> None: ...
+    def extend_stroke_to(self, pos: QPointF) -> None: ...
+    def end_stroke_at(self, pos: QPointF) -> None: ...
+    def stroke_preview_pen(self) -> QPen: ...
+    def outline_at_zoom(self, zoom: float) -> tuple[float, QPen] | None: ...
 
 
 class PaneView(ImageView):
-    """A result image; the left button pans, or clicks for the click tools."""
+    """A result image; the left button clicks (click tools), paints (hint tools) or pans."""
 
     clicked = Signal(QPointF)  # image point
     double_clicked = Signal()
@@ -55,6 +60,10 @@ class PaneView(ImageView):
         self.message = ""
         self.message_is_error = False
         self.click_tool = False
+        self.strokes: StrokeTarget | None = None  # set while a hint tool is selected
+        self._stroke: list[QPointF] = []  # page points of the stroke in progress on this pane
+        self._stroke_pen: QPen | None = None
+        self.setMouseTracking(True)  # the brush outline
 
     def image(self) -> QImage | None:
         return self._image
@@ -67,35 +76,88 @@ class PaneView(ImageView):
         self.message, self.message_is_error = text, error
         self.update()
 
-    def set_click_tool(self, on: bool) -> None:
-        self.click_tool = on
+    def set_tool(self, click_tool: bool, strokes: StrokeTarget | None = None) -> None:
+        self.click_tool, self.strokes = click_tool, strokes
         self.restore_cursor()
+        self.update()
 
     def restore_cursor(self) -> None:
-        if self.click_tool:
+        if self.shared.space_down:
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        elif self.click_tool:
             self.setCursor(Qt.CursorShape.PointingHandCursor)
+        elif self.strokes is not None:
+            self.setCursor(Qt.CursorShape.CrossCursor)
         else:
             self.unsetCursor()
 
+    def brush_outline(self) -> tuple[float, QPen] | None:
+        return self.strokes.outline_at_zoom(self.zoom()) if self.strokes is not None else None
+
+    # --- mouse ---------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.setFocus()
-            if self.click_tool:
-                self.clicked.emit(self.to_image(event.position()))
-            else:
-                self.start_pan(event.position())
+        if self.pans_on_press(event) or event.button() != Qt.MouseButton.LeftButton:
+            super().mousePressEvent(event)
+            return
+        self.setFocus()
+        pos = self.to_image(event.position())
+        if self.click_tool:
+            self.clicked.emit(pos)
+        elif self.strokes is not None:
+            self._stroke, self._stroke_pen = [pos], self.strokes.stroke_preview_pen()
+            self.strokes.begin_stroke_at(pos)
+            self._update_stroke(pos, pos)
+        else:
+            self.start_pan(event.position())
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._stroke and not self.is_panning():
+            self.track_hover(event.position())
+            pos = self.to_image(event.position())
+            self._update_stroke(self._stroke[-1], pos)
+            self._stroke.append(pos)
+            self.strokes.extend_stroke_to(pos)
             event.accept()
             return
-        super().mousePressEvent(event)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton and self._stroke:
+            self._stroke = []
+            if self.strokes is not None:
+                self.strokes.end_stroke_at(self.to_image(event.position()))
+            self.update()  # the stroke's trace goes; the pane's refill shows its effect
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.LeftButton and not self.click_tool:
+        if event.button() == Qt.MouseButton.LeftButton and not self.click_tool and self.strokes is None:
             self.double_clicked.emit()
             event.accept()
             return
         super().mouseDoubleClickEvent(event)
 
+    def _update_stroke(self, a: QPointF, b: QPointF) -> None:
+        margin = (self._stroke_pen.widthF() if self._stroke_pen is not None else 1.0) / 2.0 + 2.0
+        rect = QRectF(a, b).normalized().adjusted(-margin, -margin, margin, margin)
+        self.update(self.to_widget_rect(rect).toAlignedRect().adjusted(-2, -2, 2, 2))
+
     def paint_overlay(self, painter: QPainter) -> None:
+        if self._stroke and self._stroke_pen is not None:
+            painter.save()
+            painter.setTransform(self.transform())
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(self._stroke_pen)
+            if len(self._stroke) == 1:
+                painter.drawPoint(self._stroke[0])
+            else:
+                painter.drawPolyline(QPolygonF(self._stroke))
+            painter.restore()
+        self._paint_message(painter)
+
+    def _paint_message(self, painter: QPainter) -> None:
         if not self.message:
             return
         box = QRectF(self.rect()).adjusted(16, 16, -16, -16)
@@ -116,9 +178,10 @@ class ResultPane(QFrame):
     mode_changed = Signal(str, str)  # name, mode
 
     def __init__(self, number: int, name: str, title: str, shared: SharedView, mode: str,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, short: str = ""):
         super().__init__(parent)
         self.number, self.name, self.title, self.mode = number, name, title, mode
+        self.short = short or title  # what the header shows; the tooltip has ``title``
         self.rgb: np.ndarray | None = None  # the image shown, for saving and copying
         self.page = None  # the model's PageColouring of the sketch, re-rendered for hints and modes
         self.shown_mode, self.shown_hints = mode, None  # how ``rgb`` was rendered from ``page``
@@ -151,7 +214,7 @@ class ResultPane(QFrame):
         self.set_focused(False)
 
     def _set_header(self, detail: str) -> None:
-        self.header.set_parts(f"[{self.number}]" if self.number <= 9 else "", self.title, detail)
+        self.header.set_parts(f"[{self.number}]" if self.number <= 9 else "", self.short, detail, self.title)
 
     def set_state(self, state: str, message: str = "", detail: str = "") -> None:
         self.state, self.detail = state, detail
@@ -224,30 +287,33 @@ class ComparePanes(QWidget):
         self.layout_mode = "auto"
         self.alone = False
         self.click_tool = False
+        self.strokes: StrokeTarget | None = None
+        self.page_size = QSize()  # the sketch's: "auto" lays the panes out for its shape
         self._rows: list[QWidget] = []
+        self._plan: list[int] = []  # panes per row as laid out now
         self.box = QVBoxLayout(self)
         self.box.setContentsMargins(0, 0, 0, 0)
-        self.box.setSpacing(4)
+        self.box.setSpacing(SPACING)
         self.placeholder = QLabel("Tick one or more models on the left to compare their colourings here.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.box.addWidget(self.placeholder)
 
-    def set_models(self, models: list[tuple[str, str]], mode_for=lambda _name: "shaded") -> list[str]:
-        """(name, title) per pane; ``mode_for(name)`` is a new pane's mode. Panes of models still
-        selected keep their results. Returns the names of the new panes."""
-        if [(p.name, p.title) for p in self.panes] == list(models):
+    def set_models(self, models: list[tuple[str, str, str]], mode_for=lambda _name: "shaded") -> list[str]:
+        """(name, title, short title) per pane; ``mode_for(name)`` is a new pane's mode. Panes of
+        models still selected keep their results. Returns the names of the new panes."""
+        if [(p.name, p.title, p.short) for p in self.panes] == list(models):
             return []  # unchanged: no relayout (this runs before every colouring)
         old = {p.name: p for p in self.panes}
         keep, new = [], []
-        for i, (name, title) in enumerate(models, start=1):
+        for i, (name, title, short) in enumerate(models, start=1):
             pane = old.pop(name, None)
             if pane is None:
-                pane = ResultPane(i, name, title, self.shared, mode_for(name))
+                pane = ResultPane(i, name, title, self.shared, mode_for(name), short=short)
                 pane.view.clicked.connect(lambda pos, n=name: self.pane_clicked.emit(n, pos))
                 pane.view.double_clicked.connect(lambda p=pane: self._toggle_alone_on(p))
                 pane.mode_changed.connect(self.mode_changed)
-                pane.view.set_click_tool(self.click_tool)
+                pane.view.set_tool(self.click_tool, self.strokes)
                 new.append(name)
             else:
                 pane.renumber(i)
@@ -268,14 +334,36 @@ class ComparePanes(QWidget):
 
     # --- layout --------------------------------------------------------------------------------
     def set_layout(self, layout: str) -> None:
-        """"auto", "row" or "grid" (row_sizes)."""
+        """"auto", "row" or "grid" (pane_layout.py)."""
         self.layout_mode = layout
         self._relayout()
+
+    def set_page_size(self, size: QSize) -> None:
+        """The sketch's size: with "auto", a page of another shape may want other rows."""
+        self.page_size = QSize(size)
+        self._relayout_if_needed()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._relayout_if_needed()
 
     def shown(self) -> list[ResultPane]:
         return [self.focused] if self.alone and self.focused is not None else list(self.panes)
 
+    def plan(self) -> list[int]:
+        """Panes per row for the panes shown, in this widget's size and for the page's shape."""
+        known = self.isVisible() and not self.page_size.isEmpty()
+        area = (self.width(), self.height()) if known else None
+        page = (self.page_size.width(), self.page_size.height()) if known else None
+        return row_sizes(len(self.shown()), self.layout_mode, area, page)
+
+    def _relayout_if_needed(self) -> None:
+        if self.plan() != self._plan:
+            self._relayout()
+
     def _relayout(self) -> None:
+        focus = QApplication.focusWidget()
+        had_focus = focus is not None and self.isAncestorOf(focus)
         for pane in self.panes:
             pane.hide()
             pane.setParent(self)  # out of the old rows before they go
@@ -286,11 +374,12 @@ class ComparePanes(QWidget):
         shown = self.shown()
         self.placeholder.setVisible(not shown)
         start = 0
-        for size in row_sizes(len(shown), self.layout_mode):
+        self._plan = self.plan()
+        for size in self._plan:
             row = QWidget(self)
             line = QHBoxLayout(row)
             line.setContentsMargins(0, 0, 0, 0)
-            line.setSpacing(4)
+            line.setSpacing(SPACING)
             for pane in shown[start:start + size]:
                 line.addWidget(pane, 1)
                 pane.show()
@@ -298,6 +387,8 @@ class ComparePanes(QWidget):
             self.box.addWidget(row, 1)
             row.show()
             self._rows.append(row)
+        if had_focus and self.focused in shown:  # hiding the panes moved the focus away (to the toolbar)
+            self.focused.view.setFocus()
 
     def set_alone(self, alone: bool) -> None:
         """Show the focused pane alone (large), or every pane again."""
@@ -305,6 +396,8 @@ class ComparePanes(QWidget):
         if alone != self.alone:
             self.alone = alone
             self._relayout()
+            if self.focused is not None:  # keys (1-9, F, Esc) keep acting on the panes
+                self.focused.view.setFocus()
             self.alone_changed.emit(alone)
 
     def _toggle_alone_on(self, pane: ResultPane) -> None:
@@ -330,10 +423,11 @@ class ComparePanes(QWidget):
         self.focus_changed.emit(target.name)
         return True
 
-    def set_click_tool(self, on: bool) -> None:
-        self.click_tool = on
+    def set_tool(self, click_tool: bool, strokes: StrokeTarget | None = None) -> None:
+        """A click tool (fill bucket, eyedropper), or ``strokes``: where a hint tool's strokes go."""
+        self.click_tool, self.strokes = click_tool, strokes
         for pane in self.panes:
-            pane.view.set_click_tool(on)
+            pane.view.set_tool(click_tool, strokes)
 
     def results(self) -> list[ResultPane]:
         return [p for p in self.panes if p.rgb is not None]

@@ -169,6 +169,17 @@ class SketchDocument(PaintLayer):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(blank_sketch(*DEFAULT_SIZE), parent)
         self.path: Path | None = None
+        self.untitled_name = ""  # what an untitled sketch is called, e.g. the sample it came from
+
+    @property
+    def display_name(self) -> str:
+        """The name the window's title shows."""
+        return self.path.name if self.path else (self.untitled_name or "Untitled sketch")
+
+    def untitle(self, name: str) -> None:
+        """Keep the image but forget its file, so Save asks where (a sample is a starting point,
+        not a file to overwrite); ``name`` is what the title calls it meanwhile."""
+        self.path, self.untitled_name = None, name
 
     def _stroke_pen(self, width: float, erase: bool) -> QPen:
         return QPen(PAPER if erase else INK, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
@@ -189,7 +200,7 @@ class SketchDocument(PaintLayer):
     def _replace(self, image: QImage, path: Path | None) -> None:
         self._stroke = None
         self.image = image
-        self.path = path
+        self.path, self.untitled_name = path, ""
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self.replaced.emit()
@@ -198,7 +209,7 @@ class SketchDocument(PaintLayer):
     def save(self, path: str | os.PathLike) -> Path:
         """Write the sketch (format from the suffix) atomically; raises ImageWriteError."""
         written = write_image_atomic(path, self.to_rgb())
-        self.path = written
+        self.path, self.untitled_name = written, ""
         self.undo_stack.setClean()
         return written
 

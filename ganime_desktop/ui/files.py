@@ -1,6 +1,12 @@
 """The window's files: open and save the sketch, save and copy colourings, save a colouring's
 layers, the reference image, "save changes?".
 
+Hints are saved on their own: when only the hints changed, Save (and "save changes?" on
+closing or opening another page) writes ``{stem}.hints.png`` beside the page, the file the batch
+reads, and never rewrites the page itself; the page is saved only when its line art changed (or
+it has no file yet), and Save then proposes its own name and format, so a chapter's folder never
+gains a second copy of a page.
+
 Save dialogs open in the sketch's folder (else the folder saved to last); every dialog gives
 the keyboard focus back to the canvas when it closes (dialogs.py). "Save layers" writes the
 focused pane's flats, shading and line art as PNGs and one OpenRaster file (core/layers.py),
@@ -15,6 +21,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from ganime_desktop.core.hints import HintFileError, hints_path_for
 from ganime_desktop.core.imageio import (
     IMAGE_SUFFIXES,
     ImageReadError,
@@ -29,7 +36,20 @@ from .dialogs import get_folder, get_open_file, get_save_file, return_focus
 from .qimage import rgb_to_qimage
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
-SAVE_FILTER = "PNG (*.png);;JPEG (*.jpg);;WebP (*.webp)"
+SAVE_FORMATS = {".png": "PNG (*.png)", ".jpg": "JPEG (*.jpg *.jpeg)", ".webp": "WebP (*.webp)"}
+SAVE_FILTER = ";;".join(SAVE_FORMATS.values())
+
+
+def sketch_suffix(path: Path | None) -> str:
+    """The format a sketch is saved in: its own file's, where the app writes that format, else PNG."""
+    suffix = path.suffix.lower() if path is not None else ""
+    suffix = ".jpg" if suffix == ".jpeg" else suffix
+    return suffix if suffix in SAVE_FORMATS else ".png"
+
+
+def save_filter(first: str) -> str:
+    """SAVE_FILTER with ``first``'s format first (the dialog's initial choice)."""
+    return ";;".join([SAVE_FORMATS[first], *(f for s, f in SAVE_FORMATS.items() if s != first)])
 LAYERS_FILTER = "OpenRaster, with the layers as PNGs beside it (*.ora)"
 
 
@@ -48,16 +68,34 @@ class WindowFiles(QObject):
 
     # --- the sketch ----------------------------------------------------------------------------
     def may_discard(self) -> bool:
+        """Whether the window may drop the open page (closing, opening another): asks to save
+        unsaved changes first; True unless the user cancels or saving fails."""
         w = self.window
         if not w.ask_before_discarding or w.is_saved():
             return True
+        if self._only_hints_changed():
+            hints = hints_path_for(self.document.path).name
+            question = (f"The colour hints of {self.document.path.name} have unsaved changes. Save them to "
+                        f"{hints}? The page itself is not changed.")
+        else:
+            question = "The sketch has unsaved changes. Save them first?"
         answer = QMessageBox.question(
-            w, APP_NAME, "The sketch has unsaved changes. Save them first?",
+            w, APP_NAME, question,
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
         return_focus(w)
         if answer == QMessageBox.StandardButton.Save:
-            return self.save_sketch_dialog()
+            return self.save()
         return answer == QMessageBox.StandardButton.Discard
+
+    def _only_hints_changed(self) -> bool:
+        return self.document.path is not None and self.document.undo_stack.isClean()
+
+    def save(self) -> bool:
+        """Save (Ctrl+S): hints alone beside the page, else the sketch (and its hints) where the
+        user says."""
+        if self._only_hints_changed():
+            return self.window.hint_tools.save_beside_page()
+        return self.save_sketch_dialog()
 
     def open_dialog(self) -> None:
         if self.may_discard():
@@ -96,8 +134,10 @@ class WindowFiles(QObject):
         return path
 
     def save_sketch_dialog(self) -> bool:
+        """Save the sketch as…: its own name and format proposed (a .jpg page stays a .jpg)."""
         stem = self.document.path.stem if self.document.path else "sketch"
-        path = self._ask_save_path("Save the sketch", f"{stem}.png")
+        suffix = sketch_suffix(self.document.path)
+        path = self._ask_save_path("Save the sketch", f"{stem}{suffix}", save_filter(suffix), default_suffix=suffix)
         return path is not None and self.save_sketch(path)
 
     def save_sketch(self, path: str | Path) -> bool:
@@ -106,7 +146,11 @@ class WindowFiles(QObject):
         except ImageWriteError as exc:
             self.window.show_message("Cannot save the sketch", str(exc))
             return False
-        hints = self.window.hint_tools.save_beside(written)
+        try:
+            hints = self.window.hint_tools.save_beside(written)
+        except HintFileError as exc:
+            self.window.show_message("Cannot save the hints", str(exc))
+            hints = None
         self.settings.set_last_sketch(Path(written).resolve())
         self.window.update_title()
         self._status(f"Saved the sketch to {written}" + (f" and its hints to {hints.name}" if hints else ""))
@@ -204,10 +248,12 @@ class WindowFiles(QObject):
 
     # --- reference and models ------------------------------------------------------------------
     def choose_reference_dialog(self) -> None:
-        path = get_open_file(self.window, "Choose a colour reference", self.settings.last_dir("reference"),
-                             IMAGE_FILTER)
-        if path:
-            self.set_reference(path)
+        """Ask for a reference image (starting in the folder of the last one, else the sketch's);
+        once one is chosen, the panes that use it colour at once."""
+        folder = self.settings.last_dir("reference", fallback="open")
+        path = get_open_file(self.window, "Choose a colour reference", folder, IMAGE_FILTER)
+        if path and self.set_reference(path):
+            self.window.colour_reference_panes()
 
     def set_reference(self, path: str, quiet: bool = False) -> bool:
         try:

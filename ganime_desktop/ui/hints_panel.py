@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 
 from ganime_desktop.core.hints import (
     HintFileError,
+    HintShapeError,
     has_hints,
+    hints_for_another_page,
     hints_path_for,
     previous_page_hints,
     read_hints,
@@ -240,32 +242,40 @@ class HintTools(QObject):
         self.layer.reset(size, rgba)
 
     def save_beside(self, sketch_path: Path) -> Path | None:
-        """Write the hints beside a saved sketch. A sketch without hints writes none, but an empty
-        layer replaces an older hints file, so a reopened page shows what was saved."""
+        """Write the hints beside a sketch as ``{stem}.hints.png`` (the file the batch reads); the
+        sketch's own file is not touched. A sketch without hints writes none, but an empty layer
+        replaces an older hints file, so a reopened page shows what was saved. Returns the file
+        written, None when there was nothing to write; raises HintFileError."""
         path = hints_path_for(sketch_path)
         rgba = self.layer.to_rgba()
         if not has_hints(rgba) and not path.exists():
             self.layer.undo_stack.setClean()
             return None
-        try:
-            write_hints(path, rgba)
-        except HintFileError as exc:
-            self.window.show_message("Cannot save the hints", str(exc))
-            return None
+        write_hints(path, rgba)
         self.layer.undo_stack.setClean()
         return path
 
+    def save_beside_page(self) -> bool:
+        """Save the open page's hints beside it; False if that failed (the user was told why)."""
+        page = self.window.document.path
+        try:
+            written = self.save_beside(page)
+        except HintFileError as exc:
+            self.window.show_message("Cannot save the hints", str(exc))
+            return False
+        self.window.statusBar().showMessage(f"Saved the hints to {written} ({page.name} itself is unchanged)"
+                                            if written else "No hints to save", 6000)
+        return True
+
     def save(self) -> Path | None:
+        """Hints → Save hints: beside the page; an untitled sketch is saved first (where the user says)."""
         sketch = self.window.document.path
         if sketch is None:
             self.window.statusBar().showMessage("Save the sketch first: its hints are saved beside it.", 8000)
             if self.window.save_sketch_dialog():
                 return hints_path_for(self.window.document.path)
             return None
-        written = self.save_beside(sketch)
-        if written is not None:
-            self.window.statusBar().showMessage(f"Saved the hints to {written}", 5000)
-        return written
+        return hints_path_for(sketch) if self.save_beside_page() else None
 
     def _page_size(self) -> tuple[int, int]:
         """(height, width) of the page the hints are for: caps the hint images read for it."""
@@ -287,21 +297,29 @@ class HintTools(QObject):
         return True
 
     def reuse_previous(self) -> bool:
-        """The previous page's hints (same folder, natural order), else the last sketch's."""
+        """The previous page's hints (same folder, natural order), else the last sketch's; scaled
+        to this page when its size differs (and said so), refused when its shape differs much."""
         sketch = self.window.document.path
         source = previous_page_hints(sketch) if sketch is not None else None
         if source is not None:
             try:
-                self.layer.set_rgba(read_hints(source, page_size=self._page_size()), "Hints from previous page")
+                rgba, where = read_hints(source, page_size=self._page_size()), source.name
             except HintFileError as exc:
                 self.window.show_message("Cannot load the hints", str(exc))
                 return False
-            self.window.statusBar().showMessage(f"Hints taken from {source.name}", 5000)
-            return True
-        if self._previous is not None:
-            self.layer.set_rgba(self._previous, "Hints from previous page")
-            self.window.statusBar().showMessage("Hints taken from the sketch open before", 5000)
-            return True
-        self.window.statusBar().showMessage("No earlier page with hints: paint some, save the page, then open "
-                                            "the next one.", 8000)
-        return False
+        elif self._previous is not None:
+            rgba, where = self._previous, "the sketch open before"
+        else:
+            self.window.statusBar().showMessage("No earlier page with hints: paint some, save the page, then open "
+                                                "the next one.", 8000)
+            return False
+        size = self.layer.size()
+        try:
+            rgba, note = hints_for_another_page(rgba, size.height(), size.width())
+        except HintShapeError as exc:
+            self.window.show_message("Hints not taken", f"The hints of {where} were not taken: {exc}. Paint this "
+                                     "page's hints, or use Hints → Load hints… to take them anyway.")
+            return False
+        self.layer.set_rgba(rgba, "Hints from previous page")
+        self.window.statusBar().showMessage(f"Hints taken from {where}" + (f", {note}" if note else ""), 8000)
+        return True

@@ -31,16 +31,18 @@ from .actions import Act, StdKey, ToolControls, build_actions, build_menus, excl
 from .canvas import SketchCanvas
 from .colorize_controller import ColorizeController
 from .colour_tools import ColourTools
-from .colouring import RECOLOUR_DELAY_MS, ColouringSession
-from .compare_panes import ComparePanes, row_sizes
+from .colouring import NEEDS_REFERENCE, RECOLOUR_DELAY_MS, ColouringSession
+from .compare_panes import IDLE, ComparePanes
 from .dialogs import return_focus, return_focus_after
 from .document import SketchDocument
 from .files import WindowFiles
 from .hints_panel import HintTools
-from .models_panel import ModelsPanel, label_for, takes_hints_model
+from .models_panel import ModelsPanel, is_style_model, label_for, short_label_for, takes_hints_model
 from .modes import set_combo_mode
 from .pane_header import PaneHeader
+from .pane_layout import row_sizes
 from .settings import AppSettings
+from .shortcuts_dialog import ShortcutsDialog, shortcut_rows
 from .tools import TOOLS, ToolBox, tool_acts
 from .view import WHEEL_STEP, SharedView, ZoomLabel
 
@@ -70,6 +72,7 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self.hint_tools.layer.reset(self.document.size())
+        self.compare.set_page_size(self.document.size())
         self.colouring = ColouringSession(self, self.controller, self)
         self.colour_tools = ColourTools(self, self)
         self._build_layout()
@@ -117,7 +120,11 @@ class MainWindow(QMainWindow):
             Act("new", "&New sketch", self.new_sketch, StdKey.New),
             Act("open", "&Open…", f.open_dialog, StdKey.Open, "Open a sketch (or drop an image on the window)",
                 short="Open"),
-            Act("save_sketch", "&Save sketch…", f.save_sketch_dialog, StdKey.Save, short="Save"),
+            Act("save_sketch", "&Save", f.save, StdKey.Save,
+                "Save the changes: hints alone go beside the page as {name}.hints.png (the page is not "
+                "rewritten); a changed sketch asks where to save it", short="Save"),
+            Act("save_sketch_as", "Save sketch &as…", f.save_sketch_dialog, None,
+                "Save the sketch (and its hints) under a name you choose"),
             Act("save_result", "Save &result…", f.save_result_dialog, "Ctrl+Shift+S",
                 "Save the colouring of the focused pane"),
             Act("save_all", "Save &all results…", f.save_all_dialog, "Ctrl+Alt+S"),
@@ -138,13 +145,15 @@ class MainWindow(QMainWindow):
             Act("fit", "&Fit to window", self.fit_view, "Ctrl+0", short="Fit"),
             Act("actual", "&Actual pixels (100 %)", lambda: view.set_zoom(1.0), "Ctrl+1"),
             Act("alone", "Focused pane &alone", self.compare.set_alone, "F",
-                "Show the focused pane alone, large (keys 1-9 choose the pane; F again or a double-click "
-                "shows them all)", checkable=True),
+                "Show the focused pane alone, large (keys 1-9 choose the pane; F again, Esc or a "
+                "double-click shows them all)", checkable=True),
             *[Act(f"layout_{key}", text, lambda on, k=key: on and self.set_pane_layout(k)) for key, text in PANE_LAYOUTS],
             Act("colour", "&Colour", self.colour_now, "F5", "Colour the sketch with the ticked models"),
             Act("cancel", "Cance&l", self.controller.cancel, "Esc", "Stop the colourings in progress"),
             Act("auto_recolour", "Recolour after each &stroke", self._set_auto_recolour, None,
                 "Colour again automatically a moment after each stroke", checkable=True, short="Auto recolour"),
+            Act("shortcuts", "&Keyboard shortcuts", self.show_shortcuts, StdKey.HelpContents,
+                "Every key of the app, searchable"),
             Act("about", "&About GANime Studio", self.show_about),
         ])
         self.hint_tools = HintTools(self, self.canvas, self.settings, {k: a[k] for k in TOOLS})
@@ -162,7 +171,7 @@ class MainWindow(QMainWindow):
         a["undo"].setEnabled(False)
         a["redo"].setEnabled(False)
         build_menus(self, a, {
-            "&File": ["new", "open", "save_sketch", None, "save_result", "save_all", "save_layers", "copy", None,
+            "&File": ["new", "open", "save_sketch", "save_sketch_as", None, "save_result", "save_all", "save_layers", "copy", None,
                       "reference", "add_models", "batch", None, "quit"],
             "&Edit": ["undo", "redo", None, "pen", "eraser", "clear"],
             "&View": ["zoom_in", "zoom_out", "fit", "actual", None, "alone", None,
@@ -170,12 +179,13 @@ class MainWindow(QMainWindow):
             "&Colour": ["colour", "cancel", "auto_recolour"],
             "&Hints": ["hint", "hint_eraser", "fill", "pick", "show_hints", None, "undo_hint", "redo_hint",
                        "clear_hints", None, "save_hints", "load_hints", "reuse_hints"],
-            "&Help": ["about"],
+            "&Help": ["shortcuts", None, "about"],
         })
         self.tools = ToolControls(self, a, list(TOOLS))
         self.toolbox = ToolBox(self.canvas, self.compare, self.settings, a, self.tools.width, self.tools.opacity, self)
         for n in range(1, 10):  # keys 1-9 focus a result pane
-            QShortcut(QKeySequence(str(n)), self, lambda n=n: self.compare.focus_pane(n))
+            key = QShortcut(QKeySequence(str(n)), self, lambda n=n: self.compare.focus_pane(n))
+            key.setWhatsThis(f"Focus result pane {n} (shown alone if the panes are)")  # in Help → Keyboard shortcuts
 
     def _build_status_bar(self) -> None:
         self.provider_label = QLabel()
@@ -201,7 +211,9 @@ class MainWindow(QMainWindow):
         self.models.choose_reference_requested.connect(self.files.choose_reference_dialog)
         self.models.device.currentIndexChanged.connect(self._on_device_changed)
         self.toolbox.tool_changed.connect(self.hint_tools.on_tool)
-        self.tools.mode.currentIndexChanged.connect(lambda _i: self.colouring.set_mode(self.tools.mode.currentData()))
+        # activated: picking the mode the box shows again still sets every pane (some may differ)
+        for signal in (self.tools.mode.currentIndexChanged, self.tools.mode.activated):
+            signal.connect(lambda _i: self.colouring.set_mode(self.tools.mode.currentData()))
         self.compare.alone_changed.connect(self._on_alone_changed)
         c = self.controller
         c.model_broken.connect(self._on_model_broken)
@@ -266,14 +278,27 @@ class MainWindow(QMainWindow):
         titles = []
         for name in names:
             entry = self.models.entry(name)
-            titles.append((name, label_for(entry, entries) if entry else name))
+            titles.append((name, label_for(entry, entries), short_label_for(entry, entries)) if entry else
+                          (name, name, name))
         new = self.compare.set_models(titles, self.colouring.mode_for)
         self.settings.set_selected_models(names)
         self.hint_tools.update_models(self.hint_models(names))
         return new
 
     def _on_selection_changed(self, names: list[str]) -> None:
-        self.colouring.on_new_panes(self._set_panes(names))
+        new = self._set_panes(names)
+        waiting = [n for n in new if self.colouring.needs_reference(n)]
+        for name in waiting:  # say what is missing at once, and ask for it
+            self.compare.pane(name).set_state(IDLE, NEEDS_REFERENCE, "needs a reference image")
+        if waiting:
+            QTimer.singleShot(0, self.files.choose_reference_dialog)  # not inside the list's signal
+        self.colouring.on_new_panes(new)
+
+    def colour_reference_panes(self) -> None:
+        """A reference was chosen: colour the panes that copy its colours."""
+        entries = {e.name: e for e in self.models.entries()}
+        self.colouring.colour([p.name for p in self.compare.panes
+                               if p.name in entries and is_style_model(entries[p.name])])
 
     def hint_models(self, names: list[str]) -> list[str]:
         """The ticked models that follow colour hints."""
@@ -304,6 +329,7 @@ class MainWindow(QMainWindow):
 
     def _on_sketch_replaced(self) -> None:
         self.colouring.on_sketch_replaced()  # first: the panes drop the old page before the hints change
+        self.compare.set_page_size(self.document.size())
         self.hint_tools.on_sketch_replaced(self.document.size(), self.document.path)
 
     def _on_hints_changed(self) -> None:
@@ -367,7 +393,7 @@ class MainWindow(QMainWindow):
 
     # --- files ---------------------------------------------------------------------------------
     def update_title(self, *_) -> None:
-        name = self.document.path.name if self.document.path else "Untitled sketch"
+        name = self.document.display_name
         modified = "" if self.is_saved() else " *"
         self.setWindowTitle(f"{name}{modified} — {APP_NAME}")
         self.sketch_header.set_parts("", "Sketch", f"{name}{modified} "
@@ -418,6 +444,15 @@ class MainWindow(QMainWindow):
         self.reload_models(self.models.selected() + [e.name for e in self.registry.entries()
                                                      if e.manifest and e.manifest.parent == folder])
 
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        # Esc is Cancel's shortcut while models run; otherwise it reaches here and leaves the
+        # one-pane view (so the first Esc stops the colourings, the next shows every pane)
+        if event.key() == Qt.Key.Key_Escape and self.compare.alone:
+            self.compare.set_alone(False)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     # --- drag and drop -------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
@@ -454,6 +489,12 @@ class MainWindow(QMainWindow):
         return about_text(self.registry.entries(), self.controller.provider, self.controller.device,
                           self.settings.file_name)
 
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(shortcut_rows(self), self)
+        return_focus_after(dialog, self)
+        dialog.open()
+        return dialog
+
     def show_about(self) -> AboutDialog:
         dialog = AboutDialog(self.about_text(), self)
         return_focus_after(dialog, self)
@@ -473,13 +514,16 @@ class MainWindow(QMainWindow):
         if self.shared_view.fitting is None and self.shared_view.zoom == 1.0 and self.shared_view.center.isNull():
             if self._splitter_state is not None:
                 self.splitter.restoreState(self._splitter_state)
-            else:  # the sketch as wide as one pane of the first row
-                per_row = row_sizes(len(self.compare.panes), self.compare.layout_mode)[:1] or [1]
+            else:  # the sketch as wide as one pane of the first row (the panes take about 2/3)
                 total = sum(self.splitter.sizes()) or self.splitter.width()
+                page = self.document.size()
+                per_row = row_sizes(len(self.compare.panes), self.compare.layout_mode,
+                                    (total * 2 // 3, self.splitter.height()), (page.width(), page.height()))[:1] or [1]
                 self.splitter.setSizes([total // (per_row[0] + 1), total - total // (per_row[0] + 1)])
             self.fit_view()  # the first time: views have their sizes only now
             return_focus(self)  # shortcuts work at once, with or without a window manager
             QTimer.singleShot(0, lambda: return_focus(self))  # and once the window is really up
+        self.colouring.on_window_shown()  # a page opened before the window showed colours now
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self.files.may_discard():

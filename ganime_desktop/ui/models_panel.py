@@ -3,6 +3,7 @@ the reference image for "Colour from reference", and plain instructions when the
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,6 +42,17 @@ def label_for(entry: ModelEntry, entries: list[ModelEntry]) -> str:
         several = sum(1 for e in entries if is_style_model(e)) > 1
         return f"Colour from reference ({entry.display_name})" if several else "Colour from reference"
     return entry.display_name
+
+
+def short_label_for(entry: ModelEntry, entries: list[ModelEntry]) -> str:
+    """What a narrow pane header shows: the label without a trailing "(…)" detail ("Pix2Pix + TV
+    (compact)" -> "Pix2Pix + TV"), unless another model would then read the same."""
+    label = label_for(entry, entries)
+    short = re.sub(r"\s*\([^()]*\)$", "", label)
+    if not short or short == label:
+        return label
+    others = {re.sub(r"\s*\([^()]*\)$", "", label_for(e, entries)) for e in entries if e.name != entry.name}
+    return label if short in others else short
 
 
 def no_models_message() -> str:

@@ -4,7 +4,7 @@ A QLabel asks its layout for the width of its whole text, so a longer state ("ou
 sketch changed") widened its pane and the panes' widths jumped. This widget asks for no width
 (its width is the pane's, given by the layout's stretch alone), draws the key and the state in
 grey and the model name in bold, elides the state first and then the name ("…"), and keeps the
-full text as its tooltip.
+full text as its tooltip. A result pane shows its model's short name; the tooltip names it in full.
 """
 
 from __future__ import annotations
@@ -20,17 +20,18 @@ ELLIPSIS = "…"
 class PaneHeader(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.key = self.title = self.detail = ""
+        self.key = self.title = self.detail = self.full_title = ""
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
-    def set_parts(self, key: str, title: str, detail: str) -> None:
-        self.key, self.title, self.detail = key, title, detail
+    def set_parts(self, key: str, title: str, detail: str, full_title: str = "") -> None:
+        """``title`` is drawn; ``full_title`` (default: the same) is what the tooltip names."""
+        self.key, self.title, self.detail, self.full_title = key, title, detail, full_title or title
         self.setToolTip(self.text())
         self.update()
 
     def text(self) -> str:
         """The full text, as the tooltip shows it."""
-        return f"{self.key} {self.title}".strip() + (f" — {self.detail}" if self.detail else "")
+        return f"{self.key} {self.full_title}".strip() + (f" — {self.detail}" if self.detail else "")
 
     def _fonts(self) -> tuple[QFont, QFont]:
         bold = QFont(self.font())

@@ -77,10 +77,13 @@ class AppSettings:
         return str(value) if value is not None else default
 
     # --- folders -------------------------------------------------------------------------------
-    def last_dir(self, kind: str) -> str:
-        """Last folder used for ``kind`` ("open", "save", "reference", "batch-in", "batch-out")."""
+    def last_dir(self, kind: str, fallback: str | None = None) -> str:
+        """Last folder used for ``kind`` ("open", "save", "reference", "batch-in", "batch-out"),
+        else the one for ``fallback``, else the home folder."""
         folder = self._str(f"folders/{kind}")
-        return folder if folder and Path(folder).is_dir() else str(Path.home())
+        if folder and Path(folder).is_dir():
+            return folder
+        return self.last_dir(fallback) if fallback else str(Path.home())
 
     def set_last_dir(self, kind: str, path: str | os.PathLike) -> None:
         p = Path(path)

@@ -93,7 +93,7 @@ class ToolBox(QObject):
         if key in COLOUR_TOOLS:
             self.last_colour_tool = key
         self.canvas.set_tool(key)
-        self.compare.set_click_tool(spec.is_click)
+        self.compare.set_tool(spec.is_click, self.canvas if self.canvas.paints_on_panes() else None)
         self.actions[key].setChecked(True)
         for box, value, enabled in ((self.width, self.canvas.width_for_tool, bool(spec.width)),
                                     (self.opacity, self.canvas.opacities.get(key, 1.0) * 100, spec.opacity)):
