@@ -121,6 +121,8 @@ def test_f_keeps_the_keys_on_the_panes_and_esc_leaves_the_one_pane_view(make_win
     assert [p.isVisible() for p in window.compare.panes] == [False, False, True]
     assert window.tools.width.value() == width  # the digits chose panes, not a brush width
     window.grab().save(str(tmp_path / "ui_one_pane.png"))
+    window.show_message("Title", "text").accept()  # after a dialog the keys are back on the pane alone
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.compare.panes[2].view)
     key(qtbot, Qt.Key.Key_Escape)  # Esc leaves the one-pane view
     assert not window.compare.alone and window.sketch_box.isVisible()
     assert all(p.isVisible() for p in window.compare.panes)

@@ -2,10 +2,13 @@
 undo, files) and the controller that ties the hint layer to the window, its files and the
 colouring. The tools themselves are tools.py's; the panel shows their buttons.
 
-Hints live beside the sketch as ``{stem}.hints.png`` (core/hints.py): they are loaded with the
-sketch, saved with it, and "Hints from previous page" takes the nearest earlier page's hints in
-the same folder (or, for an unsaved sketch, the hints of the sketch open before), so a chapter
-keeps its colours from page to page.
+Hints live beside the sketch as ``{stem}.hints.png`` (core/hints.py), the file the batch reads:
+they are loaded with the sketch and saved on their own (Save, Save hints, or "save changes?"
+write only that file when only the hints changed; a saved sketch takes its hints along). "Hints
+from previous page" takes the nearest earlier page's hints in the same folder (or, for an unsaved
+sketch, the hints of the sketch open before), scaled to a page of another size and refused for a
+page of another shape, so a chapter keeps its colours from page to page. The hint brush and
+eraser paint from the sketch or from any result pane (compare_panes.py).
 """
 
 from __future__ import annotations

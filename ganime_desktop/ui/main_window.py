@@ -224,7 +224,10 @@ class MainWindow(QMainWindow):
         return [Path(d) for d in self.settings.extra_model_dirs()] + self._cli_model_dirs
 
     def focus_home(self) -> QWidget:
-        """Where the keyboard focus goes back to after a dialog (dialogs.py)."""
+        """Where the keyboard focus goes back to after a dialog (dialogs.py): the canvas, or the
+        pane shown alone (the canvas is hidden then)."""
+        if self.compare.alone and self.compare.focused is not None:
+            return self.compare.focused.view
         return self.canvas
 
     # --- settings ------------------------------------------------------------------------------
@@ -351,7 +354,7 @@ class MainWindow(QMainWindow):
             if info is not None and info.reason and info.requested == "cuda":
                 self.statusBar().showMessage(f"Colouring finished on CPU: CUDA was requested but is not used: "
                                              f"{info.reason}", 30000)
-            else:
+            elif not self.statusBar().currentMessage():  # never over what the user should read
                 self.statusBar().showMessage("Colouring finished.", 4000)
 
     def _on_device_changed(self, _index: int) -> None:

@@ -64,6 +64,14 @@ class SharedView(QObject):
         zoom = FIT_MARGIN * min(size.width() / image.width(), size.height() / image.height())
         return min(MAX_ZOOM, max(MIN_ZOOM, zoom))
 
+    def shown_zoom(self) -> float:
+        """The zoom to report: while fitting, the smallest visible view's (no view shows the page
+        smaller); else the shared one."""
+        if self.fitting is None:
+            return self.zoom
+        sizes = [v.size() for v in self._views if v.isVisible() and v.width() > 1 and v.height() > 1]
+        return min((self.fit_zoom(size) for size in sizes), default=self.zoom)
+
     def zoom_for(self, size: QSize) -> float:
         """The zoom a view of ``size`` shows."""
         return self.fit_zoom(size) if self.fitting is not None else self.zoom
@@ -112,8 +120,7 @@ class SharedView(QObject):
         self.fitting = QSize(image_size)
         if image_size.isEmpty():
             return
-        sizes = [v.size() for v in self._views if v.isVisible() and v.width() > 1 and v.height() > 1]
-        self.zoom = min((self.fit_zoom(s) for s in sizes), default=1.0)
+        self.zoom = self.shown_zoom()
         self.center = QPointF(image_size.width() / 2.0, image_size.height() / 2.0)
         self.changed.emit()
 
@@ -302,6 +309,6 @@ class ZoomLabel(QLabel):
         self.refresh()
 
     def refresh(self) -> None:
-        percent = self.shared.zoom * 100.0
+        percent = self.shared.shown_zoom() * 100.0
         text = f"{percent:.0f} %" if percent >= 10 else f"{percent:.1f} %"
         self.setText(f"Zoom {text}" + (" (fit)" if self.shared.fitting is not None else ""))
