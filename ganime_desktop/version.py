@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
 APP_NAME = "GANime Studio"
@@ -41,6 +40,8 @@ def app_version() -> str:
         from_checkout = None
     if from_checkout:
         return from_checkout
+    from importlib import metadata  # here, not at the top: its import costs the app's start ~0.1 s
+
     try:
         return metadata.version(DIST_NAME)
     except metadata.PackageNotFoundError:
