@@ -130,7 +130,8 @@ def window_latency(registry, device: str, runs: int, data_dir: str):
     for entry in registry.available():
         window.reload_models([entry.name])
         for label, sketch in images.items():
-            window.document.set_rgb(sketch)
+            window.document.set_rgb(sketch)  # a new page colours by itself: let that finish first
+            wait_until(lambda: not window.controller.is_busy(), window.controller.busy_changed, 600_000)
             times = []
             for _ in range(runs if sketch.shape[0] <= 256 else max(1, runs // 2)):
                 t0 = time.perf_counter()
