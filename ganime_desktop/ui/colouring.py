@@ -69,18 +69,28 @@ class ColouringSession(QObject):
     def mode_for(self, name: str) -> str:
         return self.pane_modes.get(name, self.mode)
 
-    def needs_reference(self, name: str) -> bool:
-        """A style-transfer model while no reference image is chosen: it cannot run."""
+    def _is_style(self, name: str) -> bool:
         entry = self.window.models.entry(name)
-        return self.window.reference_rgb is None and entry is not None and is_style_model(entry)
+        return entry is not None and is_style_model(entry)
+
+    def wait_for_reference(self, names: list[str]) -> list[str]:
+        """The style-transfer models among ``names`` while no reference image is chosen (they
+        cannot run): their panes say what is missing. Returns them."""
+        waiting = [n for n in names if self.window.reference_rgb is None and self._is_style(n)]
+        for name in waiting:
+            self.compare.pane(name).set_state(panes_mod.IDLE, NEEDS_REFERENCE, "needs a reference image")
+        return waiting
+
+    def colour_style_panes(self) -> None:
+        """A reference image was chosen: the panes that copy its colours colour at once."""
+        self.colour([p.name for p in self.compare.panes if self._is_style(p.name)])
 
     def colour(self, names: list[str]) -> None:
         """Run ``names`` now on the sketch and hints as they are."""
         names = [n for n in names if self.compare.pane(n) is not None]
         self._pending = [n for n in self._pending if n not in names]
-        for name in [n for n in names if self.needs_reference(n)]:
-            self.compare.pane(name).set_state(panes_mod.IDLE, NEEDS_REFERENCE, "needs a reference image")
-            names.remove(name)
+        waiting = self.wait_for_reference(names)
+        names = [n for n in names if n not in waiting]
         if not names:
             return
         bar = self.window.busy_bar

@@ -253,7 +253,7 @@ class WindowFiles(QObject):
         folder = self.settings.last_dir("reference", fallback="open")
         path = get_open_file(self.window, "Choose a colour reference", folder, IMAGE_FILTER)
         if path and self.set_reference(path):
-            self.window.colour_reference_panes()
+            self.window.colouring.colour_style_panes()
 
     def set_reference(self, path: str, quiet: bool = False) -> bool:
         try:

@@ -31,13 +31,13 @@ from .actions import Act, StdKey, ToolControls, build_actions, build_menus, excl
 from .canvas import SketchCanvas
 from .colorize_controller import ColorizeController
 from .colour_tools import ColourTools
-from .colouring import NEEDS_REFERENCE, RECOLOUR_DELAY_MS, ColouringSession
-from .compare_panes import IDLE, ComparePanes
+from .colouring import RECOLOUR_DELAY_MS, ColouringSession
+from .compare_panes import ComparePanes
 from .dialogs import return_focus, return_focus_after
 from .document import SketchDocument
 from .files import WindowFiles
 from .hints_panel import HintTools
-from .models_panel import ModelsPanel, is_style_model, label_for, short_label_for, takes_hints_model
+from .models_panel import ModelsPanel, label_for, short_label_for, takes_hints_model
 from .modes import set_combo_mode
 from .pane_header import PaneHeader
 from .pane_layout import row_sizes
@@ -171,8 +171,8 @@ class MainWindow(QMainWindow):
         a["undo"].setEnabled(False)
         a["redo"].setEnabled(False)
         build_menus(self, a, {
-            "&File": ["new", "open", "save_sketch", "save_sketch_as", None, "save_result", "save_all", "save_layers", "copy", None,
-                      "reference", "add_models", "batch", None, "quit"],
+            "&File": ["new", "open", "save_sketch", "save_sketch_as", None, "save_result", "save_all", "save_layers",
+                      "copy", None, "reference", "add_models", "batch", None, "quit"],
             "&Edit": ["undo", "redo", None, "pen", "eraser", "clear"],
             "&View": ["zoom_in", "zoom_out", "fit", "actual", None, "alone", None,
                       *[f"layout_{k}" for k, _t in PANE_LAYOUTS]],
@@ -290,18 +290,9 @@ class MainWindow(QMainWindow):
 
     def _on_selection_changed(self, names: list[str]) -> None:
         new = self._set_panes(names)
-        waiting = [n for n in new if self.colouring.needs_reference(n)]
-        for name in waiting:  # say what is missing at once, and ask for it
-            self.compare.pane(name).set_state(IDLE, NEEDS_REFERENCE, "needs a reference image")
-        if waiting:
+        if self.colouring.wait_for_reference(new):  # say what is missing at once, and ask for it
             QTimer.singleShot(0, self.files.choose_reference_dialog)  # not inside the list's signal
         self.colouring.on_new_panes(new)
-
-    def colour_reference_panes(self) -> None:
-        """A reference was chosen: colour the panes that copy its colours."""
-        entries = {e.name: e for e in self.models.entries()}
-        self.colouring.colour([p.name for p in self.compare.panes
-                               if p.name in entries and is_style_model(entries[p.name])])
 
     def hint_models(self, names: list[str]) -> list[str]:
         """The ticked models that follow colour hints."""
