@@ -13,6 +13,7 @@ from _region_pages import A1, A2, LINE, PAPER, B, C, drawing, interior, near_gap
 
 from ganime_desktop.core.colour import gray_to_rgb
 from ganime_desktop.core.colour_modes import DEFAULT_MODE, MODES, PageColouring
+from ganime_desktop.core.hint_fill import FillSettings
 from ganime_desktop.core.pipeline import ColorizerCache
 from ganime_desktop.core.registry import ModelRegistry
 from training.metrics import delta_e2000, srgb_to_lab
@@ -95,12 +96,13 @@ def test_a_hint_fills_exactly_its_region(cache, gap):
     rgb = gray_to_rgb(gray)
     hints = _dot(gray.shape, 100, 60, GREEN)
     colorizer = cache.get("tiny-a", "cpu")  # 240x320 > working size 64: the recombine path
-    flat = colorizer.colorize(rgb, hints=hints, mode="flat")
+    alone = FillSettings(part_tolerance=0)  # A1 alone, not the part it may form with A2 (test_core_hint_fill.py)
+    flat = colorizer.colorize(rgb, hints=hints, mode="flat", fill=alone)
     region = truth == A1
     assert (_de(flat[region], GREEN) < 5).mean() >= 0.95
     outside = (truth >= 0) & (truth != A1) & ~near_gaps(truth)
     assert not (_de(flat[outside], GREEN) < 5).any()
-    shaded = colorizer.colorize(rgb, hints=hints, mode="shaded")
+    shaded = colorizer.colorize(rgb, hints=hints, mode="shaded", fill=alone)
     assert np.median(_de(shaded[region], GREEN)) < 3 and (_de(shaded[region], GREEN) < 5).mean() >= 0.8
     assert not (_de(shaded[outside], GREEN) < 5).any()
 
@@ -117,15 +119,26 @@ def test_two_hints_of_different_colours_split_their_region(cache):
     assert not ((_de(flat[others], RED) < 5) | (_de(flat[others], BLUE) < 5)).any()
 
 
-def test_paper_is_white_unless_hinted():
+def test_paper_is_white_unless_clicked_and_a_dab_on_it_only_washes_around_itself():
+    """A fill-bucket click (one pixel) on the paper fills the paper; a dab of the brush there lays
+    a soft wash around itself, out to twice its distance from the nearest line: a dot on a glow
+    beside a figure never floods the page."""
     gray, truth = drawing(1)
     colour, _ = _network_colour(truth)
     page = PageColouring(gray, colour)
     sky = (150, 200, 240)
+    paper = interior(truth, PAPER, margin=1)
     for mode in ("flat", "shaded"):
-        out = page.render(mode, _dot(gray.shape, 5, 5, sky))
-        assert (_de(out[interior(truth, PAPER, margin=1)], sky) < 5).mean() > 0.99
+        out = page.render(mode, _dot(gray.shape, 5, 5, sky, radius=0))
+        assert (_de(out[paper], sky) < 5).mean() > 0.99
         assert not (_de(out[interior(truth, A1)], sky) < 5).any()
+        out = page.render(mode, _dot(gray.shape, 12, 150, sky))  # 8 px above the box's outline
+        near = np.zeros(gray.shape, bool)
+        near[8:17, 146:155] = True
+        assert (_de(out[near & paper], sky) < 5).all()
+        far = paper.copy()
+        far[:40, 120:180] = False
+        np.testing.assert_array_equal(out[far], 255)
 
 
 def test_open_shapes_take_the_networks_colour_unless_it_left_them_paper():
@@ -266,9 +279,9 @@ def test_statistics_of_a_big_page_come_from_a_grid_and_keep_every_region(monkeyp
     colour[301, 301] = GREEN
     gray = np.full((h, w), 255, np.uint8)
     assert round((h * w / colour_modes.STATS_SAMPLES) ** 0.5) == 2
-    coarse_rgb, coarse_luma, _ = PageColouring(gray, colour, regions=regions)._stats
+    coarse_rgb, coarse_luma = PageColouring(gray, colour, regions=regions)._stats[:2]
     monkeypatch.setattr(colour_modes, "STATS_SAMPLES", h * w)
-    full_rgb, full_luma, _ = PageColouring(gray, colour, regions=regions)._stats
+    full_rgb, full_luma = PageColouring(gray, colour, regions=regions)._stats[:2]
     for region in (0, 1):
         assert _de(coarse_rgb[None, None, region], full_rgb[region])[0, 0] < 1.0
         assert abs(coarse_luma[region] - full_luma[region]) <= 2

@@ -11,6 +11,7 @@ from PIL import Image
 
 from ganime_desktop.core.colour import rgb8_to_lab, rgb_to_gray, rgb_to_lab
 from ganime_desktop.core.colour_modes import PageColouring
+from ganime_desktop.core.hint_fill import FillSettings
 from ganime_desktop.core.imageio import encode_png
 from ganime_desktop.core.layers import Layers, multiply
 from ganime_desktop.core.regions import _min_pool
@@ -73,15 +74,25 @@ def test_min_pool_is_the_darkest_pixel_of_each_block():
     np.testing.assert_array_equal(_min_pool(gray, k), padded.reshape(8, k, 5, k).min(axis=(1, 3)))
 
 
-def test_flats_of_a_large_page_come_from_the_small_labels_exactly():
-    from ganime_desktop.core.colour_modes import _HintFill, _pack, _unpack
-    from ganime_desktop.core.regions import segment
+def test_flats_of_a_large_page_come_from_the_small_labels_with_smooth_edges():
+    """A large page's flats are made at the regions' working scale and enlarged smoothly: each
+    region's colour exactly away from its edges, a blend of the two sides on an edge."""
+    from ganime_desktop.core.regions import ndimage, segment
 
     gray = np.full((1500, 700), 255, np.uint8)
     gray[100:1400:90] = 0
     gray[:, 200:1200:130] = 0
     regions = segment(gray, cache=False)
     assert regions.scale == 2
-    colours = RNG.integers(0, 256, (regions.count, 3), dtype=np.uint8)
-    want = _unpack(np.take(_pack(colours), regions.labels))
-    np.testing.assert_array_equal(_HintFill(regions, None).flats(colours), want)
+    colour = RNG.integers(0, 256, (*gray.shape, 3), dtype=np.uint8)
+    page = PageColouring(gray, colour, regions=regions)
+    flats = page.layers("flat", fill=FillSettings(part_tolerance=0)).flats
+    table = page._stats[0]
+    edge = ndimage().morphological_gradient(regions.labels, size=(5, 5)) > 0
+    np.testing.assert_array_equal(flats[~edge], table[regions.labels[~edge]])
+    ys, xs = np.nonzero(edge & ~regions.lines)
+    lo = np.minimum.reduce([table[regions.labels[np.clip(ys + dy, 0, 1499), np.clip(xs + dx, 0, 699)]]
+                            for dy in (-2, 0, 2) for dx in (-2, 0, 2)])
+    hi = np.maximum.reduce([table[regions.labels[np.clip(ys + dy, 0, 1499), np.clip(xs + dx, 0, 699)]]
+                            for dy in (-2, 0, 2) for dx in (-2, 0, 2)])
+    assert ((flats[ys, xs] >= lo) & (flats[ys, xs] <= hi)).all()

@@ -167,13 +167,15 @@ def test_whole_pages_with_a_keras_hint_run(fullbody_dir, tmp_path, capsys):
     rc = main(["evaluate", "--data", str(fullbody_dir), "--runs", str(run), "--limit", "2", "--image-size", "64",
                "--whole-pages", "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--fid-features", "vgg16",
                "--vgg-weights", str(write_tiny_vgg(tmp_path / "vgg.ckpt")), "--no-nst", "--no-fast-nst",
-               "--mode", "raw", "flat", "--hint-dots", "0", "10"])
+               "--mode", "raw", "flat", "--hint-dots", "0", "--sloppy-dots", "10"])
     assert rc == 0, capsys.readouterr().err
     results = json.loads((out / "results.json").read_text())
     assert results["settings"]["whole_pages"] and "whole images" in results["settings"]["pairs_rule"]
+    assert results["settings"]["sloppy_dots"] == [10] and results["colour_modes"]["sloppy_dots"] == [10]
     pairs = evaluate.load_pairs(str(fullbody_dir), "auto", "test", image_size=64, seed=0, limit=2,
                                 cache_dir=str(tmp_path / "cache"), whole=True)
     assert all(min(p.truth.shape[:2]) == 64 and max(p.truth.shape[:2]) > 64 for p in pairs)  # uncropped
-    rows = {(r["name"], r["mode"], r["dots"]): r for r in results["colour_modes"]["rows"]}
-    assert {("run", m, d) for m in ("raw", "flat") for d in (0, 10)} <= set(rows)
-    assert rows[("run", "raw", 10)]["delta_e_mean"] != rows[("run", "raw", 0)]["delta_e_mean"]  # it saw the dots
+    rows = {(r["name"], r["mode"], r["dots"], r["placement"]): r for r in results["colour_modes"]["rows"]}
+    assert {("run", m, 0, "careful") for m in ("raw", "flat")} | {("run", m, 10, "sloppy") for m in ("raw", "flat")} <= set(rows)
+    # it saw the dots (the tiny pages leave little room for careful ones: sloppy dots, anywhere off the lines)
+    assert rows[("run", "raw", 10, "sloppy")]["delta_e_mean"] != rows[("run", "raw", 0, "careful")]["delta_e_mean"]

@@ -140,6 +140,9 @@ def read_rgb(path: Path) -> np.ndarray | None:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
+NATIVE_SIZE = 1 << 30  # a load size no image reaches: images as they are
+
+
 def resize_short_side(img: np.ndarray, short_side: int) -> np.ndarray:
     """Shrink (never enlarge) so the shorter side is ``short_side``."""
     h, w = img.shape[:2]

@@ -57,6 +57,7 @@ from ganime_desktop.core.imageio import write_image_atomic, write_text_atomic
 from ganime_desktop.core.preprocess import to_uint8
 from training import data as data_lib
 from training import metrics
+from training.hint_dots import CAREFUL_GAP, DotSet, dot_layers, dot_radius, dot_sets, hint_dots
 from training.model_loading import (
     CheckpointGone,
     hint_channels,
@@ -71,7 +72,6 @@ from training.progress import Progress
 
 GRID_PAIRS = 4
 BATCH = 8
-DOT_RADIUS_FRACTION = 0.01  # hint dots: radius 1 % of the shorter side (3 px at 256 px), a brush dab
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,11 @@ class Scores:
     seconds: float = 0.0
     mode: str = "raw"
     dots: int = 0
+    placement: str = "careful"  # of the dots (training/hint_dots.py)
+
+    @property
+    def dot_set(self) -> DotSet:
+        return DotSet(self.dots, self.placement)
 
     def summary(self, n: int | None = None) -> dict[str, Any]:
         """Aggregates over all images, or over the first ``n``."""
@@ -157,14 +162,24 @@ def bleed_summary(per_image: list[dict[str, float]]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- pairs
 
 def load_pairs(data: str, data_format: str, split: str, *, image_size: int, seed: int, limit: int | None,
-               cache_dir: str | None, whole: bool = False) -> list[Pair]:
+               cache_dir: str | None, whole: bool = False, only: list[str] | None = None,
+               exclude: list[str] | None = None) -> list[Pair]:
     """The fixed evaluation pairs: the split's files in natural order, centre-cropped like training's
     held-out images (tf.data pipeline, no augmentation); ``whole``: the whole images instead, the
-    shorter side ``image_size`` (the same sketches, uncropped: a figure on its paper, as a page)."""
+    shorter side ``image_size`` (the same sketches, uncropped: a figure on its paper, as a page),
+    or as they are for ``image_size`` 0 (pages as artists bring them: real line art).
+    ``only`` / ``exclude``: file-name patterns (fnmatch) the pairs must / must not match, e.g. the
+    two kinds of sketch-pairs-real (``tw_*`` hand-drawn, the rest extracted)."""
+    from fnmatch import fnmatch
+
     from training import pipeline, xdog
 
-    sources = data_lib.list_sources(data, data_format, split)[:limit]
-    loader = data_lib.PairLoader(load_size=image_size, seed=seed,
+    if image_size <= 0 and not whole:
+        raise data_lib.DataError("--image-size 0 (pages as they are) needs --whole-pages")
+    sources = [s for s in data_lib.list_sources(data, data_format, split)
+               if (not only or any(fnmatch(s.color.name, p) for p in only))
+               and not any(fnmatch(s.color.name, p) for p in exclude or [])][:limit]
+    loader = data_lib.PairLoader(load_size=image_size if image_size > 0 else data_lib.NATIVE_SIZE, seed=seed,
                                  cache_dir=Path(cache_dir) if cache_dir else data_lib.default_cache_dir())
     sources = data_lib.prepare_sources(sources, loader)
     if whole:
@@ -418,14 +433,14 @@ def truth_stats(pairs: list[Pair]) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def score_outputs(candidate: Candidate, pairs: list[Pair], outputs: list[np.ndarray], regions: list[Any],
                   extractor, truth_features: np.ndarray | None, *, seconds: float = 0.0, mode: str = "raw",
-                  dots: int = 0, artefacts: bool = True,
+                  dots: DotSet | None = None, artefacts: bool = True,
                   truths: list[tuple[np.ndarray, np.ndarray]] | None = None, progress: Progress | None = None) -> Scores:
     """Every metric of ``outputs`` against the pairs' truths (``artefacts``: also the decoder
     artefact columns); bleed over each pair's regions, their line pixels not judged. ``truths``:
     ``truth_stats(pairs)`` if the caller has them (ΔE2000 and paper whiteness exactly as
     ``metrics.mean_delta_e2000`` and ``metrics.paper_whiteness``, without recomputing the truth's side)."""
     s = Scores(candidate.name, candidate.kind, candidate.detail, len(pairs), candidate.note, seconds=seconds,
-               mode=mode, dots=dots)
+               mode=mode, dots=dots.count if dots else 0, placement=dots.placement if dots else "careful")
     for i, (p, out, r) in enumerate(zip(pairs, outputs, regions, strict=False)):
         _score_image(s, candidate.name, p, out, r, truths[i] if truths is not None else None, artefacts)
         if progress is not None:
@@ -461,7 +476,7 @@ def _score_fid(s: Scores, outputs: list[np.ndarray], extractor, truth_features: 
 
 def _score_line(s: Scores, extractor) -> str:
     bleed = s.summary()["bleed_share"]
-    where = "" if (s.mode, s.dots) == ("raw", 0) else f" [{s.mode}, {s.dots} dots]"
+    where = "" if (s.mode, s.dots) == ("raw", 0) else f" [{s.mode}, {s.dot_set.label} dots]"
     return (f"{s.name}{where}: SSIM {np.mean(s.ssim):.4f}, dE2000 {np.mean(s.delta_e):.2f}"
             + (f", bleed {100 * bleed:.1f} %" if bleed is not None else "")
             + (f", {extractor.label} {s.fid:.2f}" if s.fid is not None and extractor is not None else "")
@@ -470,128 +485,68 @@ def _score_line(s: Scores, extractor) -> str:
 
 # ----------------------------------------------------------------------------- colour modes, hint dots
 
-def dot_radius(shape: tuple[int, ...]) -> int:
-    return max(1, round(DOT_RADIUS_FRACTION * min(shape[:2])))
-
-
-def hint_dots(truth: np.ndarray, lines: np.ndarray, count: int, seed: int, index: int) -> tuple[np.ndarray, int]:
-    """(HxWx4 uint8 RGBA hint layer, dots placed): ``count`` dots of the true colour, as an artist
-    dabs colour into a drawing's regions.
-
-    A dot is a disc of radius ``dot_radius`` (1 % of the shorter side). Its centre is drawn
-    uniformly among the pixels where the whole disc lies on the page, farther than its radius
-    from every line pixel (``lines``: the app's segmentation's line art), and inside the figure:
-    not on the truth's blank paper (``metrics.blank_paper``). Its colour is the truth's 3x3 mean
-    at the centre. Seeded by (``seed``, ``index``): the same image gets the same dots in every
-    run, and its first k dots are the same whatever ``count`` (10 dots are the first 10 of 40).
-    Fewer are placed when fewer centres qualify (a blank page: none)."""
-    import cv2
-
-    from ganime_desktop.core.regions import ndimage
-
-    h, w = truth.shape[:2]
-    layer = np.zeros((h, w, 4), np.uint8)
-    if count <= 0:
-        return layer, 0
-    r = dot_radius(truth.shape)
-    ok = ~metrics.blank_paper(truth)
-    if lines.any():
-        ok &= ndimage().distance_transform_edt(~lines) > r
-    border = np.zeros((h, w), bool)
-    border[r:h - r, r:w - r] = True
-    eligible = np.flatnonzero(ok & border)
-    rng = np.random.default_rng([seed, 0x0D075, index])  # its own stream beside the sketches' seed
-    centres = eligible[rng.permutation(eligible.size)[:count]]
-    if centres.size == 0:
-        return layer, 0
-    cy, cx = np.divmod(centres, w)
-    colour = cv2.blur(truth, (3, 3), borderType=cv2.BORDER_REFLECT)[cy, cx]
-    oy, ox = np.mgrid[-r:r + 1, -r:r + 1]
-    disc = oy ** 2 + ox ** 2 <= r * r
-    ys, xs = cy[:, None] + oy[disc][None], cx[:, None] + ox[disc][None]
-    layer[ys, xs, :3] = colour[:, None]
-    layer[ys, xs, 3] = 255
-    return layer, int(centres.size)
-
-
 @dataclass
 class ModeRun:
     """The colour-mode table of one run: rows per (model, mode, dots) and what they were measured on."""
 
     rows: list[Scores]
     modes: list[str]
-    dots: list[int]
-    placed: dict[int, list[int]]  # dots placed per image, per dot count
-    on_paper: dict[int, list[bool]]  # per dot count and image: a dot fell in a region the app takes for paper
+    dots: list[DotSet]
+    placed: dict[DotSet, list[int]]  # dots placed per image, per dot set
+    on_paper: dict[DotSet, list[bool]]  # per dot set and image: a dot fell in a region the app takes for paper
     truth_bleed: dict[str, Any]
     seed: int
     dot_radius: int
-    grid: dict[tuple[str, str, int], list[np.ndarray]] = field(default_factory=dict)
+    grid: dict[tuple[str, str, DotSet], list[np.ndarray]] = field(default_factory=dict)
 
 
-def dot_layers(pairs: list[Pair], regions: list[Any], counts: list[int],
-               seed: int) -> tuple[dict[int, list[np.ndarray | None]], dict[int, list[int]], dict[int, list[bool]]]:
-    """Per dot count: each pair's hint layer (None for 0), the dots placed, and whether a dot
-    touches a region the app takes for paper (``is_background``: the dot then fills the paper)."""
-    layers: dict[int, list[np.ndarray | None]] = {}
-    placed: dict[int, list[int]] = {}
-    on_paper: dict[int, list[bool]] = {}
-    for d in counts:
-        made = [hint_dots(p.truth, r.lines, d, seed, p.index) if d > 0 else (None, 0)
-                for p, r in zip(pairs, regions, strict=True)]
-        layers[d], placed[d] = [m[0] for m in made], [m[1] for m in made]
-        on_paper[d] = [layer is not None and bool(r.is_background[r.labels[layer[..., 3] > 0]].any())
-                       for layer, r in zip(layers[d], regions, strict=True)]
-    return layers, placed, on_paper
-
-
-def colour_mode_rows(candidates: list[Candidate], pairs: list[Pair], modes: list[str], dots: list[int], seed: int,
-                     *, regions: list[Any] | None = None, extractor=None, truth_features=None,
-                     base_pages: dict[str, list[Any]] | None = None, grid: int = 0,
+def colour_mode_rows(candidates: list[Candidate], pairs: list[Pair], modes: list[str], dots: list[DotSet | int],
+                     seed: int, *, regions: list[Any] | None = None, extractor=None, truth_features=None,
+                     base_pages: dict[str, list[Any]] | None = None, grid: int = 0, fill=None,
                      log: Callable[[str], None] = print) -> ModeRun:
-    """Each candidate with ``pages``, in each of ``modes`` with each number of hint ``dots``: the
-    app's PageColouring.render(mode, hints) of its page. A network that does not take hints runs
-    once (``base_pages[name]`` if the caller already ran it); a hint network once per dot count.
-    ``extractor``: FID for every row too."""
+    """Each candidate with ``pages``, in each of ``modes`` with each set of hint ``dots``
+    (training/hint_dots.py; a bare count is careful dots): the app's PageColouring.render(mode,
+    hints, fill) of its page. A network that does not take hints runs once (``base_pages[name]``
+    if the caller already ran it); a hint network once per dot set. ``extractor``: FID for every
+    row too. ``fill``: the app's fill settings (hint_fill.FillSettings; default its defaults)."""
     from ganime_desktop.core.colour_modes import check_mode
 
     modes = [check_mode(m) for m in modes]
-    dots = sorted(set(dots))
-    if any(d < 0 for d in dots):
-        raise ValueError(f"hint dot counts must be >= 0, got {dots}")
+    dots = sorted({d if isinstance(d, DotSet) else DotSet(d) for d in dots})
     regions = regions or pair_regions(pairs)
-    layers, placed, on_paper = dot_layers(pairs, regions, dots, seed)
+    layers, placed, on_paper = dot_layers([p.truth for p in pairs], [p.index for p in pairs], regions, dots, seed)
     truth = [metrics.region_bleed(p.truth, r.labels, r.lines) for p, r in zip(pairs, regions, strict=True)]
     truths = truth_stats(pairs)
     run = ModeRun([], modes, dots, placed, on_paper, bleed_summary(truth), seed, dot_radius(pairs[0].truth.shape))
+    none = DotSet(0)
     for c in candidates:
         if c.pages is None:
             continue
         shown = [m for m in modes if c.modes is None or m in c.modes]
-        counts = dots if c.with_dots else [0]
+        sets = dots if c.with_dots else [none]
         base = (base_pages or {}).pop(c.name, None)  # dropped once its rows are done
         raw_row: Scores | None = None
         # one image = one (dots, mode) rendering scored; the network runs count in the rate
-        bar = Progress(len(counts) * len(shown) * len(pairs), f"{c.name}, modes")
-        for d in counts:
+        bar = Progress(len(sets) * len(shown) * len(pairs), f"{c.name}, modes")
+        for d in sets:
             hints = layers[d] if d in layers else [None] * len(pairs)
             t0 = time.perf_counter()
-            if base is None or (c.sees_hints and d > 0):
+            if base is None or (c.sees_hints and d.count > 0):
                 pages = c.pages(pairs, hints if c.sees_hints else [None] * len(pairs))
-                if d == 0 or not c.sees_hints:
+                if d.count == 0 or not c.sees_hints:
                     base = pages
             else:
                 pages = base
             network_seconds = time.perf_counter() - t0
             for mode in shown:
                 if mode == "raw" and raw_row is not None and not c.sees_hints:
-                    row = replace(raw_row, dots=d)  # the network ignores hints: the same images
+                    row = replace(raw_row, dots=d.count, placement=d.placement)  # the network ignores hints
                     bar.update(len(pairs))
-                    if (c.name, mode, raw_row.dots) in run.grid:
-                        run.grid[(c.name, mode, d)] = run.grid[(c.name, mode, raw_row.dots)]
+                    if (c.name, mode, raw_row.dot_set) in run.grid:
+                        run.grid[(c.name, mode, d)] = run.grid[(c.name, mode, raw_row.dot_set)]
                 else:
                     t0 = time.perf_counter()
-                    outputs = [page.render(mode, h) for page, h in zip(pages, hints, strict=True)]
+                    outputs = [page.render(mode, h, fill) for page, h in zip(pages, hints, strict=True)]
                     seconds = network_seconds + time.perf_counter() - t0
                     row = score_outputs(c, pairs, outputs, regions, extractor, truth_features, seconds=seconds,
                                         mode=mode, dots=d, artefacts=False, truths=truths, progress=bar)
@@ -618,27 +573,28 @@ def modes_markdown(run: ModeRun, fid_label: str | None = None) -> list[str]:
     rows = []
     for r in run.rows:
         agg = r.summary()
-        rows.append([r.name, r.mode, str(r.dots), str(agg["n"]), _fmt(agg["delta_e_mean"], 2),
+        rows.append([r.name, r.mode, r.dot_set.label, str(agg["n"]), _fmt(agg["delta_e_mean"], 2),
                      _fmt(agg["ssim_mean"], 4), _fmt(agg["paper_delta_e_mean"], 2), _pct(agg["bleed_share"])]
                     + ([_fmt(r.fid, 2)] if fid else []))
-    pivot_header = ["model", "mode", *(f"ΔE2000, {d} dots" for d in run.dots)]
-    by_key: dict[tuple[str, str], dict[int, Scores]] = {}
+    pivot_header = ["model", "mode", *(f"ΔE2000, {d.label} dots" for d in run.dots)]
+    by_key: dict[tuple[str, str], dict[DotSet, Scores]] = {}
     for r in run.rows:
-        by_key.setdefault((r.name, r.mode), {})[r.dots] = r
+        by_key.setdefault((r.name, r.mode), {})[r.dot_set] = r
     pivot = [[name, mode, *(_fmt(cells[d].summary()["delta_e_mean"], 2) if d in cells else "—" for d in run.dots)]
              for (name, mode), cells in by_key.items()]
-    placed = ", ".join(f"{d}: {np.mean(v):.1f}" for d, v in run.placed.items() if d > 0)
-    on_paper = ", ".join(f"{d} dots: {sum(v)} of {len(v)}" for d, v in run.on_paper.items() if d > 0)
+    placed = ", ".join(f"{d.label}: {np.mean(v):.1f}" for d, v in run.placed.items() if d.count > 0)
+    on_paper = ", ".join(f"{d.label} dots: {sum(v)} of {len(v)}" for d, v in run.on_paper.items() if d.count > 0)
     notes = [
         "- Modes: the app's colour modes (ganime_desktop/core/colour_modes.py) through its own code: "
         "`Colorizer.colour_page` (or the Keras run's output as the network's colour) then "
         "`PageColouring.render(mode, hints)`.",
-        f"- Hint dots: discs of radius {run.dot_radius} px of the truth's colour (3x3 mean at the centre), centres "
-        f"uniform over the figure (not blank paper) more than {run.dot_radius} px from any line; seed {run.seed} "
-        "per image, the 10 dots are the first 10 of the 40. Hint models see them; in flat and shaded they fill "
-        "their regions for every model." + (f" Dots placed per image (mean): {placed}." if placed else "")
-        + (f" Images where a dot fell in a region the app takes for paper (flat and shaded then fill the paper "
-           f"with it): {on_paper}." if on_paper else ""),
+        f"- Hint dots (training/hint_dots.py): discs of radius {run.dot_radius} px of the truth's colour (3x3 "
+        f"mean at the centre); careful: the disc {CAREFUL_GAP} px or more from any line, its centre on the figure "
+        "(not the truth's blank paper); sloppy: anywhere off the lines. Seed "
+        f"{run.seed} per image and placement, the 10 dots are the first 10 of the 40. Hint models see them; in "
+        "flat and shaded they fill as the app's hints do (ganime_desktop/core/hint_fill.py)."
+        + (f" Dots placed per image (mean): {placed}." if placed else "")
+        + (f" Images where a dot fell in a region the app takes for paper: {on_paper}." if on_paper else ""),
         f"- bleed %: share of the sketch's regions (core/regions.py) whose pixels span more than one hue "
         f"(training/metrics.py `region_bleed`: HSV hue in 15° bins, a 45° window or 'neutral' must hold "
         f"{100 * (1 - metrics.BLEED_SHARE):.0f} % of a region's pixels; lines and pixels darker than value "
@@ -652,10 +608,12 @@ def modes_markdown(run: ModeRun, fid_label: str | None = None) -> list[str]:
 
 
 def modes_json(run: ModeRun) -> dict[str, Any]:
-    return {"modes": run.modes, "dots": run.dots, "seed": run.seed, "dot_radius": run.dot_radius,
-            "dots_placed": {str(d): v for d, v in run.placed.items()},
-            "dots_on_paper": {str(d): v for d, v in run.on_paper.items()}, "truth_bleed": run.truth_bleed,
-            "rows": [{"name": r.name, "kind": r.kind, "mode": r.mode, "dots": r.dots, "seconds": r.seconds,
+    return {"modes": run.modes, "dots": [d.count for d in run.dots if d.placement == "careful"],
+            "sloppy_dots": [d.count for d in run.dots if d.placement == "sloppy"], "seed": run.seed, "dot_radius": run.dot_radius,
+            "dots_placed": {d.label: v for d, v in run.placed.items()},
+            "dots_on_paper": {d.label: v for d, v in run.on_paper.items()}, "truth_bleed": run.truth_bleed,
+            "rows": [{"name": r.name, "kind": r.kind, "mode": r.mode, "dots": r.dots, "placement": r.placement,
+                      "seconds": r.seconds,
                       "fid": r.fid, **r.summary(),
                       "per_image": {"ssim": r.ssim, "delta_e2000": r.delta_e,
                                     "paper_delta_e2000": [None if not math.isfinite(v) else v for v in r.paper],
@@ -666,11 +624,11 @@ def modes_json(run: ModeRun) -> dict[str, Any]:
 def modes_csv(run: ModeRun, fid_label: str = "FID") -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["model", "kind", "mode", "dots", "n", "delta_e2000", "ssim_mean", "ssim_sd", "paper_delta_e2000",
+    writer.writerow(["model", "kind", "mode", "dots", "placement", "n", "delta_e2000", "ssim_mean", "ssim_sd", "paper_delta_e2000",
                      "paper_images", "bleed_share", "bleed_area_share", "bleed_regions", fid_label, "seconds"])
     for r in run.rows:
         a = r.summary()
-        writer.writerow([r.name, r.kind, r.mode, r.dots, a["n"], f"{a['delta_e_mean']:.6g}", f"{a['ssim_mean']:.6g}",
+        writer.writerow([r.name, r.kind, r.mode, r.dots, r.placement, a["n"], f"{a['delta_e_mean']:.6g}", f"{a['ssim_mean']:.6g}",
                          f"{a['ssim_sd']:.6g}", "" if a["paper_delta_e_mean"] is None else f"{a['paper_delta_e_mean']:.6g}",
                          a["paper_images"], "" if a["bleed_share"] is None else f"{a['bleed_share']:.6g}",
                          "" if a["bleed_area_share"] is None else f"{a['bleed_area_share']:.6g}", a["bleed_regions"],
@@ -685,7 +643,7 @@ def modes_grid(run: ModeRun, pairs: list[Pair], count: int) -> np.ndarray | None
 
     if not run.grid:
         return None
-    most = max(run.dots)
+    most = max(run.dots, key=lambda d: (d.placement == "careful", d.count))
     columns = [(m, d) for d in run.dots for m in run.modes]
     import cv2
 
@@ -695,8 +653,8 @@ def modes_grid(run: ModeRun, pairs: list[Pair], count: int) -> np.ndarray | None
     sketches = []
     for p in pairs[:count]:
         shown = p.sketch.copy()
-        if most > 0:
-            layer, _ = hint_dots(p.truth, pair_regions([p])[0].lines, most, run.seed, p.index)
+        if most.count > 0:
+            layer, _ = hint_dots(p.truth, pair_regions([p])[0].lines, most.count, run.seed, p.index, most.placement)
             hinted = layer[..., 3] > 0
             shown[hinted] = layer[hinted, :3]
         sketches.append(shown)
@@ -707,7 +665,7 @@ def modes_grid(run: ModeRun, pairs: list[Pair], count: int) -> np.ndarray | None
             cv2.putText(shown, name[:28], (3, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (200, 0, 0), 1, cv2.LINE_AA)
             cells = [run.grid[(name, m, d)][i] if (name, m, d) in run.grid else blank for m, d in columns]
             rows.append([shown, *cells, pairs[i].truth])
-    titles = [f"sketch + {most} dots", *(f"{m} {d}" for m, d in columns), "truth"]
+    titles = [f"sketch + {most.label} dots", *(f"{m} {d.label}" for m, d in columns), "truth"]
     return image_grid(rows, titles, cell=grid_cell(pairs))
 
 
@@ -775,8 +733,9 @@ def write_report(out: Path, settings: dict[str, Any], pairs: list[Pair], all_sco
                  grid_pairs: int, modes: ModeRun | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     header, rows = table_rows(all_scores, fid_label)
-    size = f"whole pages, shorter side {settings['image_size']} px" if settings.get("whole_pages") else \
-        f"{settings['image_size']} px"
+    size = ("whole pages as they are" if settings["image_size"] <= 0 else
+            f"whole pages, shorter side {settings['image_size']} px" if settings.get("whole_pages") else
+            f"{settings['image_size']} px")
     md = [f"# Evaluation: {settings['data']} ({settings['split']}, {len(pairs)} pairs, {size})",
           "", markdown_table(header, rows), ""]
     subset_sizes = sorted({s.n for s in all_scores if s.n < len(pairs)})
@@ -889,6 +848,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N test pairs (default: all)")
     parser.add_argument("--image-size", type=int, default=256,
                         help="pairs are centre crops of this size, as training's (default: %(default)s)")
+    parser.add_argument("--only", nargs="+", default=None, metavar="PATTERN",
+                        help="only the pairs whose file name matches one of these patterns, e.g. 'tw_*'")
+    parser.add_argument("--exclude", nargs="+", default=None, metavar="PATTERN",
+                        help="leave out the pairs whose file name matches one of these patterns")
     parser.add_argument("--whole-pages", action="store_true",
                         help="whole images with the shorter side --image-size instead of centre crops (a figure "
                              "on its paper, as a page; the app's pipeline shrinks pages above a model's working "
@@ -919,13 +882,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_mode_arguments(parser: argparse.ArgumentParser, *, modes: list[str], dots: list[int]) -> None:
     from ganime_desktop.core.colour_modes import MODES
+    from ganime_desktop.core.gap_close import DEFAULT_GAP_SETTING, GAP_SETTINGS
+    from ganime_desktop.core.parts import DEFAULT_TOLERANCE
 
     parser.add_argument("--mode", nargs="+", default=modes, choices=MODES, metavar="MODE",
                         help=f"the app's colour modes to score each model in, several at once: {', '.join(MODES)} "
                              "(default: %(default)s)")
     parser.add_argument("--hint-dots", nargs="+", type=int, default=dots, metavar="N",
                         help="numbers of simulated hint dots of the true colour per image, several at once, e.g. "
-                             "0 10 40 (seeded by --seed; default: %(default)s)")
+                             "0 10 40, placed carefully: on the figure, 4 px or more from any line (seeded by --seed; "
+                             "default: %(default)s)")
+    parser.add_argument("--sloppy-dots", nargs="+", type=int, default=[], metavar="N",
+                        help="also these numbers of dots placed anywhere off the lines, paper included (default: none)")
+    parser.add_argument("--close-gaps", default=DEFAULT_GAP_SETTING, choices=GAP_SETTINGS,
+                        help="the app's 'close gaps' setting for the fills (default: %(default)s)")
+    parser.add_argument("--part-tolerance", type=float, default=DEFAULT_TOLERANCE,
+                        help="the app's part tolerance: how alike touching regions' colours must be to fill as one "
+                             "part, 0 = every region alone (default: %(default)s)")
+
+
+def mode_settings(args: argparse.Namespace) -> tuple[list[str], list[DotSet], Any]:
+    """(modes, dot sets, fill settings) asked for on the command line."""
+    from ganime_desktop.core.hint_fill import FillSettings
+
+    modes = list(dict.fromkeys(getattr(args, "mode", None) or ["raw"]))
+    sets = dot_sets(getattr(args, "hint_dots", None) or [0], getattr(args, "sloppy_dots", None))
+    defaults = FillSettings()
+    fill = FillSettings(getattr(args, "close_gaps", defaults.close_gaps),
+                        getattr(args, "part_tolerance", defaults.part_tolerance))
+    return modes, sets, fill
 
 
 def evaluate(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -934,10 +919,12 @@ def evaluate(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
     out = Path(args.out)
     whole = bool(getattr(args, "whole_pages", False))
     pairs = load_pairs(args.data, args.data_format, args.split, image_size=args.image_size, seed=args.seed,
+                       only=getattr(args, "only", None), exclude=getattr(args, "exclude", None),
                        limit=args.limit, cache_dir=args.cache_dir, whole=whole)
     if len(pairs) < 2:
         raise data_lib.DataError(f"{args.data}: only {len(pairs)} test pair(s); the table needs at least 2")
-    log(f"{len(pairs)} test pairs from {args.data} ({args.split}), {args.image_size} px")
+    log(f"{len(pairs)} test pairs from {args.data} ({args.split}), "
+        + (f"{args.image_size} px" if args.image_size > 0 else "as they are"))
     candidates: list[Candidate] = []
     for run_dir in map(Path, args.runs):
         name, detail = _run_label(run_dir)
@@ -959,9 +946,8 @@ def evaluate(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
                                                                       args.vgg_weights, log)):
         candidates.append(c)
     candidates.append(baseline_passthrough())
-    modes = list(dict.fromkeys(getattr(args, "mode", None) or ["raw"]))
-    dots = sorted(set(getattr(args, "hint_dots", None) or [0]))
-    with_modes = modes != ["raw"] or dots != [0]
+    modes, dots, fill = mode_settings(args)
+    with_modes = modes != ["raw"] or dots != [DotSet(0)]
     if with_modes:
         candidates += oracle_candidates()
     _check_unique_names(candidates)
@@ -989,21 +975,26 @@ def evaluate(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
         all_scores.append(s)
     mode_run = None
     if with_modes:
-        log(f"colour modes {', '.join(modes)} x hint dots {', '.join(map(str, dots))}")
-        mode_run = colour_mode_rows(candidates, pairs, modes, dots, args.seed, regions=regions,
+        log(f"colour modes {', '.join(modes)} x hint dots {', '.join(d.label for d in dots)}")
+        mode_run = colour_mode_rows(candidates, pairs, modes, dots, args.seed, regions=regions, fill=fill,
                                     extractor=extractor if getattr(args, "mode_fid", False) else None,
                                     truth_features=truth_features, base_pages=base_pages, grid=args.grid, log=log)
         base_pages.clear()
     settings = {
         "data": str(args.data), "data_format": args.data_format, "split": args.split, "limit": args.limit,
         "image_size": args.image_size, "seed": args.seed, "nst_steps": args.nst_steps, "nst_limit": args.nst_limit,
-        "whole_pages": whole,
+        "whole_pages": whole, "only": getattr(args, "only", None), "exclude": getattr(args, "exclude", None),
         "pairs_rule": (f"the split's files in natural name order (first {args.limit})" if args.limit else
-                       "all of the split's files in natural name order") + f", shorter side {args.image_size} "
-                      + ("(whole images)" if whole else "then centre crop")
+                       "all of the split's files in natural name order")
+                      + (f" matching {' or '.join(args.only)}" if getattr(args, "only", None) else "")
+                      + (f" except {' and '.join(args.exclude)}" if getattr(args, "exclude", None) else "")
+                      + (", as they are (whole images)" if args.image_size <= 0 else
+                         f", shorter side {args.image_size} " + ("(whole images)" if whole else "then centre crop"))
                       + "; sketches from the dataset or XDoG (per-image sigma recorded)",
         "runs": [str(r) for r in args.runs], "onnx": [str(o) for o in args.onnx], "names": names,
-        "modes": modes, "hint_dots": dots, "mode_fid": bool(getattr(args, "mode_fid", False)),
+        "modes": modes, "hint_dots": [d.count for d in dots if d.placement == "careful"],
+        "sloppy_dots": [d.count for d in dots if d.placement == "sloppy"],
+        "close_gaps": fill.close_gaps, "part_tolerance": fill.part_tolerance, "mode_fid": bool(getattr(args, "mode_fid", False)),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"), "python": platform.python_version(),
         "command": "python -m training evaluate " + " ".join(sys.argv[2:]),
     }

@@ -53,6 +53,7 @@ from training.evaluate import (
     baseline_passthrough,
     colour_mode_rows,
     load_pairs,
+    mode_settings,
     modes_grid,
     modes_json,
     modes_markdown,
@@ -330,15 +331,14 @@ def _run(args: argparse.Namespace, log: Callable[[str], None]) -> int:
             log(f"FID-VGG16 skipped: {exc}")
     t0 = time.perf_counter()
     result = evaluate_hints(colorize, pairs, cfg, args.seed, extractor, log)
-    modes = list(dict.fromkeys(getattr(args, "mode", None) or []))
-    dots = sorted(set(getattr(args, "hint_dots", None) or [0]))
+    modes, dots, fill = mode_settings(args) if getattr(args, "mode", None) else ([], [], None)
     mode_run = None
     if modes:
         model = Candidate(args.name or description, "hint model", description, None,
                           pages=lambda ps, hints: [page(p.sketch, h) for p, h in zip(ps, hints, strict=True)],
                           sees_hints=True)
         mode_run = colour_mode_rows([model, baseline_passthrough(), *oracle_candidates()], pairs, modes, dots,
-                                    args.seed, grid=2, log=log)
+                                    args.seed, grid=2, fill=fill, log=log)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"settings": {"model": str(args.model), "description": description, "data": args.data,
@@ -351,7 +351,8 @@ def _run(args: argparse.Namespace, log: Callable[[str], None]) -> int:
     md = [f"# Colour hints: {description}", "", f"{len(pairs)} pairs from {args.data} ({args.split}), {size} px, "
           f"seed {args.seed}.", "", format_summary(result["summary"], extractor.label if extractor else "FID"), ""]
     if mode_run is not None:
-        report["settings"].update(modes=modes, hint_dots=dots)
+        report["settings"].update(modes=modes, hint_dots=[d.count for d in dots if d.placement == "careful"],
+                                  sloppy_dots=[d.count for d in dots if d.placement == "sloppy"])
         report["colour_modes"] = modes_json(mode_run)
         md += ["## Colour modes and hint dots", "", *modes_markdown(mode_run), ""]
         grid = modes_grid(mode_run, pairs, 2)

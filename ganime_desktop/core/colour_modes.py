@@ -1,11 +1,12 @@
 """Colour modes: a network's colouring made to respect the line art's regions, with hints that fill.
 
 - ``raw``: the network's output as the pipeline has always made it.
-- ``flat``: one colour per region (core/regions.py): a hint's exact colour where a hint touches
-  the region (hints of several colours in one region split it, each pixel taking the nearest
-  hint's colour), else the network's robust colour there, the per-channel median in CIE Lab.
-  The paper stays white unless it is hinted; so do the open shapes of the line art (regions.py,
-  step 6) that the network left paper-white (``OPEN_PAPER_LIGHTNESS``, ``OPEN_PAPER_CHROMA``).
+- ``flat``: one colour per part (core/parts.py: the regions of core/regions.py that an artist
+  sees as one thing), the network's robust colour there, the per-channel median in CIE Lab;
+  where hints touch, their exact colours fill as hint_fill.py says (a part, a pocket of the
+  paper, the paper, a wash). The paper stays white unless it is hinted; so do the open shapes
+  of the line art (regions.py, step 6) that the network left paper-white
+  (``OPEN_PAPER_LIGHTNESS``, ``OPEN_PAPER_CHROMA``). Colour edges are anti-aliased.
 - ``shaded`` (the default): the flats times a shading layer, the network's lightness variation
   inside each region, so shading survives while hue stays inside the lines.
 
@@ -14,13 +15,13 @@ everything at full resolution, so "save layers" gives exactly what the app showe
 
 The shading is the network's luma with the lines it saw divided out (as preprocess's
 ``multiply_line_art`` does), over the region's median of it, darken-only: a multiply layer
-cannot lighten, and the median keeps the flat colour on the lit half of a region. Under a hint
-stroke it is neutral: there the network's lightness is the hint's, not light and shadow.
+cannot lighten, and the median keeps the flat colour on the lit half of a region. Hints change
+colours, never the shading: under a hint it is what it is without one; only where a hint
+*model* saw a stroke (its lightness there is the stroke's) is it taken from around the stroke.
 
 ``PageColouring`` holds one network run on one page with its regions and per-region
-statistics; ``render(mode, hints)`` re-renders it for new hints without running the network
-again: ``benchmarks/regions.py``, 2 cores, real line art at 1024 px with four hint strokes,
-shaded: median 27 ms, max 86 ms (A4 at 300 dpi: ~0.4 s).
+statistics; ``render(mode, hints, fill)`` re-renders it for new hints or fill settings
+(hint_fill.FillSettings) without running the network again.
 """
 
 from __future__ import annotations
@@ -29,18 +30,23 @@ from collections.abc import Callable
 from functools import cached_property
 
 import numpy as np
+from PIL import Image
 
 from .colour import lab_to_rgb, rgb8_to_lab, rgb_to_gray
+from .gap_close import PaperLevels
+from .hint_fill import FillSettings, HintFill, PageTargets, pack, unpack
 from .hints import check_hints
 from .layers import Layers
+from .parts import RegionGraph, part_labels
 from .preprocess import MAX_LINE_GAIN
 from .regions import Regions, ndimage, segment
+from .resize import resize
 
 MODES = ("raw", "flat", "shaded")
 DEFAULT_MODE = "shaded"
 MIN_PAPER_LEVEL = 128  # darker "paper" (a black page) is not lifted to white in the line layer
 _AB_OFFSET = 128  # a and b are binned as integers in -128..127
-SPLIT_PIXELS = 250_000  # a region hinted in several colours is split on a grid of at most about this
+EDGE_RESAMPLE = Image.Resampling.BILINEAR  # flats of a large page are enlarged so: smooth edges
 OPEN_PAPER_LIGHTNESS, OPEN_PAPER_CHROMA = 88.0, 10.0  # an open shape coloured lighter and greyer is paper
 STATS_SAMPLES = 300_000  # pixels the region statistics need at most (a 1024 px page has ~870 000)
 SHADING_ROWS = 64  # the full-page shading layer is computed this many rows at a time
@@ -79,19 +85,25 @@ class PageColouring:
 
     def __init__(self, gray: np.ndarray, colour: np.ndarray, *,
                  seen: np.ndarray | Callable[[], np.ndarray] | None = None,
-                 raw: np.ndarray | Callable[[], np.ndarray] | None = None, regions: Regions | None = None):
+                 raw: np.ndarray | Callable[[], np.ndarray] | None = None, regions: Regions | None = None,
+                 network_hints: np.ndarray | None = None):
         """``gray``: HxW uint8 sketch at full size. ``colour``: HxWx3 uint8, the network's colour
         at full size before the line art goes back. ``seen``: the sketch as the network saw it,
         at full size (default ``gray``). ``raw``: mode "raw"'s image (default ``colour``).
         ``seen`` and ``raw`` may be functions that make them: called on first use (the batch's
         shaded pages never need the raw image, a page's work of ~0.1 s at A4 300 dpi).
-        ``regions``: default ``segment(gray)`` (cached by content)."""
+        ``regions``: default ``segment(gray)`` (cached by content). ``network_hints``: the hint
+        layer a hint model saw when it made ``colour`` (its lightness under a stroke is the
+        stroke's, not light and shadow)."""
         if gray.ndim != 2 or colour.shape != (*gray.shape, 3):
             raise ValueError(f"sketch {gray.shape} and colour {colour.shape} do not match")
         self.gray, self.colour = gray, colour
         self._seen = gray if seen is None else seen
         self._raw = colour if raw is None else raw
         self.regions = segment(gray) if regions is None else regions
+        self._network_hints = network_hints
+        self._targets: dict[float, PageTargets] = {}
+        self._tables: dict[float, np.ndarray] = {}
 
     @property
     def seen(self) -> np.ndarray:
@@ -115,15 +127,15 @@ class PageColouring:
         """The network's luma with the lines it saw divided out (float32)."""
         return np.minimum(rgb_to_gray(colour).astype(np.float32) * _LINE_GAIN[seen], 255.0)
 
-    def prepare(self, mode: str = DEFAULT_MODE) -> None:
-        """Compute now what ``render(mode, hints)`` needs whatever the hints (the regions'
-        colours, the shading): the batch does it on its network thread, the writer then only
-        fills, composes and encodes."""
+    def prepare(self, mode: str = DEFAULT_MODE, fill: FillSettings | None = None) -> None:
+        """Compute now what ``render(mode, hints, fill)`` needs whatever the hints (the regions'
+        and parts' colours, the shading): the batch does it on its network thread, the writer
+        then only fills, composes and encodes."""
         if check_mode(mode) == "raw":
             return
-        self._stats  # noqa: B018 (a cached property: computed here)
+        self._table((fill or FillSettings()).part_tolerance)
         if mode == "shaded":
-            self._unhinted_shading  # noqa: B018
+            self._unhinted_shading  # noqa: B018 (a cached property: computed here)
 
     @property
     def background(self) -> np.ndarray:
@@ -132,6 +144,7 @@ class PageColouring:
         shape is a gap between figures); white unless hinted."""
         return self._stats[2]
 
+    @cached_property
     def _samples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(labels, paper, colour Nx3, seen) of the pixels the region statistics are taken from:
         one per block of the regions' working scale, on a coarser grid when that is more than about
@@ -152,29 +165,73 @@ class PageColouring:
                 np.concatenate([seen[grid].ravel(), seen[ys, xs]]))
 
     @cached_property
-    def _stats(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(count x 3 uint8 region colours, count float32 median clean luma, count bool paper),
-        from ``_samples``."""
-        r = self.regions
-        labels, paper, colour, seen = self._samples()
-        # The paper's colour is white whatever the network made of it: Lab and medians only for
-        # the samples of other regions (the paper is often most of a page).
-        figure = np.flatnonzero(~r.is_background[labels])
+    def _figure_samples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(labels, paper, quantised Lab Nx3: L 0..100, a and b offset to 0..255) of the samples
+        outside the regions' paper: the paper's colour is white whatever the network made of it,
+        so Lab and medians are only taken for the other regions (the paper is often most of a page)."""
+        labels, paper, colour, _seen = self._samples
+        figure = np.flatnonzero(~self.regions.is_background[labels])
         lab = rgb8_to_lab(colour[figure])
         q = np.empty(lab.shape, np.int64)
         q[:, 0] = np.clip(np.rint(lab[:, 0]), 0, 100)
         q[:, 1:] = np.clip(np.rint(lab[:, 1:]) + _AB_OFFSET, 0, 255)
-        median_lab = np.stack([_medians_with_fallback(labels[figure], paper[figure], q[:, c], 101 if c == 0 else 256,
-                                                      r.count) for c in range(3)], axis=1).astype(np.float32)
-        median_lab[:, 1:] -= _AB_OFFSET
-        rgb = np.clip(lab_to_rgb(median_lab) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return labels[figure], paper[figure], q
+
+    def _median_lab(self, groups: np.ndarray | None = None) -> np.ndarray:
+        """(count, 3) float32 median Lab of each region, or of each region's group (``groups``:
+        (count,) a group label per region, e.g. its part)."""
+        labels, paper, q = self._figure_samples
+        if groups is not None:
+            labels = groups[labels]
+        count = self.regions.count
+        median = np.stack([_medians_with_fallback(labels, paper, q[:, c], 101 if c == 0 else 256, count)
+                           for c in range(3)], axis=1).astype(np.float32)
+        median[:, 1:] -= _AB_OFFSET
+        return median
+
+    @cached_property
+    def _stats(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(count x 3 uint8 region colours, count float32 median clean luma, count bool paper,
+        count x 3 float32 median Lab), from ``_samples``."""
+        r = self.regions
+        median_lab = self._median_lab()
+        rgb = _lab_to_rgb8(median_lab)
         chroma = np.hypot(median_lab[:, 1], median_lab[:, 2])
         background = r.is_background | (r.is_open & (median_lab[:, 0] >= OPEN_PAPER_LIGHTNESS)
                                         & (chroma <= OPEN_PAPER_CHROMA))
         rgb[background] = 255  # the paper stays white unless hinted
+        labels, paper, colour, seen = self._samples
         luma = self._clean_luma(colour[None], seen[None]).ravel()  # one row: rgb_to_gray works by rows
         median_luma = _medians_with_fallback(labels, paper, np.rint(luma).astype(np.int64), 256, r.count)
-        return rgb, median_luma.astype(np.float32), background
+        return rgb, median_luma.astype(np.float32), background, median_lab
+
+    @cached_property
+    def _graph(self) -> RegionGraph:
+        return RegionGraph(self.regions)
+
+    @cached_property
+    def _paper_levels(self) -> PaperLevels:
+        return PaperLevels(self.regions, self.background)
+
+    def fill_targets(self, tolerance: float) -> PageTargets:
+        """What hint fills need of this colouring with parts of this tolerance (made once)."""
+        targets = self._targets.get(tolerance)
+        if targets is None:
+            parts = part_labels(self.regions, self._graph, self._stats[3], self.background, tolerance)
+            targets = self._targets.setdefault(tolerance, PageTargets(self.regions, self.background, parts,
+                                                                       self._paper_levels))
+        return targets
+
+    def _table(self, tolerance: float) -> np.ndarray:
+        """(count,) packed colours of the regions without hints: each part's median colour."""
+        table = self._tables.get(tolerance)
+        if table is None:
+            rgb = self._stats[0]
+            parts = self.fill_targets(tolerance).parts
+            if not np.array_equal(parts, np.arange(parts.size)):
+                rgb = np.where(self.background[:, None], rgb, _lab_to_rgb8(self._median_lab(parts))[parts])
+            table = self._tables.setdefault(tolerance, pack(rgb))
+        return table
 
     @cached_property
     def _shading(self) -> np.ndarray:
@@ -215,7 +272,15 @@ class PageColouring:
             if paper is not None:
                 block[paper] = 255
             out[rows, cols] = block
+        if self._network_hints is not None:
+            _fill_under(out, self._network_hints[:, :, 3] > 0)
         return out
+
+    def _paper_shading(self, mask: np.ndarray) -> np.ndarray:
+        """The shading of a part of the paper (full-size ``mask``) a hint fills, as a region's."""
+        luma = self._clean_luma(self.colour[mask][None], self.seen[mask][None]).ravel()
+        median = max(float(np.median(luma)), 1.0) if luma.size else 255.0
+        return np.clip(luma / median * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
     @cached_property
     def line_layer(self) -> np.ndarray:
@@ -228,167 +293,151 @@ class PageColouring:
 
     # --- per render (each hint edit) -----------------------------------------------------------
 
-    def layers(self, mode: str = DEFAULT_MODE, hints: np.ndarray | None = None) -> Layers:
+    def _hint_fill(self, hints: np.ndarray | None, fill: FillSettings) -> HintFill:
+        h, w = self.shape
+        return HintFill(self.fill_targets(fill.part_tolerance), check_hints(hints, h, w) if hints is not None else None,
+                        fill)
+
+    def _flats(self, hint_fill: HintFill, fill: FillSettings) -> np.ndarray:
+        """HxWx3 uint8 flats with smooth colour edges. A large page's flats are made at the
+        regions' working scale (its labels are that scale's, enlarged) and enlarged smoothly."""
+        r = self.regions
+        table = hint_fill.table(self._table(fill.part_tolerance))
+        if r.scale == 1:
+            flats = np.take(table, r.labels)
+            filled = hint_fill.paint(flats, (slice(0, flats.shape[0]), slice(0, flats.shape[1])), 1)
+            return smooth_edges(flats, r.lines, filled)
+        small = np.take(table, r.small_labels)
+        hint_fill.paint(small, (slice(0, small.shape[0]), slice(0, small.shape[1])), r.scale)
+        k, (h, w) = r.scale, r.shape
+        return resize(unpack(small), small.shape[0] * k, small.shape[1] * k, EDGE_RESAMPLE)[:h, :w]
+
+    def _shading_with(self, hint_fill: HintFill) -> np.ndarray:
+        """The shading layer with these hints: hints never change the figure's shading; a part of
+        the paper that a hint fills (a pocket, the open paper) takes the network's shading there."""
+        paper_fills = [key for key in hint_fill.fills if key[0] in ("paper", "pocket")]
+        if not paper_fills:
+            return self._unhinted_shading
+        shading = self._unhinted_shading.copy()
+        r = self.regions
+        for key in paper_fills:
+            small = hint_fill.targets.levels.part_mask(key[1], key[2])
+            mask = small if r.scale == 1 else np.repeat(np.repeat(small, r.scale, 0), r.scale, 1)[:r.shape[0], :r.shape[1]]
+            shading[mask] = self._paper_shading(mask)
+        return shading
+
+    def layers(self, mode: str = DEFAULT_MODE, hints: np.ndarray | None = None,
+               fill: FillSettings | None = None) -> Layers:
         """Flats, shading and line art for ``mode`` "flat" or "shaded" (flat: no shading)."""
         if check_mode(mode) == "raw":
             raise ValueError("the raw colouring has no layers; use mode 'flat' or 'shaded'")
-        h, w = self.shape
-        fill = _HintFill(self.regions, check_hints(hints, h, w) if hints is not None else None)
-        flats = fill.flats(self._stats[0])
+        fill = fill or FillSettings()
+        hint_fill = self._hint_fill(hints, fill)
+        flats = self._flats(hint_fill, fill)
         if mode == "flat":
-            shading = np.full((h, w), 255, np.uint8)
-        elif fill.pixels is None:  # no hints: the paper is neutral, the rest as the network shaded it
-            shading = self._unhinted_shading
+            shading = np.full(self.shape, 255, np.uint8)
         else:
-            shading = self._shading
-            neutral = self.background & ~fill.hinted_regions  # white paper stays white
-            if neutral.any() or fill.pixels is not None:
-                shading = shading.copy()
-                if neutral.any():
-                    shading[neutral[self.regions.labels]] = 255
-                if fill.pixels is not None:
-                    shading[fill.pixels[0], fill.pixels[1]] = 255
+            shading = self._shading_with(hint_fill)
         return Layers(flats, shading, self.line_layer)
 
-    def render(self, mode: str = DEFAULT_MODE, hints: np.ndarray | None = None) -> np.ndarray:
-        """HxWx3 uint8: the page in ``mode`` with ``hints`` (HxWx4 RGBA, alpha > 0 = hinted)."""
+    def render(self, mode: str = DEFAULT_MODE, hints: np.ndarray | None = None,
+               fill: FillSettings | None = None) -> np.ndarray:
+        """HxWx3 uint8: the page in ``mode`` with ``hints`` (HxWx4 RGBA, alpha > 0 = hinted) and
+        the ``fill`` settings (default ``FillSettings()``)."""
         if check_mode(mode) == "raw":
             return self.raw
-        return self.layers(mode, hints).compose()
+        return self.layers(mode, hints, fill).compose()
+
+    def reach(self, x: int, y: int, fill: FillSettings | None = None, *, region_only: bool = False) -> np.ndarray | None:
+        """What a fill-bucket click at page pixel (x, y) would fill, as a bool mask at the
+        regions' working scale (``regions.scale`` times smaller than the page); None beside it."""
+        fill = fill or FillSettings()
+        return self.fill_targets(fill.part_tolerance).reach(x, y, fill, region_only=region_only)
 
     def rerender(self, mode: str, hints: np.ndarray | None, previous: np.ndarray,
-                 previous_hints: np.ndarray | None) -> np.ndarray:
-        """``render(mode, hints)``, pixel for pixel, given ``previous == render(mode, previous_hints)``:
-        only the regions whose hints changed are rendered again (the app after each hint edit).
-        A stroke or a fill touches a few regions of a figure, a few per cent of the page: a few
-        milliseconds instead of a whole page's render. Hints that change the paper (a region
-        whose box is the page) render the whole page. ``previous`` is not modified."""
+                 previous_hints: np.ndarray | None, fill: FillSettings | None = None) -> np.ndarray:
+        """``render(mode, hints, fill)``, pixel for pixel, given ``previous == render(mode,
+        previous_hints, fill)``: only the parts whose hints changed are rendered again (the app
+        after each hint edit), a few milliseconds instead of a whole page's render. Fills of the
+        paper, large pages and changes over half the page render the whole page. ``previous`` is
+        not modified."""
         if check_mode(mode) == "raw":
             return self.raw
-        h, w = self.shape
-        new = _HintFill(self.regions, check_hints(hints, h, w) if hints is not None else None)
-        old = _HintFill(self.regions, check_hints(previous_hints, h, w) if previous_hints is not None else None)
-        changed = new.changed_regions(old, w)
-        if not changed.any():
+        fill = fill or FillSettings()
+        new, old = self._hint_fill(hints, fill), self._hint_fill(previous_hints, fill)
+        changed = new.changed(old)
+        if not changed:
             return previous
-        labels = np.flatnonzero(changed)
-        boxes = [self.regions.boxes[label] for label in labels]
-        box = (slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
-               slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
-        if (changed & self.background).any() or (box[0].stop - box[0].start) * (box[1].stop - box[1].start) > h * w // 2:
-            return self.render(mode, hints)
-        table = _pack(self._stats[0])
-        if new.pixels is not None:
-            table[new.single[0]] = new.single[1]
-        flats = np.empty((h, w), np.uint32)  # only the box is filled and read
-        flats[box] = np.take(table, self.regions.labels[box])
-        for label in np.intersect1d(new.several, labels):
-            new._split(flats, int(label))
-        shading = np.full(flats[box].shape, 255, np.uint8) if mode == "flat" else self._shading[box].copy()
-        if mode != "flat" and new.pixels is not None:
-            ys, xs = new.pixels
-            inside = (ys >= box[0].start) & (ys < box[0].stop) & (xs >= box[1].start) & (xs < box[1].stop)
-            shading[ys[inside] - box[0].start, xs[inside] - box[1].start] = 255
-        rgb = Layers(_unpack(flats[box]), shading, self.line_layer[box]).compose()
+        r = self.regions
+        dirty_new, dirty_old = new.regions_of(changed), old.regions_of(changed)
+        if r.scale > 1 or dirty_new is None or dirty_old is None:
+            return self.render(mode, hints, fill)
+        dirty = dirty_new | dirty_old
+        parts = new.targets.parts
+        for key in changed:  # a region-only fill changes what its part's other fills cover
+            if key[0] == "region":
+                dirty |= parts == parts[key[1]]
+        boxes = [r.boxes[label] for label in np.flatnonzero(dirty) if r.boxes[label] is not None]
+        h, w = self.shape
+        box = (slice(max(0, min(b[0].start for b in boxes) - EDGE_MARGIN), min(h, max(b[0].stop for b in boxes) + EDGE_MARGIN)),
+               slice(max(0, min(b[1].start for b in boxes) - EDGE_MARGIN), min(w, max(b[1].stop for b in boxes) + EDGE_MARGIN)))
+        if (box[0].stop - box[0].start) * (box[1].stop - box[1].start) > h * w // 2:
+            return self.render(mode, hints, fill)
+        flats = np.take(new.table(self._table(fill.part_tolerance)), r.labels[box])
+        filled = new.paint(flats, box, 1)
+        shading = np.full(flats.shape, 255, np.uint8) if mode == "flat" else self._shading_with(new)[box]
+        rgb = Layers(smooth_edges(flats, r.lines[box], filled), shading, self.line_layer[box]).compose()
         out = previous.copy()
-        mine = changed[self.regions.labels[box]]
+        mine = ndimage().binary_dilation(dirty[r.labels[box]], structure=np.ones((3, 3), bool))  # their smoothed edges
         out[box][mine] = rgb[mine]
         return out
 
 
-def _pack(rgb: np.ndarray) -> np.ndarray:
-    """...x3 uint8 colours -> ... uint32, one word per pixel: gathers and masked copies of one
-    word are several times faster than of three bytes."""
-    words = np.zeros((*rgb.shape[:-1], 4), np.uint8)
-    words[..., :3] = rgb
-    return words.view(np.uint32)[..., 0]
+EDGE_MARGIN = 2  # px around re-rendered regions: their smoothed edges and the neighbours those read
 
 
-def _unpack(words: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(words[..., None].view(np.uint8)[..., :3])
+def _lab_to_rgb8(lab: np.ndarray) -> np.ndarray:
+    return np.clip(lab_to_rgb(lab) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
-class _HintFill:
-    """Where a hint layer's colours go: whole regions, or parts of regions hinted in several colours."""
+def smooth_edges(words: np.ndarray, lines: np.ndarray, filled: np.ndarray) -> np.ndarray:
+    """Packed flats -> HxWx3 uint8 with each pixel on the edge of a hint's fill the mean of its
+    3x3 neighbourhood: anti-aliased edges where a fill meets another colour through paper (a gap,
+    two hints in one part, a pocket's mouth). An edge is two 4-neighbours off the ``lines`` in
+    different colours, the fill (``filled``) on one side: edges along a line are the line art's
+    (its multiply hides them), and the network's own region edges stay as they are."""
+    rgb = unpack(words)
+    if not filled.any():
+        return rgb
+    paper = ~lines
+    edge = np.zeros(words.shape, bool)
+    for a, b in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+                 ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):
+        across = (words[a] != words[b]) & paper[a] & paper[b] & (filled[a] | filled[b])
+        edge[a] |= across
+        edge[b] |= across
+    ys, xs = np.nonzero(edge)
+    if ys.size == 0:
+        return rgb
+    padded = np.pad(rgb, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    total = np.zeros((ys.size, 3), np.uint16)
+    for dy in range(3):
+        for dx in range(3):
+            total += padded[ys + dy, xs + dx]
+    rgb[ys, xs] = ((total + 4) // 9).astype(np.uint8)
+    return rgb
 
-    def __init__(self, regions: Regions, hints: np.ndarray | None):
-        self.regions = regions
-        self.hinted_regions = np.zeros(regions.count, bool)
-        self.pixels: tuple[np.ndarray, np.ndarray] | None = None
-        hinted = None if hints is None else hints[:, :, 3] > 0
-        rows = None if hinted is None else np.flatnonzero(hinted.any(axis=1))
-        if rows is None or rows.size == 0:
-            return
-        cols = np.flatnonzero(hinted[rows[0]:rows[-1] + 1].any(axis=0))
-        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))  # strokes cover little of a page
-        hinted, lines = hinted[box], regions.lines[box]
-        # A stroke that reaches paper fills from there, not from where it crosses a line (each line
-        # pixel belongs to one side); a stroke wholly on a line (a click on it) fills that side.
-        on_line = hinted & lines
-        if on_line.any():
-            strokes, n = ndimage().label(hinted, structure=np.ones((3, 3), bool))
-            reaches_paper = np.zeros(n + 1, bool)
-            reaches_paper[strokes[hinted & ~lines]] = True
-            hinted &= ~(on_line & reaches_paper[strokes])
-        ys, xs = np.nonzero(hinted)
-        ys, xs = ys + box[0].start, xs + box[1].start
-        self.pixels = (ys, xs)
-        self.colours = _pack(hints[ys, xs, :3])
-        self.labels = regions.labels[ys, xs]
-        pairs = np.unique((self.labels.astype(np.int64) << 32) | self.colours)
-        pair_labels, pair_colours = pairs >> 32, (pairs & 0xFFFFFFFF).astype(np.uint32)
-        labels, first, colours = np.unique(pair_labels, return_index=True, return_counts=True)
-        self.hinted_regions[labels] = True
-        one = colours == 1
-        self.single = labels[one], pair_colours[first[one]]
-        self.several = labels[~one]
 
-    def changed_regions(self, old: _HintFill, width: int) -> np.ndarray:
-        """(count,) bool: the regions whose hinted pixels or their colours differ from ``old``'s
-        (same page): every region whose colours or shading can differ between the two."""
-        keys = [np.zeros(0, np.int64) if f.pixels is None else
-                ((f.pixels[0].astype(np.int64) * width + f.pixels[1]) << 32) | f.colours for f in (self, old)]
-        diff = np.setxor1d(*keys, assume_unique=True)
-        changed = np.zeros(self.regions.count, bool)
-        pixels = diff >> 32
-        changed[self.regions.labels.ravel()[pixels]] = True
-        return changed
-
-    def flats(self, region_rgb: np.ndarray) -> np.ndarray:
-        """HxWx3 uint8: each region in its colour, hinted regions in their hints' colours."""
-        table = _pack(region_rgb)
-        if self.pixels is not None:
-            table[self.single[0]] = self.single[1]
-        r = self.regions
-        if r.scale > 1 and (self.pixels is None or not len(self.several)):
-            # The labels are the working-scale labels enlarged (regions.py), so are the flats:
-            # colour the small labels, then enlarge (a scale^2-th of the lookups, the same result).
-            k, (h, w) = r.scale, r.shape
-            small = _unpack(np.take(table, r.small_labels))
-            return np.repeat(np.repeat(small, k, axis=1)[:, :w], k, axis=0)[:h]
-        flats = np.take(table, r.labels)
-        if self.pixels is not None:
-            for label in self.several:
-                self._split(flats, int(label))
-        return _unpack(flats)
-
-    def _split(self, flats: np.ndarray, label: int) -> None:
-        """Colour each pixel of a region hinted in several colours like its nearest hint pixel.
-        Big regions are split on a coarser grid: where two hints meet inside a region there is no
-        line to follow, and the full-resolution transform of a whole page would cost ~100 ms."""
-        box = self.regions.boxes[label]
-        inside = self.regions.labels[box] == label
-        mine = self.labels == label
-        step = max(1, int(np.sqrt(inside.size / SPLIT_PIXELS)))
-        hy = (self.pixels[0][mine] - box[0].start) // step
-        hx = (self.pixels[1][mine] - box[1].start) // step
-        grid = (-(-inside.shape[0] // step), -(-inside.shape[1] // step))
-        not_seed = np.ones(grid, bool)
-        not_seed[hy, hx] = False
-        seed_colour = np.zeros(grid, np.uint32)
-        seed_colour[hy, hx] = self.colours[mine]
-        iy, ix = ndimage().distance_transform_edt(not_seed, return_distances=False, return_indices=True)
-        nearest = seed_colour[iy, ix]
-        if step > 1:
-            nearest = np.repeat(np.repeat(nearest, step, axis=0), step, axis=1)[:inside.shape[0], :inside.shape[1]]
-        np.copyto(flats[box], nearest, where=inside)
+def _fill_under(shading: np.ndarray, hinted: np.ndarray) -> None:
+    """Give each ``hinted`` pixel of ``shading`` the value of the nearest pixel outside the
+    hints (in place): a hint model's lightness under a stroke is the stroke's, not shading."""
+    rows, cols = np.flatnonzero(hinted.any(axis=1)), np.flatnonzero(hinted.any(axis=0))
+    if rows.size == 0 or hinted.all():
+        return
+    h, w = hinted.shape
+    pad = 8  # the strokes are thin: their nearest outside pixels lie within a few px
+    box = (slice(max(0, rows[0] - pad), min(h, rows[-1] + 1 + pad)), slice(max(0, cols[0] - pad), min(w, cols[-1] + 1 + pad)))
+    inside = hinted[box]
+    iy, ix = ndimage().distance_transform_edt(inside, return_distances=False, return_indices=True)
+    block = shading[box]
+    block[inside] = block[iy[inside], ix[inside]]

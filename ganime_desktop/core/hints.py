@@ -33,6 +33,13 @@ from .resize import AREA, NEAREST, resize
 
 HINT_SUFFIX = ".hints.png"
 HINT_CHANNELS = 4  # hint RGB x mask, then the mask
+# A hinted speck this small is a fill-bucket click (the bucket sets one pixel; a layer scaled 2x
+# makes it 4): on the open paper a click fills the paper, a larger dab only washes it (hint_fill.py).
+CLICK_MAX_PIXELS = 4
+# A hinted pixel with alpha below REGION_ONLY_BELOW fills its region alone, not its part (the
+# bucket's Shift+click writes REGION_ONLY_ALPHA); hint models read every alpha > 0 as a hint.
+REGION_ONLY_ALPHA = 128
+REGION_ONLY_BELOW = 192
 HINT_SCALE_MARGIN = 2  # a page's hint image is read up to this many times the page's size per side
 REUSE_SHAPE_TOLERANCE = 0.08  # width/height ratios further apart than 8 %: another layout of page
 
@@ -53,6 +60,16 @@ def hints_path_for(sketch_path: str | os.PathLike) -> Path:
 
 def is_hint_file(path: str | os.PathLike) -> bool:
     return Path(path).name.lower().endswith(HINT_SUFFIX)
+
+
+def is_click(pixels: int | np.ndarray) -> bool | np.ndarray:
+    """Whether a hinted speck of this many pixels is a fill-bucket click."""
+    return np.asarray(pixels) <= CLICK_MAX_PIXELS
+
+
+def is_region_only(alpha: np.ndarray) -> np.ndarray:
+    """Which hinted pixels (alpha > 0) ask for their region alone."""
+    return (alpha > 0) & (alpha < REGION_ONLY_BELOW)
 
 
 def empty_hints(height: int, width: int) -> np.ndarray:

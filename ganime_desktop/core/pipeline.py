@@ -45,6 +45,7 @@ import numpy as np
 
 from .cancel import Cancelled, check
 from .colour_modes import DEFAULT_MODE, MODES, PageColouring, check_mode
+from .hint_fill import FillSettings
 from .hints import HINT_CHANNELS, check_hints, has_hints, hints_to_model_input, shrink_hints
 from .manifest import ModelSpec
 from .preprocess import (
@@ -141,12 +142,13 @@ class Colorizer:
 
     def colorize(self, rgb: np.ndarray, *, reference: np.ndarray | None = None, hints: np.ndarray | None = None,
                  working_size: int | None = None, should_cancel: Callable[[], bool] | None = None,
-                 strategy: str | None = None, mode: str = "raw") -> np.ndarray:
+                 strategy: str | None = None, mode: str = "raw", fill: FillSettings | None = None) -> np.ndarray:
         """HxWx3 uint8 RGB sketch (gray and RGBA accepted) -> HxWx3 uint8 RGB colouring, same size.
 
         ``hints``: HxWx4 uint8 RGBA colour hints at the page size (alpha > 0 = hinted), used by
         hint models (``accepts_hints``) and, in modes "flat" and "shaded", by every model to fill
-        the regions they touch. ``mode``: one of MODES (core/colour_modes.py).
+        the regions they touch. ``mode``: one of MODES (core/colour_modes.py); ``fill``: how hints
+        fill in those modes (hint_fill.FillSettings; default its defaults).
         Raises Cancelled if ``should_cancel()`` turns true (checked between steps and tiles),
         ReferenceRequired for a style-transfer model without ``reference``, ValueError for hints
         of another size than the page or an unknown mode.
@@ -156,7 +158,7 @@ class Colorizer:
             return raw() if callable(raw) else raw
         page = self.colour_page(rgb, reference=reference, hints=hints, working_size=working_size,
                                 should_cancel=should_cancel, strategy=strategy)
-        return page.render(mode, hints)
+        return page.render(mode, hints, fill)
 
     def colour_page(self, rgb: np.ndarray, *, reference: np.ndarray | None = None,
                     hints: np.ndarray | None = None, working_size: int | None = None,
