@@ -17,6 +17,9 @@ from typing import TextIO
 from .core.batch import BatchJob, BatchOptions, BatchProgress, BatchUsageError
 from .core.batch_plan import OUTPUT_FORMATS
 from .core.batch_report import format_clock
+from .core.gap_close import DEFAULT_GAP_SETTING, GAP_SETTINGS
+from .core.hint_fill import FillSettings
+from .core.parts import DEFAULT_TOLERANCE
 from .core.pipeline import DEFAULT_MODE, DEFAULT_STRATEGY, MODES, STRATEGIES
 from .core.sessions import DEVICES
 
@@ -49,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write each result's layers beside it: {name}.flats.png, {name}.shading.png "
                         "(multiply), {name}.lines.png (line art on transparency) and {name}.ora (OpenRaster, "
                         "for Krita, GIMP, MyPaint); needs the flat or shaded mode")
+    p.add_argument("--close-gaps", choices=GAP_SETTINGS, default=DEFAULT_GAP_SETTING,
+                   help="flat and shaded: how wide a gap in the lines a hint's fill still stops at, so a hint on a leg "
+                        "or a lock of hair joined to the paper through a gap fills that part, not the page "
+                        f"(default {DEFAULT_GAP_SETTING})")
+    p.add_argument("--part-tolerance", type=_tolerance, default=DEFAULT_TOLERANCE, metavar="DE",
+                   help="flat and shaded: regions touching through a gap that the model coloured within this CIE Lab "
+                        "distance fill as one part (hair drawn as strands); 0: each region alone "
+                        f"(default {DEFAULT_TOLERANCE:g})")
     p.add_argument("--models-dir", dest="models_dirs", action="append", type=Path, default=[], metavar="DIR",
                    help="an extra folder of models (with a manifest.json); also env GANIME_MODELS_DIR")
     p.add_argument("--working-size", type=int, metavar="PX", help="run the model at this size (default: the model's)")
@@ -87,6 +98,16 @@ class ProgressPrinter:
             print(line, file=self.stream, flush=True)
 
 
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a colour distance (a number, 0 or more)")
+    return value
+
+
 def run_colorize(argv: list[str]) -> int:
     parser = build_parser()
     try:
@@ -97,7 +118,8 @@ def run_colorize(argv: list[str]) -> int:
         input_dir=args.input_dir, output_dir=args.output_dir, models=args.models, recursive=args.recursive,
         overwrite=args.overwrite, format=args.format, device=args.device, reference=args.reference,
         models_dirs=args.models_dirs, working_size=args.working_size, strategy=args.strategy,
-        quality=args.quality, hints_dir=args.hints_dir, mode=args.mode, layers=args.layers)
+        quality=args.quality, hints_dir=args.hints_dir, mode=args.mode, layers=args.layers,
+        fill=FillSettings(args.close_gaps, args.part_tolerance))
     job = BatchJob(options)
     for problem in job.registry.problems:
         print(f"warning: {problem}", file=sys.stderr)

@@ -43,7 +43,9 @@ def _page(path, seed=0):
     return path
 
 
-def test_hint_brush_and_eraser_paint_their_own_layer_with_their_own_undo(window):
+def test_hint_brush_and_eraser_paint_their_own_layer_with_one_undo_history(window):
+    """Hints are a layer of their own, but one Ctrl+Z history holds every edit, sketch or hint, in
+    order, and the Edit menu names the edit it undoes."""
     sketch_before = window.document.to_rgb()
     hints = window.hint_tools
     hints.set_colour(RED)  # choosing a colour picks the hint brush
@@ -53,8 +55,9 @@ def test_hint_brush_and_eraser_paint_their_own_layer_with_their_own_undo(window)
     assert tuple(layer[100, 120]) == (230, 20, 30, 255) and layer[30, 120, 3] == 0
     assert set(np.unique(layer[..., 3])) == {0, 255}  # hinted or not: no antialiased alpha
     np.testing.assert_array_equal(window.document.to_rgb(), sketch_before)  # line art untouched
-    assert window.document.undo_stack.count() == 0 and hints.layer.undo_stack.count() == 1
-    assert hints.layer.undo_stack.undoText() == "Hint stroke" and window.actions["undo_hint"].isEnabled()
+    assert window.document.is_clean() and not hints.layer.is_clean()
+    assert window.history.count() == 1 and window.actions["undo"].isEnabled()
+    assert window.actions["undo"].text().replace("&", "") == "Undo hint stroke"
     assert "*" in window.windowTitle()
 
     window.actions["hint_eraser"].trigger()
@@ -64,17 +67,21 @@ def test_hint_brush_and_eraser_paint_their_own_layer_with_their_own_undo(window)
     window.actions["pen"].trigger()  # the pen draws lines, never hints
     draw(window.canvas, [(40, 150), (200, 150)])
     np.testing.assert_array_equal(hints.layer.to_rgba(), layer2)
-    assert window.document.undo_stack.count() == 1
+    assert window.history.count() == 3 and window.actions["undo"].text().replace("&", "") == "Undo pen stroke"
 
-    window.actions["undo_hint"].trigger()
+    window.actions["undo"].trigger()  # the last edit, whatever its layer: the pen stroke
+    np.testing.assert_array_equal(window.document.to_rgb(), sketch_before)
+    np.testing.assert_array_equal(hints.layer.to_rgba(), layer2)
+    assert window.document.is_clean()  # undone back to what was loaded
+    window.actions["undo"].trigger()
     np.testing.assert_array_equal(hints.layer.to_rgba(), layer)
-    window.actions["undo_hint"].trigger()
-    assert not hints.layer.to_rgba().any()
-    assert window.document.undo_stack.count() == 1  # the sketch's stroke is still there
-    window.actions["redo_hint"].trigger()
+    window.actions["undo"].trigger()
+    assert not hints.layer.to_rgba().any() and hints.layer.is_clean()
+    assert window.actions["redo"].text().replace("&", "") == "Redo hint stroke"
+    window.actions["redo"].trigger()
     window.actions["clear_hints"].trigger()
     assert hints.layer.is_empty()
-    window.actions["undo_hint"].trigger()
+    window.actions["undo"].trigger()
     np.testing.assert_array_equal(hints.layer.to_rgba(), layer)
 
 
@@ -125,7 +132,7 @@ def test_hint_models_follow_the_hints_live(window, qtbot):
     assert np.abs(pane.rgb[100, 130].astype(int) - (230, 20, 30)).max() <= 3  # this tiny model copies hints
     np.testing.assert_array_equal(pane.rgb[20:60], bare[20:60])
     assert "tiny-hints" in window.hint_tools.panel.status.text()
-    window.actions["undo_hint"].trigger()
+    window.actions["undo"].trigger()
     qtbot.waitUntil(lambda: pane.state == compare_panes.DONE and np.array_equal(pane.rgb, bare), timeout=20000)
     wait_done(qtbot, window)
 
@@ -148,7 +155,7 @@ def test_hints_are_saved_beside_the_sketch_and_reused_on_the_next_page(window, t
     window.actions["reuse_hints"].trigger()
     np.testing.assert_array_equal(window.hint_tools.layer.to_rgba(), painted)
     assert "p1.hints.png" in window.statusBar().currentMessage()
-    window.actions["undo_hint"].trigger()  # reusing is one undoable step
+    window.actions["undo"].trigger()  # reusing is one undoable step
     assert window.hint_tools.layer.is_empty()
 
     write_hints(chapter / "p2.hints.png", np.zeros((200, 256, 4), np.uint8))  # p2 saved without hints

@@ -67,7 +67,7 @@ def test_fill_bucket_fills_exactly_the_clicked_region_live(regions_window, qtbot
     click(window.canvas, -20, 100)
     assert "inside the page" in window.statusBar().currentMessage()
     with qtbot.waitSignals([window.colouring.pane_updated] * 2, timeout=5000):
-        window.actions["undo_hint"].trigger()
+        window.actions["undo"].trigger()
     np.testing.assert_array_equal(flat.rgb[interior(truth, A1)], before_flat[interior(truth, A1)])
 
     # filling the region again changes its colour (the new fill takes the old one's place)
@@ -77,7 +77,7 @@ def test_fill_bucket_fills_exactly_the_clicked_region_live(regions_window, qtbot
     assert (flat.rgb[inside] == (240, 200, 0)).all(axis=1).mean() >= 0.95
     assert int((window.hint_tools.layer.to_rgba()[:, :, 3] > 0).sum()) == 1
     with qtbot.waitSignals([window.colouring.pane_updated] * 2, timeout=5000):
-        window.actions["undo_hint"].trigger()
+        window.actions["undo"].trigger()
     assert (flat.rgb[inside] == GREEN).all(axis=1).mean() >= 0.95
 
 

@@ -63,6 +63,7 @@ from .batch_report import REPORT_NAMES, BatchReport, PageResult, write_reports
 from .cancel import Cancelled
 from .errors import GanimeError
 from .folder_lock import FolderInUseError, FolderLock
+from .hint_fill import FillSettings
 from .hints import HintFileError, find_page_hints, fit_hints, read_hints
 from .imageio import ImageReadError, ImageWriteError, read_image, write_image_atomic
 from .layers import Layers, layer_paths, write_layers
@@ -104,6 +105,7 @@ class BatchOptions:
     hints_dir: Path | None = None  # per-page colour hints (core/hints.py)
     mode: str = DEFAULT_MODE  # "raw", "flat" or "shaded" (core/colour_modes.py)
     layers: bool = False  # also write flats, shading, line art and .ora beside each result
+    fill: FillSettings = field(default_factory=FillSettings)  # how hints fill (core/hint_fill.py)
 
 
 @dataclass(frozen=True)
@@ -325,7 +327,7 @@ class BatchJob:
         page = colorizer.colour_page(rgb, regions=regions, **args)
         with stage("render"):
             if hints is None:  # what does not depend on hints, here: the writer has the rest
-                page.prepare(o.mode)
+                page.prepare(o.mode, o.fill)
         return _Coloured(page=page, hints=hints)
 
     def _render(self, coloured: _Coloured) -> tuple[np.ndarray, Layers | None]:
@@ -334,8 +336,8 @@ class BatchJob:
             return coloured.image, None
         with stage("render"):
             if not self.options.layers:
-                return coloured.page.render(self.options.mode, coloured.hints), None
-            layers = coloured.page.layers(self.options.mode, coloured.hints)
+                return coloured.page.render(self.options.mode, coloured.hints, self.options.fill), None
+            layers = coloured.page.layers(self.options.mode, coloured.hints, self.options.fill)
             return layers.compose(), layers
 
     def _done_before(self, item: _Item) -> bool:

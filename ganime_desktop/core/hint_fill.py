@@ -106,17 +106,25 @@ class PageTargets:
         paper = self.levels.open_part(small_ys, small_xs)
         return ("paper", *paper) if paper is not None else ("wash",)
 
+    def target_at(self, x: int, y: int, settings: FillSettings, *, click: bool = True,
+                  region_only: bool = False) -> tuple | None:
+        """The target key (``target``) of a one-pixel hint at page pixel (x, y); None beside the page."""
+        label = self.regions.label_at(x, y)
+        if label is None:
+            return None
+        k = self.regions.scale
+        return self.target(label, np.array([y // k]), np.array([x // k]), click=click, region_only=region_only,
+                           settings=settings)
+
     def reach(self, x: int, y: int, settings: FillSettings, *, click: bool = True,
               region_only: bool = False) -> np.ndarray | None:
         """Working-scale bool mask of what a hint at page pixel (x, y) fills (the fill bucket's
         preview); None beside the page."""
-        r = self.regions
-        label = r.label_at(x, y)
-        if label is None:
+        key = self.target_at(x, y, settings, click=click, region_only=region_only)
+        if key is None:
             return None
-        k = r.scale
+        r, k = self.regions, self.regions.scale
         sy, sx = np.array([y // k]), np.array([x // k])
-        key = self.target(label, sy, sx, click=click, region_only=region_only, settings=settings)
         if key[0] == "region":
             return r.small_labels == key[1]
         if key[0] == "part":

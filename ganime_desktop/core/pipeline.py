@@ -170,8 +170,9 @@ class Colorizer:
         (hint models only see the ``hints`` given here). ``regions``: the page's, when the caller
         has them already (``segment(to_gray(rgb))``, as the batch's reader thread does)."""
         gray, colour, seen, raw = self._net_colour(rgb, reference, hints, working_size, should_cancel, strategy)
+        saw = hints if self.accepts_hints and has_hints(hints) else None  # its lightness under them is theirs
         with stage("regions"):
-            page = PageColouring(gray, colour, seen=seen, raw=raw, regions=regions)
+            page = PageColouring(gray, colour, seen=seen, raw=raw, regions=regions, network_hints=saw)
         check(should_cancel)
         return page
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QLabel, QMainWindow, QSpinBox, QToolBar
 
 from .modes import mode_combo
@@ -71,6 +71,27 @@ def build_menus(window: QMainWindow, a: dict[str, QAction], menus: dict[str, lis
                 menu.addSeparator()
             else:
                 menu.addAction(a[key])
+
+
+def follow_history(history: QUndoStack, undo: QAction, redo: QAction) -> None:
+    """Undo and Redo enabled when there is something to undo or redo, and named after it
+    ("Undo fill", "Redo pen stroke"), in the menu and the toolbar's tooltip."""
+
+    def name(action: QAction, verb: str, text: str) -> None:
+        what = f" {text[:1].lower()}{text[1:]}" if text else ""
+        action.setText(f"&{verb}{what}")
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{verb}{what} ({keys})" if keys else f"{verb}{what}")
+        action.setIconText(verb)
+
+    history.canUndoChanged.connect(undo.setEnabled)
+    history.canRedoChanged.connect(redo.setEnabled)
+    history.undoTextChanged.connect(lambda text: name(undo, "Undo", text))
+    history.redoTextChanged.connect(lambda text: name(redo, "Redo", text))
+    undo.setEnabled(history.canUndo())
+    redo.setEnabled(history.canRedo())
+    name(undo, "Undo", history.undoText())
+    name(redo, "Redo", history.redoText())
 
 
 def exclusive(window: QMainWindow, actions: list[QAction]) -> QActionGroup:

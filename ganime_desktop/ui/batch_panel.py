@@ -332,7 +332,8 @@ class BatchPanel(QWidget):
             device=self.device.currentData(),
             reference=Path(reference) if reference and needs_reference else None,
             hints_dir=Path(hints or src) if takes_hints else None,
-            mode=mode, layers=self.layers.isChecked() and mode != "raw")
+            mode=mode, layers=self.layers.isChecked() and mode != "raw",
+            fill=self.settings.fill_settings())  # the hints panel's Close gaps and Parts
 
     def is_running(self) -> bool:
         return self.worker is not None

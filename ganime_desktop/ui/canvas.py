@@ -188,18 +188,21 @@ class SketchCanvas(ImageView):
             self._paint_points(painter)
 
     def _paint_points(self, painter: QPainter) -> None:
-        """A dot of its colour, ringed black and white, on each fill point."""
+        """A dot of its colour, ringed black and white, on each fill point (a square for a Shift+click:
+        its region alone)."""
         points = self.hints.points()
         if not points:
             return
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         transform = self.transform()
-        for x, y, colour, _rect in points:
-            centre = transform.map(QPointF(x, y))
+        for point in points:
+            centre = transform.map(QPointF(point.x, point.y))
+            box = QRectF(centre.x() - POINT_RADIUS, centre.y() - POINT_RADIUS, 2 * POINT_RADIUS, 2 * POINT_RADIUS)
+            shape = painter.drawRect if point.region_only else painter.drawEllipse
             painter.setPen(QPen(QColor(0, 0, 0), 3.0))
-            painter.setBrush(colour)
-            painter.drawEllipse(centre, POINT_RADIUS, POINT_RADIUS)
+            painter.setBrush(point.colour)
+            shape(box)
             painter.setPen(QPen(QColor(255, 255, 255), 1.2))
-            painter.drawEllipse(centre, POINT_RADIUS, POINT_RADIUS)
+            shape(box)
         painter.restore()

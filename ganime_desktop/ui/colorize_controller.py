@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from ganime_desktop.core.colour_modes import PageColouring
+from ganime_desktop.core.hint_fill import FillSettings
 from ganime_desktop.core.pipeline import ColorizerCache, ModelLoadError, ReferenceRequired
 from ganime_desktop.core.registry import ModelRegistry, UnknownModelError
 from ganime_desktop.core.sessions import ProviderInfo
@@ -37,18 +38,20 @@ class Colouring:
     mode: str = "raw"
     token: object = None  # the caller's tag of the request (colouring.py: page, sketch and hint versions)
     hints: np.ndarray | None = None  # the hints ``rgb`` was rendered with
+    fill: FillSettings | None = None  # and the fill settings
 
 
 def _colour_job(cancel: CancelToken, cache: ColorizerCache, name: str, device: str, sketch: np.ndarray,
-                reference: np.ndarray | None, hints: np.ndarray | None = None, mode: str = "raw", token=None):
+                reference: np.ndarray | None, hints: np.ndarray | None = None, mode: str = "raw", token=None,
+                fill: FillSettings | None = None):
     """Generator run in the pool: yields progress text, returns a Colouring."""
     yield "loading model"
     colorizer = cache.get(name, device)  # verifies sha256 and opens the session the first time
     yield "colouring"
     start = time.perf_counter()
     page = colorizer.colour_page(sketch, reference=reference, hints=hints, should_cancel=cancel)
-    rgb = page.render(mode, hints)  # flat and shaded: the regions and the page's statistics, once
-    return Colouring(name, rgb, colorizer.provider_info, time.perf_counter() - start, page, mode, token, hints)
+    rgb = page.render(mode, hints, fill)  # flat and shaded: the regions and the page's statistics, once
+    return Colouring(name, rgb, colorizer.provider_info, time.perf_counter() - start, page, mode, token, hints, fill)
 
 
 class ColorizeController(QObject):
@@ -85,7 +88,8 @@ class ColorizeController(QObject):
         return bool(self._workers)
 
     def colorize(self, sketch: np.ndarray, names: list[str], reference: np.ndarray | None = None,
-                 hints: np.ndarray | None = None, modes: dict[str, str] | None = None, token=None) -> None:
+                 hints: np.ndarray | None = None, modes: dict[str, str] | None = None, token=None,
+                 fill: FillSettings | None = None) -> None:
         """Colour ``sketch`` with each model in ``names``, cancelling those models' jobs still running.
 
         ``hints``: the RGBA colour hint layer at the sketch's size; hint models follow it, and
@@ -97,7 +101,8 @@ class ColorizeController(QObject):
                 self._workers[name].cancel()
             generation = self._generation[name] = self._generation.get(name, 0) + 1
             mode = (modes or {}).get(name, "raw")
-            worker = GeneratorWorker(_colour_job, self.cache, name, self.device, sketch, reference, hints, mode, token)
+            worker = GeneratorWorker(_colour_job, self.cache, name, self.device, sketch, reference, hints, mode, token,
+                                     fill)
             s = worker.signals
             s.yielded.connect(lambda text, n=name, g=generation: self._on_progress(g, n, text))
             s.returned.connect(lambda result, g=generation: self._on_done(g, result))

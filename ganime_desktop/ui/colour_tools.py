@@ -2,12 +2,14 @@
 (the same image coordinates everywhere: the views share one zoom and pan).
 
 - Fill bucket: a click is a one-point hint of the hint colour (hints_layer.py ``fill_at``); in
-  the flat and shaded modes every pane fills the clicked region with exactly that colour at
-  once (colouring.py), and hint models take it as a hint when they re-run. A new fill takes
-  the place of the earlier fill points in the same region (core/regions.py: the regions the
-  panes' colourings use, else the sketch's), so filling a region again changes its colour
-  instead of splitting it between two colours (hint strokes of two colours in one region still
-  split it). A click beside the page does nothing but say so.
+  the flat and shaded modes every pane fills at once what the click reaches (core/hint_fill.py:
+  the clicked region's part, a pocket of the paper the gaps close off, or the paper), with no
+  model run (hint models re-run a moment later); Shift+click fills the clicked region alone. A
+  new fill takes the place of the earlier fill points that reached the same thing, so filling a
+  part again changes its colour instead of splitting it between two colours (hint strokes of two
+  colours in one part still split it). While the bucket hovers, every view outlines what a click
+  there would fill (the pane under the mouse's colouring decides; on the sketch, the focused
+  pane's). A click beside the page does nothing but say so.
 - Eyedropper: takes the colour under the click, from a result pane's colouring, or on the
   canvas from the hint there (else the sketch's own pixel), makes it the hint colour, and goes
   back to the colour tool used before (the hint brush or the fill bucket).
@@ -17,57 +19,146 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QObject, QPointF
-from PySide6.QtGui import QColor
+import numpy as np
+from PySide6.QtCore import QObject, QPointF, Qt, QTimer
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication
 
+from ganime_desktop.core.colour import gray_to_rgb
+from ganime_desktop.core.colour_modes import PageColouring
 from ganime_desktop.core.preprocess import to_gray
-from ganime_desktop.core.regions import segment
 
+from .qimage import rgba_to_qimage
 from .tools import FILL, PICK
+
+PREVIEW_DELAY_MS = 15  # mouse moves within this coalesce into one preview
+PREVIEW_FILL_ALPHA = 70  # the previewed area's tint; its edge is drawn opaque
+
+
+def shift_held() -> bool:
+    return bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
+
+
+def outline_image(mask: np.ndarray, colour: QColor) -> QImage:
+    """A bool mask as a light tint of ``colour`` with its edge (4-neighbours outside) opaque."""
+    edge = mask.copy()
+    inner = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    edge[1:-1, 1:-1] &= ~inner
+    rgba = np.zeros((*mask.shape, 4), np.uint8)
+    rgba[mask, :3] = (colour.red(), colour.green(), colour.blue())
+    rgba[mask, 3] = PREVIEW_FILL_ALPHA
+    rgba[edge, :3] = (0, 0, 0) if colour.lightness() > 160 else (255, 255, 255)
+    rgba[edge, 3] = 255
+    return rgba_to_qimage(rgba)
 
 
 class ColourTools(QObject):
     def __init__(self, window, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.window = window
-        self._regions = None  # of the sketch as it is, for the fill bucket
+        self._sketch_page: PageColouring | None = None  # the sketch alone, before any colouring
+        self._hover: tuple[str | None, QPointF] | None = None
+        self._preview_key: tuple | None = None
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(PREVIEW_DELAY_MS)
+        self._preview_timer.timeout.connect(self._show_preview)
         window.canvas.clicked.connect(lambda pos: self.click(None, pos))
         window.compare.pane_clicked.connect(self.click)
-        window.document.changed.connect(self._forget_regions)
-        window.document.replaced.connect(self._forget_regions)
+        window.document.changed.connect(self._forget_sketch)
+        window.document.replaced.connect(self._forget_sketch)
+        window.shared_view.hovered.connect(self._on_hover)
+        window.hint_tools.fill_changed.connect(self.clear_preview)
+        window.hint_tools.edited.connect(self.clear_preview)
+        window.toolbox.tool_changed.connect(lambda _tool: self.clear_preview())
 
-    def _forget_regions(self) -> None:
-        self._regions = None
+    def _forget_sketch(self) -> None:
+        self._sketch_page = None
+        self.clear_preview()
+
+    # --- what a click reaches ------------------------------------------------------------------
+    def page(self, pane_name: str | None = None) -> PageColouring:
+        """The colouring whose parts and paper a click on ``pane_name`` reaches (on the sketch:
+        the focused pane's, else any pane's); before any colouring, the sketch's own regions."""
+        size = self.window.document.size()
+        shape = (size.height(), size.width())
+        panes = self.window.compare.panes
+        pane = self.window.compare.pane(pane_name) if pane_name else self.window.compare.focused
+        for p in ([pane] if pane is not None else []) + list(panes):
+            if p is not None and p.page is not None and p.page.shape == shape:
+                return p.page
+        if self._sketch_page is None:
+            gray = to_gray(self.window.document.to_rgb())
+            self._sketch_page = PageColouring(gray, gray_to_rgb(gray))
+        return self._sketch_page
 
     def regions(self):
         """The regions the panes show (their colourings computed them already), else the sketch's."""
-        size = self.window.document.size()
-        shown = next((p.page.regions for p in self.window.compare.panes if p.page is not None
-                      and p.page.shape == (size.height(), size.width())), None)
-        if shown is not None:
-            return shown
-        if self._regions is None:
-            self._regions = segment(to_gray(self.window.document.to_rgb()))
-        return self._regions
+        return self.page().regions
 
+    def _target(self, page: PageColouring, x: int, y: int, region_only: bool) -> tuple | None:
+        fill = self.window.hint_tools.fill
+        return page.fill_targets(fill.part_tolerance).target_at(x, y, fill, region_only=region_only)
+
+    # --- clicks --------------------------------------------------------------------------------
     def click(self, pane_name: str | None, pos: QPointF) -> None:
         x, y = math.floor(pos.x()), math.floor(pos.y())
         tool = self.window.toolbox.tool
         if tool == FILL:
-            self.fill(x, y)
+            self.fill(x, y, region_only=shift_held(), pane_name=pane_name)
         elif tool == PICK:
             self.pick(pane_name, x, y)
 
-    def fill(self, x: int, y: int) -> bool:
+    def fill(self, x: int, y: int, region_only: bool = False, pane_name: str | None = None) -> bool:
         layer = self.window.hint_tools.layer
         if not layer.image.rect().contains(x, y):
             self.window.statusBar().showMessage("Click inside the page to fill a region.", 4000)
             return False
-        regions = self.regions()
-        label = regions.label_at(x, y)
-        old = [p for p in layer.points() if regions.label_at(int(p.x), int(p.y)) == label]
-        return layer.fill_at(x, y, replacing=old)
+        page = self.page(pane_name)
+        key = self._target(page, x, y, region_only)
+        old = [p for p in layer.points()
+               if self._target(page, int(p.x), int(p.y), p.region_only) == key]
+        return layer.fill_at(x, y, replacing=old, region_only=region_only)
 
+    # --- the preview ---------------------------------------------------------------------------
+    def _on_hover(self, view, pos: QPointF | None) -> None:
+        if self.window.toolbox.tool != FILL or pos is None:
+            self._hover = None
+            if pos is None or self.window.toolbox.tool != FILL:
+                self.clear_preview()
+            return
+        pane = next((p.name for p in self.window.compare.panes if p.view is view), None)
+        self._hover = (pane, pos)
+        self._preview_timer.start()
+
+    def _show_preview(self) -> None:
+        if self._hover is None:
+            return
+        pane_name, pos = self._hover
+        self.preview_at(pane_name, math.floor(pos.x()), math.floor(pos.y()), shift_held())
+
+    def preview_at(self, pane_name: str | None, x: int, y: int, region_only: bool = False) -> np.ndarray | None:
+        """Outline in every view what a click at page pixel (x, y) would fill; returns the mask
+        (at the regions' working scale), None beside the page."""
+        page = self.page(pane_name)
+        h, w = page.shape
+        if not (0 <= x < w and 0 <= y < h):
+            self.clear_preview()
+            return None
+        key = (id(page), self._target(page, x, y, region_only))
+        fill = self.window.hint_tools.fill
+        mask = page.reach(x, y, fill, region_only=region_only)
+        if key != self._preview_key or key[1][0] == "wash":  # a wash follows the mouse
+            self._preview_key = key
+            self.window.shared_view.set_overlay(outline_image(mask, self.window.hint_tools.layer.colour),
+                                                page.regions.scale)
+        return mask
+
+    def clear_preview(self) -> None:
+        self._preview_key = None
+        self.window.shared_view.set_overlay(None)
+
+    # --- the eyedropper ------------------------------------------------------------------------
     def colour_at(self, pane_name: str | None, x: int, y: int) -> QColor | None:
         """The colour a click at page pixel (x, y) picks, or None beside the page."""
         if pane_name is not None:

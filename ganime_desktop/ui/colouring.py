@@ -100,7 +100,8 @@ class ColouringSession(QObject):
         bar.setRange(0, bar.maximum() + len(names))
         self.controller.colorize(self.document.to_rgb(), names, self.window.reference_rgb,
                                  hints=self.hint_tools.hints_for_colouring(),
-                                 modes={n: self.compare.pane(n).mode for n in names}, token=self._version())
+                                 modes={n: self.compare.pane(n).mode for n in names}, token=self._version(),
+                                 fill=self.hint_tools.fill)
 
     def _version(self) -> tuple[int, int, int]:
         """What a colouring was made from: (page, sketch edit, hint edit) counters."""
@@ -197,14 +198,20 @@ class ColouringSession(QObject):
         if edits != self.edits:
             pane.mark_outdated()  # the sketch changed while the model ran
         self.pane_updated.emit(pane.name)
-        if hints != self.hints_version or result.mode != pane.mode:
-            self.refill([pane])  # hints or the mode changed while the model ran
+        if hints != self.hints_version or result.mode != pane.mode or result.fill != self.hint_tools.fill:
+            self.refill([pane], whole=result.fill != self.hint_tools.fill)  # changed while the model ran
 
     # --- refills and modes ---------------------------------------------------------------------
-    def refill(self, panes) -> None:
-        """Re-render ``panes`` that keep a colouring, for the current hints and their modes."""
+    def on_fill_changed(self) -> None:
+        """The hints panel's Close gaps or Parts changed: every pane renders again."""
+        self.refill(self.compare.panes, whole=True)
+
+    def refill(self, panes, whole: bool = False) -> None:
+        """Re-render ``panes`` that keep a colouring, for the current hints, fill settings and their
+        modes (``whole``: the whole page, not only what the hints changed: new fill settings)."""
         jobs = []
         hints = self.hint_tools.hints_for_colouring()
+        fill = self.hint_tools.fill
         for pane in panes:
             if pane.page is None or (hints is not None and hints.shape[:2] != pane.page.shape):
                 continue
@@ -212,10 +219,10 @@ class ColouringSession(QObject):
                 if pane.rgb is not pane.page.raw:
                     pane.show_rgb(pane.page.raw, "raw")
                     self.pane_updated.emit(pane.name)
-            elif pane.shown_mode == pane.mode and pane.rgb is not None:  # only what the hints changed
-                jobs.append(RefillJob(pane.name, pane.page, pane.mode, pane.rgb, pane.shown_hints))
+            elif pane.shown_mode == pane.mode and pane.rgb is not None and not whole:  # what the hints changed
+                jobs.append(RefillJob(pane.name, pane.page, pane.mode, pane.rgb, pane.shown_hints, fill))
             else:
-                jobs.append(RefillJob(pane.name, pane.page, pane.mode))
+                jobs.append(RefillJob(pane.name, pane.page, pane.mode, fill=fill))
         if jobs:
             self.refiller.request(jobs, hints)
 

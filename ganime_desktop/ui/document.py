@@ -4,12 +4,17 @@ One pen or eraser stroke is one undo step. A stroke is painted live while the mo
 it ends, only the rectangle it touched is kept (before and after), so undo memory grows with the
 strokes, not with the page size. A stroke with an opacity below 1 is painted opaque into a mask
 and the mask laid over the image as it was before the stroke, so the stroke does not darken
-where it crosses itself (as a brush's opacity works in painting programs). ``PaintLayer`` is that mechanism; the sketch and the colour hint
-layer (hints_layer.py) are both PaintLayers, each with its own undo stack.
+where it crosses itself (as a brush's opacity works in painting programs). ``PaintLayer`` is
+that mechanism; the sketch and the colour hint layer (hints_layer.py) are both PaintLayers.
+
+They share one undo history (``EditHistory``, the window's): Ctrl+Z undoes the last edit
+whatever it was, a pen stroke or a fill, as in every painting program. Each layer still knows
+whether it changed since it was saved (``is_clean``): the sketch and its hints are saved apart.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -26,14 +31,28 @@ PAPER = QColor(255, 255, 255)
 DEFAULT_SIZE = (768, 1024)  # width, height of "New sketch"
 
 
+class EditHistory(QUndoStack):
+    """The window's one undo history for every layer; ``cleared`` when a new page drops it."""
+
+    cleared = Signal()
+
+    def clear(self) -> None:
+        super().clear()
+        self.cleared.emit()
+
+
+_command_ids = itertools.count(1)
+
+
 class _PatchCommand(QUndoCommand):
-    """Swap a rectangle of the sketch between two saved states."""
+    """Swap a rectangle of a layer between two saved states."""
 
     def __init__(self, doc: PaintLayer, text: str, rect: QRect, before: QImage, after: QImage,
                  already_applied: bool) -> None:
         super().__init__(text)
         self._doc, self._rect, self._before, self._after = doc, rect, before, after
         self._skip_first_redo = already_applied
+        self.id_ = next(_command_ids)
 
     def _paste(self, patch: QImage) -> None:
         painter = QPainter(self._doc.image)
@@ -44,6 +63,7 @@ class _PatchCommand(QUndoCommand):
         self._doc.changed.emit()
 
     def redo(self) -> None:
+        self._doc._applied(self.id_, True)
         if self._skip_first_redo:  # the stroke was painted live already
             self._skip_first_redo = False
             self._doc.changed.emit()
@@ -51,6 +71,7 @@ class _PatchCommand(QUndoCommand):
         self._paste(self._after)
 
     def undo(self) -> None:
+        self._doc._applied(self.id_, False)
         self._paste(self._before)
 
 
@@ -66,13 +87,54 @@ class PaintLayer(QObject):
     changed = Signal()
     region_changed = Signal(QRect)
     replaced = Signal()
+    clean_changed = Signal(bool)
     antialias = True
 
-    def __init__(self, image: QImage, parent: QObject | None = None) -> None:
+    def __init__(self, image: QImage, parent: QObject | None = None, history: EditHistory | None = None) -> None:
         super().__init__(parent)
         self.image = image
-        self.undo_stack = QUndoStack(self)
+        self.undo_stack = history if history is not None else EditHistory(self)
+        self.undo_stack.cleared.connect(self._on_history_cleared)
         self._stroke: dict | None = None
+        self._edits: list[int] = []  # the ids of this layer's edits in effect, oldest first
+        self._saved: int | None = 0  # the last of them when saved (0: none; None: lost with the history)
+
+    # --- changed since saved -------------------------------------------------------------------
+    def _state(self) -> int:
+        return self._edits[-1] if self._edits else 0
+
+    def is_clean(self) -> bool:
+        """No edit since the layer was loaded or saved (undoing back to that point counts as none)."""
+        return self._state() == self._saved
+
+    def set_clean(self) -> None:
+        was = self.is_clean()
+        self._saved = self._state()
+        if not was:
+            self.clean_changed.emit(True)
+
+    def _applied(self, command_id: int, done: bool) -> None:
+        was = self.is_clean()
+        if done:
+            self._edits.append(command_id)
+        elif self._edits and self._edits[-1] == command_id:
+            self._edits.pop()
+        if self.is_clean() != was:
+            self.clean_changed.emit(not was)
+
+    def _on_history_cleared(self) -> None:
+        """A new page dropped the history: what is unsaved stays unsaved, but cannot be undone."""
+        clean = self.is_clean()
+        self._edits = []
+        self._saved = 0 if clean else None
+
+    def _reset_history(self) -> None:
+        """A new image in this layer: no history, nothing unsaved."""
+        was = self.is_clean()
+        self.undo_stack.clear()
+        self._edits, self._saved = [], 0
+        if not was:
+            self.clean_changed.emit(True)
 
     def _stroke_pen(self, width: float, erase: bool) -> QPen:
         raise NotImplementedError
@@ -164,10 +226,10 @@ class PaintLayer(QObject):
 
 
 class SketchDocument(PaintLayer):
-    """Holds the sketch image, its file path and its undo stack (signals: see PaintLayer)."""
+    """Holds the sketch image, its file path and its edits (signals: see PaintLayer)."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(blank_sketch(*DEFAULT_SIZE), parent)
+    def __init__(self, parent: QObject | None = None, history: EditHistory | None = None) -> None:
+        super().__init__(blank_sketch(*DEFAULT_SIZE), parent, history)
         self.path: Path | None = None
         self.untitled_name = ""  # what an untitled sketch is called, e.g. the sample it came from
 

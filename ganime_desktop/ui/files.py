@@ -88,7 +88,7 @@ class WindowFiles(QObject):
         return answer == QMessageBox.StandardButton.Discard
 
     def _only_hints_changed(self) -> bool:
-        return self.document.path is not None and self.document.undo_stack.isClean()
+        return self.document.path is not None and self.document.is_clean()
 
     def save(self) -> bool:
         """Save (Ctrl+S): hints alone beside the page, else the sketch (and its hints) where the
@@ -227,7 +227,8 @@ class WindowFiles(QObject):
         mode = pane.mode if pane.mode != "raw" else "shaded"
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            layers = pane.page.layers(mode, self.window.hint_tools.hints_for_colouring())
+            hint_tools = self.window.hint_tools
+            layers = pane.page.layers(mode, hint_tools.hints_for_colouring(), hint_tools.fill)
             written = write_layers(Path(path).with_suffix(".png"), layers)
         except (ImageWriteError, ValueError) as exc:
             self.window.show_message("Cannot save the layers", str(exc))

@@ -1,12 +1,13 @@
 """The colour hint layer: strokes of colour the artist paints over the sketch for hint models.
 
-A transparent image the size of the sketch, separate from the line art and with its own undo
-stack. The hint brush paints opaque colour (no antialiasing: a pixel is hinted or not, as the
-hint file format says, core/hints.py); the hint eraser makes pixels transparent again. The fill
-bucket sets one pixel (``fill_at``): in the flat and shaded colour modes a hint fills the whole
-region it touches, so one point is a fill. Such points are too small to see on the canvas, so the
+A transparent image the size of the sketch, separate from the line art; its edits share the
+sketch's undo history (document.py). The hint brush paints opaque colour (no antialiasing: a
+pixel is hinted or not, as the hint file format says, core/hints.py); the hint eraser makes
+pixels transparent again. The fill bucket sets one pixel (``fill_at``): in the flat and shaded
+colour modes a click fills its part of the drawing (core/hint_fill.py), and a Shift+click (alpha
+``REGION_ONLY_ALPHA``) its region alone. Such points are too small to see on the canvas, so the
 layer lists them (``points``) for the canvas to mark, and so a new fill can take the place of the
-old ones in its region (colour_tools.py).
+old ones where it fills (colour_tools.py).
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ import numpy as np
 from PySide6.QtCore import QObject, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
-from ganime_desktop.core.hints import fit_hints, has_hints
+from ganime_desktop.core.hints import REGION_ONLY_ALPHA, fit_hints, has_hints, is_click, is_region_only
 from ganime_desktop.core.regions import ndimage
 
-from .document import PaintLayer, _PatchCommand
+from .document import EditHistory, PaintLayer, _PatchCommand
 from .qimage import blank_layer, qimage_to_rgba, rgba_to_qimage
 
 DEFAULT_HINT_COLOUR = QColor(220, 40, 40)
-POINT_MAX_PIXELS = 9  # hinted specks up to this size are fill points (marked on the canvas)
 
 
 class HintPoint(NamedTuple):
@@ -32,6 +32,7 @@ class HintPoint(NamedTuple):
     y: float
     colour: QColor
     rect: QRect  # the pixels it covers
+    region_only: bool = False  # a Shift+click: its region alone
 
 
 class HintLayer(PaintLayer):
@@ -39,8 +40,8 @@ class HintLayer(PaintLayer):
 
     antialias = False
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(blank_layer(1, 1), parent)
+    def __init__(self, parent: QObject | None = None, history: EditHistory | None = None) -> None:
+        super().__init__(blank_layer(1, 1), parent, history)
         self.colour = QColor(DEFAULT_HINT_COLOUR)
         self._points: list[HintPoint] | None = None
         self._rgba: np.ndarray | None = None
@@ -69,8 +70,7 @@ class HintLayer(PaintLayer):
         self.image = blank_layer(size.width(), size.height())
         if rgba is not None and has_hints(rgba):
             self.image = rgba_to_qimage(self._normalised(rgba))
-        self.undo_stack.clear()
-        self.undo_stack.setClean()
+        self._reset_history()
         self.replaced.emit()
         self.changed.emit()
 
@@ -78,9 +78,10 @@ class HintLayer(PaintLayer):
         """Replace the hints by an RGBA layer (scaled to the page if needed), as one undoable step."""
         self.replace_undoably(rgba_to_qimage(self._normalised(rgba)), text)
 
-    def fill_at(self, x: int, y: int, colour: QColor | None = None, replacing: list[HintPoint] = ()) -> bool:
+    def fill_at(self, x: int, y: int, colour: QColor | None = None, replacing: list[HintPoint] = (),
+                region_only: bool = False) -> bool:
         """The fill bucket: hint one pixel, removing the fill points ``replacing`` (one undoable
-        step); False outside the page."""
+        step); ``region_only``: it fills its region alone (Shift+click). False outside the page."""
         if not self.image.rect().contains(x, y):
             return False
         colour = QColor(colour or self.colour)
@@ -94,12 +95,13 @@ class HintLayer(PaintLayer):
         for point in replacing:
             painter.fillRect(point.rect.translated(-rect.topLeft()), Qt.GlobalColor.transparent)
         painter.end()
-        after.setPixelColor(x - rect.x(), y - rect.y(), QColor(colour.red(), colour.green(), colour.blue()))
+        alpha = REGION_ONLY_ALPHA if region_only else 255
+        after.setPixelColor(x - rect.x(), y - rect.y(), QColor(colour.red(), colour.green(), colour.blue(), alpha))
         self.undo_stack.push(_PatchCommand(self, "Fill", rect, before, after, False))
         return True
 
     def points(self) -> list[HintPoint]:
-        """Each fill point: a hinted speck of at most POINT_MAX_PIXELS pixels."""
+        """Each fill point: a hinted speck of at most CLICK_MAX_PIXELS pixels (core/hints.py)."""
         if self._points is None:
             self._points = []
             rgba = self.to_rgba()
@@ -118,13 +120,14 @@ class HintLayer(PaintLayer):
                 sum_y, sum_x = (np.bincount(owner, weights=v, minlength=n + 1) for v in (ys, xs))
                 _labels, first = np.unique(owner, return_index=True)  # one pixel of each speck: its colour
                 boxes = ndimage().find_objects(labels)
-                for label in np.flatnonzero((sizes <= POINT_MAX_PIXELS) & (sizes > 0)):
+                for label in np.flatnonzero(is_click(sizes) & (sizes > 0)):
                     i = first[label - 1]
                     r, g, b = (int(v) for v in rgba[ys[i], xs[i], :3])
                     by, bx = boxes[label - 1]
                     rect = QRect(left + bx.start, top + by.start, bx.stop - bx.start, by.stop - by.start)
+                    only = bool(is_region_only(rgba[ys[i], xs[i], 3]))
                     self._points.append(HintPoint(left + sum_x[label] / sizes[label] + 0.5,
-                                                  top + sum_y[label] / sizes[label] + 0.5, QColor(r, g, b), rect))
+                                                  top + sum_y[label] / sizes[label] + 0.5, QColor(r, g, b), rect, only))
         return self._points
 
     def clear(self) -> None:
@@ -132,10 +135,11 @@ class HintLayer(PaintLayer):
             self.replace_undoably(blank_layer(self.image.width(), self.image.height()), "Clear hints")
 
     def _normalised(self, rgba: np.ndarray) -> np.ndarray:
-        """Fitted to the page; any alpha > 0 made opaque, as the hint model reads it."""
+        """Fitted to the page; any alpha > 0 made opaque (as the hint model reads it), but for the
+        "region only" alpha of Shift+clicks (core/hints.py)."""
         rgba = fit_hints(rgba, self.image.height(), self.image.width()).copy()
         hinted = rgba[:, :, 3] > 0
-        rgba[hinted, 3] = 255
+        rgba[:, :, 3] = np.where(is_region_only(rgba[:, :, 3]), REGION_ONLY_ALPHA, 255)
         rgba[~hinted] = 0
         return rgba
 

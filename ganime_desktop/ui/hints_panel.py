@@ -1,5 +1,5 @@
 """Colour hint tools: the panel (colour, recent colours, brush, eraser, fill bucket, eyedropper,
-undo, files) and the controller that ties the hint layer to the window, its files and the
+undo, files, fill settings) and the controller that ties the hint layer to the window, its files and the
 colouring. The tools themselves are tools.py's; the panel shows their buttons.
 
 Hints live beside the sketch as ``{stem}.hints.png`` (core/hints.py), the file the batch reads:
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganime_desktop.core.hint_fill import FillSettings
 from ganime_desktop.core.hints import (
     HintFileError,
     HintShapeError,
@@ -40,6 +41,7 @@ from ganime_desktop.core.hints import (
 
 from .actions import Act, build_actions
 from .dialogs import get_open_file, return_focus_after
+from .fill_controls import FillControls
 from .hints_layer import HintLayer
 from .tools import COLOUR_TOOLS
 
@@ -60,9 +62,10 @@ class HintsPanel(QWidget):
     colour_clicked = Signal()
     recent_chosen = Signal(QColor)
 
-    def __init__(self, actions: dict, parent: QWidget | None = None) -> None:
+    def __init__(self, actions: dict, fill: FillSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Colour hints")
+        self.fill_controls = FillControls(fill)
         self.colour_button = QToolButton()
         self.colour_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.colour_button.setIconSize(QSize(SWATCH, SWATCH))
@@ -90,7 +93,7 @@ class HintsPanel(QWidget):
         grid = QGridLayout()
         grid.setSpacing(3)
         for i, key in enumerate(("hint", "hint_eraser", "show_hints", "fill", "pick", "clear_hints",
-                                 "undo_hint", "redo_hint", None, "save_hints", "load_hints", "reuse_hints")):
+                                 "undo", "redo", None, "save_hints", "load_hints", "reuse_hints")):
             if key is None:
                 continue
             grid.addWidget(tool(key), i // 3, i % 3)
@@ -106,6 +109,7 @@ class HintsPanel(QWidget):
         layout.addWidget(self.recent_label)
         layout.addLayout(recent_row)
         layout.addLayout(grid)
+        layout.addWidget(self.fill_controls)
         layout.addWidget(self.status)
         layout.addStretch(1)
 
@@ -133,22 +137,20 @@ class HintTools(QObject):
     """
 
     edited = Signal()
+    fill_changed = Signal()
 
     def __init__(self, window, canvas, settings, tool_actions: dict) -> None:
         super().__init__(window)
         self.window, self.canvas, self.settings = window, canvas, settings
-        self.layer = HintLayer(self)
+        self.layer = HintLayer(self, window.history)  # undone with the sketch's edits: one history
         canvas.set_hint_layer(self.layer)
         self.layer.changed.connect(self.edited)
         self._previous: object = None  # RGBA hints of the sketch open before (for unsaved pages)
         self._dialog: QColorDialog | None = None
-        stack = self.layer.undo_stack
         self.actions = build_actions(window, [
             Act("show_hints", "S&how hints", self.set_visible, "Ctrl+H",
                 "Show or hide the hints on the canvas (they guide the colouring either way)", checkable=True,
                 short="Show"),
-            Act("undo_hint", "&Undo hint", stack.undo, "Ctrl+Alt+Z", short="Undo hint"),
-            Act("redo_hint", "&Redo hint", stack.redo, "Ctrl+Alt+Shift+Z", short="Redo hint"),
             Act("clear_hints", "&Clear hints", self.layer.clear, None, short="Clear hints"),
             Act("save_hints", "&Save hints", self.save, None,
                 "Save the hints beside the sketch as {name}.hints.png", short="Save"),
@@ -157,11 +159,9 @@ class HintTools(QObject):
             Act("reuse_hints", "Hints from &previous page", self.reuse_previous, "Ctrl+Shift+H",
                 "Take the hints of the previous page of the chapter (same folder)", short="From previous"),
         ])
-        stack.canUndoChanged.connect(self.actions["undo_hint"].setEnabled)
-        stack.canRedoChanged.connect(self.actions["redo_hint"].setEnabled)
-        self.actions["undo_hint"].setEnabled(False)
-        self.actions["redo_hint"].setEnabled(False)
-        self.panel = HintsPanel({**tool_actions, **self.actions})
+        self.fill = settings.fill_settings()
+        self.panel = HintsPanel({**tool_actions, **self.actions}, self.fill)
+        self.panel.fill_controls.changed.connect(self._on_fill)
         self.panel.colour_clicked.connect(self.choose_colour)
         self.panel.recent_chosen.connect(self.set_colour)
         self.recent = [QColor(c) for c in settings.recent_hint_colours()][:RECENT_COUNT]
@@ -214,13 +214,16 @@ class HintTools(QObject):
     def update_models(self, hint_models: list[str]) -> None:
         """Say which ticked models follow the hints."""
         if hint_models:
-            self.panel.status.setText("Hints fill their regions at once in the Flat and Shaded modes; "
-                                      "followed by: " + ", ".join(hint_models) + ", which re-run a moment after "
-                                      "each hint stroke.")
+            self.panel.status.setText("Hints fill their parts at once in Flat and Shaded; "
+                                      + ", ".join(hint_models) + " also re-run after each hint.")
         else:
-            self.panel.status.setText("Hints fill their regions at once in the Flat and Shaded modes. None of "
-                                      "the ticked models takes colour hints (tick Pix2Pix with hints for "
-                                      "shading guided by them).")
+            self.panel.status.setText("Hints fill their parts at once in Flat and Shaded. No ticked model "
+                                      "takes hints (Pix2Pix with hints does).")
+
+    def _on_fill(self, fill: FillSettings) -> None:
+        self.fill = fill
+        self.settings.set_fill_settings(fill)
+        self.fill_changed.emit()
 
     # --- the colouring -------------------------------------------------------------------------
     def hints_for_colouring(self):
@@ -228,7 +231,7 @@ class HintTools(QObject):
         return self.layer.hints_or_none()
 
     def is_clean(self) -> bool:
-        return self.layer.undo_stack.isClean()
+        return self.layer.is_clean()
 
     # --- pages and files -----------------------------------------------------------------------
     def on_sketch_replaced(self, size, sketch_path: Path | None) -> None:
@@ -252,10 +255,10 @@ class HintTools(QObject):
         path = hints_path_for(sketch_path)
         rgba = self.layer.to_rgba()
         if not has_hints(rgba) and not path.exists():
-            self.layer.undo_stack.setClean()
+            self.layer.set_clean()
             return None
         write_hints(path, rgba)
-        self.layer.undo_stack.setClean()
+        self.layer.set_clean()
         return path
 
     def save_beside_page(self) -> bool:

@@ -27,14 +27,14 @@ from ganime_desktop.core.registry import ModelRegistry, default_registry
 from ganime_desktop.core.sessions import ProviderInfo
 
 from .about import APP_NAME, AboutDialog, about_text
-from .actions import Act, StdKey, ToolControls, build_actions, build_menus, exclusive
+from .actions import Act, StdKey, ToolControls, build_actions, build_menus, exclusive, follow_history
 from .canvas import SketchCanvas
 from .colorize_controller import ColorizeController
 from .colour_tools import ColourTools
 from .colouring import RECOLOUR_DELAY_MS, ColouringSession
 from .compare_panes import ComparePanes
 from .dialogs import return_focus, return_focus_after
-from .document import SketchDocument
+from .document import EditHistory, SketchDocument
 from .files import WindowFiles
 from .hints_panel import HintTools
 from .models_panel import ModelsPanel, label_for, short_label_for, takes_hints_model
@@ -62,7 +62,8 @@ class MainWindow(QMainWindow):
         self.last_message: QMessageBox | None = None
         self.reference_rgb: np.ndarray | None = None
 
-        self.document = SketchDocument(self)
+        self.history = EditHistory(self)  # one undo history for the sketch and its hints
+        self.document = SketchDocument(self, self.history)
         self.shared_view = SharedView()
         self.canvas = SketchCanvas(self.document, self.shared_view)
         self.compare = ComparePanes(self.shared_view)
@@ -135,8 +136,8 @@ class MainWindow(QMainWindow):
             Act("add_models", "Add &models folder…", f.add_models_dialog),
             Act("batch", "&Batch colour a folder…", self.show_batch_panel, "Ctrl+B"),
             Act("quit", "&Quit", self.close, StdKey.Quit),
-            Act("undo", "&Undo", self.document.undo_stack.undo, StdKey.Undo),
-            Act("redo", "&Redo", self.document.undo_stack.redo, [StdKey.Redo, "Ctrl+Y", "Ctrl+Shift+Z"]),
+            Act("undo", "&Undo", self.history.undo, StdKey.Undo, "Undo the last edit: a stroke, a fill, a clear"),
+            Act("redo", "&Redo", self.history.redo, [StdKey.Redo, "Ctrl+Y", "Ctrl+Shift+Z"]),
             Act("clear", "C&lear sketch", self.document.clear, "Ctrl+Shift+Backspace", short="Clear"),
             Act("copy", "&Copy result", f.copy_result, StdKey.Copy, "Copy the focused pane's colouring"),
             *tool_acts(self.set_tool),
@@ -156,7 +157,7 @@ class MainWindow(QMainWindow):
                 "Every key of the app, searchable"),
             Act("about", "&About GANime Studio", self.show_about),
         ])
-        self.hint_tools = HintTools(self, self.canvas, self.settings, {k: a[k] for k in TOOLS})
+        self.hint_tools = HintTools(self, self.canvas, self.settings, {k: a[k] for k in (*TOOLS, "undo", "redo")})
         a.update(self.hint_tools.actions)
         self.tool_group = exclusive(self, [a[k] for k in TOOLS])
         self.layout_group = QActionGroup(self)
@@ -164,12 +165,7 @@ class MainWindow(QMainWindow):
             a[f"layout_{key}"].setCheckable(True)
             self.layout_group.addAction(a[f"layout_{key}"])
         a["cancel"].setEnabled(False)
-        # undo/redo follow the stack (enabled state and "Undo Pen stroke" text)
-        stack = self.document.undo_stack
-        stack.canUndoChanged.connect(a["undo"].setEnabled)
-        stack.canRedoChanged.connect(a["redo"].setEnabled)
-        a["undo"].setEnabled(False)
-        a["redo"].setEnabled(False)
+        follow_history(self.history, a["undo"], a["redo"])  # enabled, and named: "Undo fill"
         build_menus(self, a, {
             "&File": ["new", "open", "save_sketch", "save_sketch_as", None, "save_result", "save_all", "save_layers",
                       "copy", None, "reference", "add_models", "batch", None, "quit"],
@@ -177,8 +173,8 @@ class MainWindow(QMainWindow):
             "&View": ["zoom_in", "zoom_out", "fit", "actual", None, "alone", None,
                       *[f"layout_{k}" for k, _t in PANE_LAYOUTS]],
             "&Colour": ["colour", "cancel", "auto_recolour"],
-            "&Hints": ["hint", "hint_eraser", "fill", "pick", "show_hints", None, "undo_hint", "redo_hint",
-                       "clear_hints", None, "save_hints", "load_hints", "reuse_hints"],
+            "&Hints": ["hint", "hint_eraser", "fill", "pick", "show_hints", None, "clear_hints", None, "save_hints",
+                       "load_hints", "reuse_hints"],
             "&Help": ["shortcuts", None, "about"],
         })
         self.tools = ToolControls(self, a, list(TOOLS))
@@ -203,10 +199,11 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.document.changed.connect(self._on_document_changed)
         self.document.replaced.connect(lambda: QTimer.singleShot(0, self.fit_view))
-        self.document.undo_stack.cleanChanged.connect(self.update_title)  # a bound slot: dropped with the window
+        self.document.clean_changed.connect(self.update_title)  # a bound slot: dropped with the window
         self.document.replaced.connect(self._on_sketch_replaced)
         self.hint_tools.edited.connect(self._on_hints_changed)
-        self.hint_tools.layer.undo_stack.cleanChanged.connect(self.update_title)
+        self.hint_tools.fill_changed.connect(self.colouring.on_fill_changed)
+        self.hint_tools.layer.clean_changed.connect(self.update_title)
         self.models.selection_changed.connect(self._on_selection_changed)
         self.models.choose_reference_requested.connect(self.files.choose_reference_dialog)
         self.models.device.currentIndexChanged.connect(self._on_device_changed)
@@ -404,7 +401,7 @@ class MainWindow(QMainWindow):
 
     def is_saved(self) -> bool:
         """No unsaved edits of the line art nor of the colour hints."""
-        return self.document.undo_stack.isClean() and self.hint_tools.is_clean()
+        return self.document.is_clean() and self.hint_tools.is_clean()
 
     def new_sketch(self) -> None:
         if self.files.may_discard():

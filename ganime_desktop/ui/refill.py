@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from ganime_desktop.core.hint_fill import FillSettings
+
 from .workers import CancelToken, GeneratorWorker, new_pool, wait_for_pool
 
 
@@ -28,6 +30,7 @@ class RefillJob:
     mode: str
     shown: np.ndarray | None = None  # what the pane shows now, if it is this page in this mode...
     shown_hints: np.ndarray | None = None  # ...rendered with these hints
+    fill: FillSettings | None = None  # how the hints fill (the same as ``shown``'s)
 
 
 REFILL_THREADS = 2
@@ -35,9 +38,9 @@ REFILL_THREADS = 2
 
 def _refill(cancel: CancelToken, job: RefillJob, hints: np.ndarray | None):
     if job.shown is None:
-        yield job, hints, job.page.render(job.mode, hints)
+        yield job, hints, job.page.render(job.mode, hints, job.fill)
     else:
-        yield job, hints, job.page.rerender(job.mode, hints, job.shown, job.shown_hints)
+        yield job, hints, job.page.rerender(job.mode, hints, job.shown, job.shown_hints, job.fill)
 
 
 class Refiller(QObject):

@@ -15,6 +15,8 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from ganime_desktop.core.colour_modes import DEFAULT_MODE, MODES
+from ganime_desktop.core.gap_close import GAP_SETTINGS
+from ganime_desktop.core.hint_fill import FillSettings
 from ganime_desktop.core.paths import DATA_DIR_ENV, user_data_dir
 
 ORGANIZATION = "GANime"
@@ -190,6 +192,20 @@ class AppSettings:
 
     def set_recent_hint_colours(self, colours: list[str]) -> None:
         self.qs.setValue("hints/recent_colours", list(colours) if colours else "")
+
+    def fill_settings(self) -> FillSettings:
+        """How hints fill (core/hint_fill.py): the Close gaps and Parts settings of the hints panel."""
+        default = FillSettings()
+        gaps = self._str("hints/close_gaps", default.close_gaps)
+        try:
+            tolerance = float(self.qs.value("hints/part_tolerance", default.part_tolerance))
+            return FillSettings(gaps if gaps in GAP_SETTINGS else default.close_gaps, tolerance)
+        except (TypeError, ValueError):
+            return default
+
+    def set_fill_settings(self, fill: FillSettings) -> None:
+        self.qs.setValue("hints/close_gaps", fill.close_gaps)
+        self.qs.setValue("hints/part_tolerance", float(fill.part_tolerance))
 
     def show_hints(self) -> bool:
         return _as_bool(self.qs.value("hints/visible"), True)

@@ -35,9 +35,12 @@ class SharedView(QObject):
 
     changed = Signal()
     space_changed = Signal(bool)
+    hovered = Signal(object, object)  # (view, image point or None: the mouse left it)
 
     def __init__(self) -> None:
         super().__init__()
+        self.overlay: QImage | None = None  # drawn over the image in every view (the fill's preview)
+        self.overlay_scale = 1
         self.zoom = 1.0  # shared once the user zooms or pans; while fitting, the smallest view's
         self.center = QPointF(0.0, 0.0)
         self.fitting: QSize | None = None  # image size each view fits, until the user zooms or pans
@@ -50,6 +53,14 @@ class SharedView(QObject):
 
     def detach(self, view: ImageView) -> None:
         self._views.discard(view)
+
+    def set_overlay(self, image: QImage | None, scale: int = 1) -> None:
+        """Show ``image`` over the page in every view, each pixel ``scale`` page pixels; None: none."""
+        if image is None and self.overlay is None:
+            return
+        self.overlay, self.overlay_scale = image, scale
+        for view in list(self._views):
+            view.update()
 
     def set_space_down(self, down: bool) -> None:
         if down != self.space_down:
@@ -180,6 +191,10 @@ class ImageView(QWidget):
             # smooth when shrinking (readable line art); crisp pixels when zoomed in to inspect
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom() < 2.0)
             painter.drawImage(QPointF(0, 0), img)
+            overlay, k = self.shared.overlay, self.shared.overlay_scale
+            if overlay is not None:
+                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+                painter.drawImage(QRectF(0, 0, overlay.width() * k, overlay.height() * k), overlay)
             painter.resetTransform()
         self.paint_overlay(painter)
         self._paint_brush_outline(painter)
@@ -199,6 +214,7 @@ class ImageView(QWidget):
     def track_hover(self, pos: QPointF | None) -> None:
         """The mouse moved to ``pos`` (None: left the view): repaint the outline's old and new place."""
         old, self._hover = self._hover, pos
+        self.shared.hovered.emit(self, None if pos is None else self.to_image(pos))
         outline = self.brush_outline()
         if outline is not None:
             for where in (old, pos):
