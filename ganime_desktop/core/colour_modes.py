@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 
 from .colour import lab_to_rgb, rgb8_to_lab, rgb_to_gray
-from .gap_close import PaperLevels
+from .gap_close import GAP_LEVELS, PaperLevels
 from .hint_fill import FillSettings, HintFill, PageTargets, pack, unpack
 from .hints import check_hints
 from .layers import Layers
@@ -136,6 +136,15 @@ class PageColouring:
         self._table((fill or FillSettings()).part_tolerance)
         if mode == "shaded":
             self._unhinted_shading  # noqa: B018 (a cached property: computed here)
+
+    def prepare_fills(self, fill: FillSettings | None = None) -> None:
+        """Compute now what a hint's fill needs on this page (its parts, the paper at each level
+        of the gap setting), so the first click or the fill bucket's first outline is quick: the
+        app does it on the colouring's thread."""
+        fill = fill or FillSettings()
+        targets = self.fill_targets(fill.part_tolerance)
+        for radius in GAP_LEVELS[fill.close_gaps]:
+            targets.levels.at(radius)
 
     @property
     def background(self) -> np.ndarray:

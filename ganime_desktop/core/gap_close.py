@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from .regions import Regions, _fill_nearest, _grow_inside_lines, _octagonal_distance, ndimage
+from .regions import Regions, _fill_nearest, _octagonal_distance, ndimage
 
 # Ball radii (px at the regions' working scale) tried for each "close gaps" setting, smallest
 # first. The segmentation's own balls go up to 5 px (gaps up to ~10 px); these close 16-36 px.
@@ -93,20 +94,31 @@ class PaperLevels:
         ids.setflags(write=False)
         return PaperParts(ids, is_open)
 
+    @cached_property
+    def _free(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(barrier, free paper, each free pixel's distance from the barrier in 1/256 px), shared
+        by the levels."""
+        barrier = self.regions.small_lines | ~self.paper[self.regions.small_labels]
+        return barrier, ~barrier, _octagonal_distance(~barrier)
+
     def _ball_parts(self, on_paper: np.ndarray, radius: int) -> np.ndarray:
         """Working-scale part ids (1..) of the paper at one level: where a ball of ``radius`` fits,
         each connected stretch of its centres is a part with the paper it sweeps; the paper it
         cannot reach (a leg narrower than the ball) is a part of its own when larger than
         ``MIN_POCKET_AREA`` ball radii squared (smaller: a corner, it joins its neighbour)."""
         ndi = ndimage()
-        barrier = self.regions.small_lines | ~on_paper  # the figure bounds the paper as its lines do
-        free = ~barrier
-        centres = _octagonal_distance(free) > radius * 256
-        centre_ids, n = ndi.label(centres)
-        swept = _octagonal_distance(~centres) <= radius * 256 if n else np.zeros(free.shape, bool)
-        # The paper a ball sweeps belongs to its stretch of centres (the nearest one): so the paper
-        # beside a pocket's mouth does not go to the pocket.
-        seeds = np.where(swept & free, _fill_nearest(centre_ids), 0).astype(np.int32) if n else centre_ids
+        barrier, free, clearance = self._free
+        centre_ids, n = ndi.label(clearance > radius * 256)
+        if n:
+            # The paper a ball sweeps (within its radius of a centre: a square, which holds the
+            # ball) belongs to its stretch of centres, the nearest one: so the paper beside a
+            # pocket's mouth does not go to the pocket.
+            reach, (iy, ix) = ndi.distance_transform_cdt(centre_ids == 0, "chessboard", return_distances=True,
+                                                          return_indices=True)
+            swept = free & (reach <= radius)
+            seeds = np.where(swept, centre_ids[iy, ix], 0).astype(np.int32)
+        else:
+            swept, seeds = np.zeros(free.shape, bool), centre_ids
         rest, m = ndi.label(free & ~swept)
         if m:
             big = np.bincount(rest.ravel(), minlength=m + 1) >= MIN_POCKET_AREA * radius * radius
@@ -116,7 +128,7 @@ class PaperLevels:
             np.copyto(seeds, ids[rest], where=ids[rest] > 0)
         if not seeds.any():
             return free.astype(np.int32)
-        return _grow_inside_lines(seeds, barrier)
+        return _fill_nearest(seeds)  # the corners and the lines: the nearest part
 
     def pocket(self, small_ys: np.ndarray, small_xs: np.ndarray, setting: str) -> tuple[int, int] | None:
         """(radius, part id) of the pocket these working-scale pixels of the paper lie in, at the

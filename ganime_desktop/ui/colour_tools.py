@@ -33,6 +33,7 @@ from .tools import FILL, PICK
 
 PREVIEW_DELAY_MS = 15  # mouse moves within this coalesce into one preview
 PREVIEW_FILL_ALPHA = 70  # the previewed area's tint; its edge is drawn opaque
+DASH = 4  # px of each black and white dash of the outline
 
 
 def shift_held() -> bool:
@@ -40,15 +41,18 @@ def shift_held() -> bool:
 
 
 def outline_image(mask: np.ndarray, colour: QColor) -> QImage:
-    """A bool mask as a light tint of ``colour`` with its edge (4-neighbours outside) opaque."""
+    """A bool mask as a light tint of ``colour`` with its edge (mask pixels with a 4-neighbour
+    outside it) dashed black and white, like a selection: visible on any colour."""
     edge = mask.copy()
     inner = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
     edge[1:-1, 1:-1] &= ~inner
     rgba = np.zeros((*mask.shape, 4), np.uint8)
     rgba[mask, :3] = (colour.red(), colour.green(), colour.blue())
     rgba[mask, 3] = PREVIEW_FILL_ALPHA
-    rgba[edge, :3] = (0, 0, 0) if colour.lightness() > 160 else (255, 255, 255)
-    rgba[edge, 3] = 255
+    ys, xs = np.nonzero(edge)
+    dark = ((ys + xs) // DASH) % 2 == 0
+    rgba[ys, xs, :3] = np.where(dark[:, None], 0, 255).astype(np.uint8)
+    rgba[ys, xs, 3] = 255
     return rgba_to_qimage(rgba)
 
 
