@@ -85,6 +85,18 @@ def test_hair_drawn_as_strands_fills_as_one_part_and_shift_click_fills_one_stran
     assert not (_de(single[strands[2]], HAIR) < 10).any()
 
 
+def test_clicks_of_two_colours_in_one_part_colour_each_its_region():
+    """Hair and a face the network coloured alike are one part: a click of each colour keeps its
+    region, and the part's other regions take the nearest click's colour."""
+    gray, hair, _ornament, strands = hair_page()
+    page = PageColouring(gray, _network(gray))
+    out = page.render("flat", _hints(gray.shape, [(60, 45, HAIR), (60, 195, SKIN)]))
+    assert (_de(out[strands[0]], HAIR) < 3).all() and (_de(out[strands[-1]], SKIN) < 3).all()
+    assert (_de(out[strands[1]], HAIR) < 3).all() and (_de(out[strands[-2]], SKIN) < 3).all()  # the nearer click
+    for strand in strands:
+        assert ((_de(out[strand], HAIR) < 3) | (_de(out[strand], SKIN) < 3)).mean() > 0.99  # each strand one colour
+
+
 def test_parts_join_only_regions_the_network_coloured_alike():
     gray, hair, _ornament, strands = hair_page()
     network = _network(gray)

@@ -115,3 +115,23 @@ def test_gaps_and_parts_settings_render_the_panes_again_and_are_remembered(make_
     assert isolated_settings.fill_settings() == FillSettings("off", 40.0)
     assert window.hint_tools.fill == FillSettings("off", 40.0)
     window.grab().save(str(tmp_path / "ui_fill_gaps_off.png"))
+
+
+def test_a_second_colour_clicked_in_the_same_part_keeps_both_and_a_click_in_the_same_region_recolours(
+        make_window, qtbot, tmp_path):
+    gray, hair, _ornament, strands = hair_page()
+    window, pane = _open(make_window, qtbot, tmp_path, gray)
+    with qtbot.waitSignal(window.colouring.pane_updated, timeout=5000):
+        _click(pane.view, 45, 60)
+    skin = (235, 190, 160)
+    window.hint_tools.set_colour(QColor(*skin))
+    window.set_tool("fill")
+    with qtbot.waitSignal(window.colouring.pane_updated, timeout=5000):
+        _click(pane.view, 195, 60)  # another strand of the same part
+    assert len(window.hint_tools.layer.points()) == 2
+    assert _is_hair(pane.rgb[strands[0]]).mean() > 0.97
+    assert (np.abs(pane.rgb[strands[-1]].astype(int) - skin).max(axis=-1) <= 3).mean() > 0.97
+    with qtbot.waitSignal(window.colouring.pane_updated, timeout=5000):
+        _click(pane.view, 45, 120)  # the first strand again, in the new colour: it replaces the first click
+    assert len(window.hint_tools.layer.points()) == 2
+    assert (np.abs(pane.rgb[strands[0]].astype(int) - skin).max(axis=-1) <= 3).mean() > 0.97

@@ -21,8 +21,8 @@ background, the washes on figures on white paper, where a dot on a glow or a cas
 flooded the page; a click on the paper still fills it.
 
 Several colours in one fill split it, each pixel taking the colour of the nearest hinted pixel;
-in a part, the regions a hint touches keep their hints' colours and the rest of the part is split
-between them. Specific fills win over general ones: a region-only hint over its part, a pocket
+in a part, the regions a hint touches keep their hints' colours and each other region takes the
+colour of the hint nearest to it. Specific fills win over general ones: a region-only hint over its part, a pocket
 over the paper.
 """
 
@@ -90,6 +90,15 @@ class PageTargets:
 
     def part_regions(self, part: int) -> np.ndarray:
         return np.flatnonzero(self.parts == part)
+
+    @cached_property
+    def centres(self) -> np.ndarray:
+        """(count, 2) each region's centre (y, x) in page pixels."""
+        r = self.regions
+        ys, xs = np.indices(r.small_labels.shape)
+        n = np.maximum(np.bincount(r.small_labels.ravel(), minlength=r.count), 1)
+        return np.stack([np.bincount(r.small_labels.ravel(), weights=v.ravel(), minlength=r.count) / n
+                         for v in (ys, xs)], axis=1) * r.scale + (r.scale - 1) / 2
 
     def target(self, region: int, small_ys: np.ndarray, small_xs: np.ndarray, *, click: bool,
                region_only: bool, settings: FillSettings) -> tuple:
@@ -162,6 +171,7 @@ class HintFill:
         self.targets = targets
         self.settings = settings
         self.fills: dict[tuple, _Fill] = {}
+        self._plans: dict[tuple, tuple] = {}
         r = targets.regions
         hinted = None if hints is None else hints[:, :, 3] > 0
         rows = None if hinted is None else np.flatnonzero(hinted.any(axis=1))
@@ -239,18 +249,56 @@ class HintFill:
     # --- flats ----------------------------------------------------------------------------------
 
     def table(self, region_words: np.ndarray) -> np.ndarray:
-        """(count,) packed colours: the regions' own, with the one-colour fills of parts, then of
-        single regions (most specific last)."""
+        """(count,) packed colours: the regions' own, with the fills of parts, then of single
+        regions (most specific last); a region hinted in several colours is split by ``paint``."""
         table = region_words.copy()
         for kind in ("part", "region"):
             for key, fill in self.fills.items():
-                if key[0] != kind or fill.single is None:
+                if key[0] != kind:
                     continue
-                if kind == "part":
-                    table[self._part_unhinted_or_all(key)] = fill.single
-                else:
-                    table[key[1]] = fill.single
+                if kind == "region":
+                    if fill.single is not None:
+                        table[key[1]] = fill.single
+                    continue
+                labels, words, _split_regions = self._part_plan(key, fill)
+                table[labels] = words
         return table
+
+    def _part_plan(self, key: tuple, fill: _Fill) -> tuple[np.ndarray, np.ndarray, list[tuple[int, _Fill]]]:
+        """How a part's fill colours its regions: (labels, their colours, [(region, its hints)]
+        for the regions hinted in several colours, split pixel by pixel). One colour: every region.
+        Several: each hinted region keeps its hints' colour, each other region of the part takes
+        the colour of the hint nearest its centre (hair and a face the network joined into one part
+        keep the two colours they were clicked with)."""
+        if key in self._plans:
+            return self._plans[key]
+        self._plans[key] = plan = self._plan(key, fill)
+        return plan
+
+    def _plan(self, key: tuple, fill: _Fill) -> tuple[np.ndarray, np.ndarray, list[tuple[int, _Fill]]]:
+        members = self._part_unhinted_or_all(key)
+        if fill.single is not None:
+            return members, np.full(members.size, fill.single, np.uint32), []
+        own = self.targets.regions.labels[fill.ys, fill.xs]
+        labels, words, several = [], [], []
+        for label in np.unique(own):
+            mine = own == label
+            colours = np.unique(fill.colours[mine])
+            if colours.size == 1:
+                labels.append(int(label))
+                words.append(int(colours[0]))
+            else:
+                several.append((int(label), _Fill(key, fill.ys[mine], fill.xs[mine], fill.colours[mine],
+                                                  fill.strokes[mine])))
+        rest = members[~np.isin(members, own)]
+        if rest.size:
+            centres = self.targets.centres[rest]
+            d = (centres[:, None, 0] - fill.ys[None]) ** 2 + (centres[:, None, 1] - fill.xs[None]) ** 2
+            labels += rest.tolist()
+            words += fill.colours[np.argmin(d, axis=1)].tolist()
+        keep = np.isin(labels, members) if labels else np.zeros(0, bool)
+        return (np.asarray(labels, np.int64)[keep], np.asarray(words, np.uint32)[keep],
+                [(label, f) for label, f in several if label in set(members.tolist())])
 
     def _part_unhinted_or_all(self, key: tuple) -> np.ndarray:
         """A part's regions, less those a region-only hint fills."""
@@ -271,10 +319,13 @@ class HintFill:
             for key, fill in self.fills.items():
                 if key[0] != kind or (kind in ("part", "region") and fill.single is not None):
                     continue
-                where, mask = self._extent(key, scale)
-                colours = fill.single if fill.single is not None else _split(mask, where, fill, scale)
-                _write(flats, box, where, mask, colours)
-                _write(touched, box, where, mask, True)
+                pieces = ([(("region", label), sub) for label, sub in self._part_plan(key, fill)[2]]
+                          if kind == "part" else [(key, fill)])
+                for piece, sub in pieces:
+                    where, mask = self._extent(piece, scale)
+                    colours = sub.single if sub.single is not None else _split(mask, where, sub, scale)
+                    _write(flats, box, where, mask, colours)
+                    _write(touched, box, where, mask, True)
         washes = [f for k, f in self.fills.items() if k[0] == "wash"]
         if washes:
             _wash(flats, box, washes, t, scale)
@@ -284,11 +335,9 @@ class HintFill:
         """(count,) bool: the regions ``table`` gives a hint's colour."""
         out = np.zeros(self.targets.regions.count, bool)
         for key, fill in self.fills.items():
-            if fill.single is None:
-                continue
             if key[0] == "part":
-                out[self._part_unhinted_or_all(key)] = True
-            elif key[0] == "region":
+                out[self._part_plan(key, fill)[0]] = True
+            elif key[0] == "region" and fill.single is not None:
                 out[key[1]] = True
         return out
 

@@ -5,9 +5,10 @@
   the flat and shaded modes every pane fills at once what the click reaches (core/hint_fill.py:
   the clicked region's part, a pocket of the paper the gaps close off, or the paper), with no
   model run (hint models re-run a moment later); Shift+click fills the clicked region alone. A
-  new fill takes the place of the earlier fill points that reached the same thing, so filling a
-  part again changes its colour instead of splitting it between two colours (hint strokes of two
-  colours in one part still split it). While the bucket hovers, every view outlines what a click
+  new fill takes the place of the earlier fill points that reached the same thing (in a part, the
+  same region of it), so filling again changes the colour instead of splitting it between two;
+  clicks of two colours in two regions of one part colour each its region, and the part's other
+  regions take the nearest one's colour. While the bucket hovers, every view outlines what a click
   there would fill (the pane under the mouse's colouring decides; on the sketch, the focused
   pane's). A click beside the page does nothing but say so.
 - Eyedropper: takes the colour under the click, from a result pane's colouring, or on the
@@ -120,8 +121,13 @@ class ColourTools(QObject):
             return False
         page = self.page(pane_name)
         key = self._target(page, x, y, region_only)
+        region = page.regions.label_at(x, y)
+        # The fill points this click replaces: those that reached the same thing. In a part, only
+        # those in the same region: two clicks of two colours in one part (hair and a face the
+        # network coloured alike) keep both, each region its colour.
         old = [p for p in layer.points()
-               if self._target(page, int(p.x), int(p.y), p.region_only) == key]
+               if self._target(page, int(p.x), int(p.y), p.region_only) == key
+               and (key[0] != "part" or page.regions.label_at(int(p.x), int(p.y)) == region)]
         return layer.fill_at(x, y, replacing=old, region_only=region_only)
 
     # --- the preview ---------------------------------------------------------------------------
