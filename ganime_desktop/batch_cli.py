@@ -48,6 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write each result's layers beside it: {name}.flats.png, {name}.shading.png "
                         "(multiply), {name}.lines.png (line art on transparency) and {name}.ora (OpenRaster, "
                         "for Krita, GIMP, MyPaint); needs the flat or shaded mode")
+    p.add_argument("--like", type=Path, metavar="COLOURED",
+                   help="colour every page like this coloured page (one page of the chapter coloured by hand or in "
+                        "the app; PNG/JPEG/..., or the app's .ora): each region takes the colour the coloured page "
+                        "shows where that region lies in it, found by matching the two line arts (moved, turned, "
+                        "mirrored, bent); the model colours what the page does not show and, in the shaded mode, "
+                        "the shading; hints still win. With --layers, {name}.reference.png marks the regions that "
+                        "came from the coloured page")
+    p.add_argument("--like-sketch", type=Path, metavar="LINE_ART",
+                   help="the line art COLOURED was coloured on (default: the .ora's line layer, a "
+                        "{stem}.lines.png beside it, else the coloured page's own dark strokes)")
     p.add_argument("--models-dir", dest="models_dirs", action="append", type=Path, default=[], metavar="DIR",
                    help="an extra folder of models (with a manifest.json); also env GANIME_MODELS_DIR")
     p.add_argument("--working-size", type=int, metavar="PX", help="run the model at this size (default: the model's)")
@@ -94,7 +104,8 @@ def run_colorize(argv: list[str]) -> int:
         input_dir=args.input_dir, output_dir=args.output_dir, models=args.models, recursive=args.recursive,
         overwrite=args.overwrite, format=args.format, device=args.device, reference=args.reference,
         models_dirs=args.models_dirs, working_size=args.working_size, strategy=args.strategy,
-        quality=args.quality, hints_dir=args.hints_dir, mode=args.mode, layers=args.layers)
+        quality=args.quality, hints_dir=args.hints_dir, mode=args.mode, layers=args.layers, like=args.like,
+        like_sketch=args.like_sketch)
     job = BatchJob(options)
     for problem in job.registry.problems:
         print(f"warning: {problem}", file=sys.stderr)

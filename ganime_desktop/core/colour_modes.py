@@ -34,6 +34,7 @@ from .colour import lab_to_rgb, rgb8_to_lab, rgb_to_gray
 from .hints import check_hints
 from .layers import Layers
 from .preprocess import MAX_LINE_GAIN
+from .reference_colours import ReferenceColours
 from .regions import Regions, ndimage, segment
 
 MODES = ("raw", "flat", "shaded")
@@ -79,19 +80,23 @@ class PageColouring:
 
     def __init__(self, gray: np.ndarray, colour: np.ndarray, *,
                  seen: np.ndarray | Callable[[], np.ndarray] | None = None,
-                 raw: np.ndarray | Callable[[], np.ndarray] | None = None, regions: Regions | None = None):
+                 raw: np.ndarray | Callable[[], np.ndarray] | None = None, regions: Regions | None = None,
+                 reference: ReferenceColours | None = None):
         """``gray``: HxW uint8 sketch at full size. ``colour``: HxWx3 uint8, the network's colour
         at full size before the line art goes back. ``seen``: the sketch as the network saw it,
         at full size (default ``gray``). ``raw``: mode "raw"'s image (default ``colour``).
         ``seen`` and ``raw`` may be functions that make them: called on first use (the batch's
         shaded pages never need the raw image, a page's work of ~0.1 s at A4 300 dpi).
-        ``regions``: default ``segment(gray)`` (cached by content)."""
+        ``regions``: default ``segment(gray)`` (cached by content). ``reference``: the region
+        colours a coloured reference page decides (core/reference_match.py, issue 28), laid over
+        the network's; hints still win."""
         if gray.ndim != 2 or colour.shape != (*gray.shape, 3):
             raise ValueError(f"sketch {gray.shape} and colour {colour.shape} do not match")
         self.gray, self.colour = gray, colour
         self._seen = gray if seen is None else seen
         self._raw = colour if raw is None else raw
         self.regions = segment(gray) if regions is None else regions
+        self.reference = reference
 
     @property
     def seen(self) -> np.ndarray:
@@ -171,6 +176,8 @@ class PageColouring:
         chroma = np.hypot(median_lab[:, 1], median_lab[:, 2])
         background = r.is_background | (r.is_open & (median_lab[:, 0] >= OPEN_PAPER_LIGHTNESS)
                                         & (chroma <= OPEN_PAPER_CHROMA))
+        if self.reference is not None:  # issue 28: the reference decides the regions it shows
+            rgb, background = self.reference.apply(rgb, background)
         rgb[background] = 255  # the paper stays white unless hinted
         luma = self._clean_luma(colour[None], seen[None]).ravel()  # one row: rgb_to_gray works by rows
         median_luma = _medians_with_fallback(labels, paper, np.rint(luma).astype(np.int64), 256, r.count)
