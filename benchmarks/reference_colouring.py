@@ -11,7 +11,8 @@
   (XDoG, 256 px crops); anime-fullbody/test and anime-scenes/test (XDoG, whole, shorter side 512).
 - ``portrait-splash``: anime-fullbody's characters with a standing portrait and a splash art: the
   13 test portraits coloured like their character's splash art in train/, and (reported apart)
-  the 50 train characters in both directions. ΔE2000 on the figure (the truth's non-blank pixels).
+  like another character's (what the line art cannot tell apart), and the 50 train characters
+  in both directions. ΔE2000 on the figure (the truth's non-blank pixels).
 - ``speed``: a 1024 px page (a full-body test portrait's XDoG sketch) coloured like its splash
   art: the reference's preparation (once per chapter), the matching per page, and the whole page
   with the network with and without the reference.
@@ -187,8 +188,9 @@ def main() -> None:
             print(out[-1], flush=True)
     if "portrait-splash" in args.protocol:
         folder = DATA / "anime-fullbody"
-        sets = ["test"] + ([] if args.no_train else ["train-portrait", "train-splash"])
+        sets = ["test", "test-other"] + ([] if args.no_train else ["train-portrait", "train-splash"])
         titles = {"test": "the 13 test portraits, coloured like their character's splash art (train/)",
+                  "test-other": "the 13 test portraits, coloured like ANOTHER character's splash art",
                   "train-portrait": "the 50 train portraits, coloured like their splash art",
                   "train-splash": "the 50 train splash arts, coloured like their portrait"}
         for which in sets:

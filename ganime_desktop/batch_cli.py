@@ -116,6 +116,9 @@ def run_colorize(argv: list[str]) -> int:
         return EXIT_USAGE
     for name, colorizer in job.colorizers.items():
         print(f"{name}: running on {colorizer.provider_info.describe()}", file=sys.stderr)
+    if job.like is not None:
+        print(f"colouring every page like {options.like} (its line art: {job.like.lines_from}); the model "
+              "colours what it does not show", file=sys.stderr)
 
     cancel = threading.Event()
     previous = None

@@ -68,6 +68,7 @@ def test_cli_colours_a_chapter_like_its_coloured_page(chapter, models_dir, mode)
     done = _ganime(pages, out, "--model", "tiny-a", "--models-dir", models_dir, "--device", "cpu", "--mode", mode,
                    "--like", root / "coloured.png", "--like-sketch", root / "lines.png", *layers)
     assert done.returncode == 0, done.stderr
+    assert f"colouring every page like {root / 'coloured.png'} (its line art: {root / 'lines.png'})" in done.stderr
     body_colour = np.array(PARTS[BODY - 1].colour)
     for name, (gray, _, which) in drawn.items():
         result = read_image(out / f"{name}_tiny-a.png")

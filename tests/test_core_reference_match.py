@@ -179,6 +179,7 @@ def test_the_reference_from_files_with_and_without_its_line_art(tmp_path):
     page, _, which = draw(PARTS, angle=10.0, mirror=True)
     coloured = _save(tmp_path / "coloured.png", colour)
     sketch2x = _save(tmp_path / "sketch@2x.png", np.array(Image.fromarray(gray).resize((512, 640), Image.NEAREST)))
+    assert load_like_reference(coloured).lines_from == "its own dark strokes"
     for like in (load_like_reference(coloured, sketch2x), load_like_reference(coloured)):  # own lines, or its strokes
         regions, colours, part, share = _colours_of(page, which, like)
         big = (regions.areas >= 300) & (share > 0.9) & (part > 0)
@@ -196,6 +197,7 @@ def test_the_apps_layer_files_carry_the_line_art(tmp_path):
     _save(tmp_path / "p1.png", colour)
     from_ora, from_png = load_like_reference(paths["ora"]), load_like_reference(tmp_path / "p1.png")
     expected = prepare_reference(colour, gray)
+    assert from_ora.lines_from == "the .ora's line layer" and from_png.lines_from == str(tmp_path / "p1.lines.png")
     for like in (from_ora, from_png):
         assert (like.line_pixels == expected.line_pixels).all()
         assert np.abs(like.colour.astype(int) - colour).max() <= 1

@@ -112,13 +112,17 @@ def _fullbody(folder: Path, split: str, name: str, short_side: int) -> tuple[np.
 def portrait_splash_pairs(folder: Path, which: str) -> list[tuple[tuple[str, str], tuple[str, str]]]:
     """((split, page file), (split, reference file)) of the portrait <-> splash protocol.
     ``which``: "test" (the test portraits whose character has a splash art in train/, coloured
-    from it), "train-portrait" (the train portraits coloured from their splash arts) or
-    "train-splash" (the splash arts coloured from their portraits)."""
+    from it), "test-other" (the same portraits coloured from another character's splash art: what
+    the line art alone cannot tell apart), "train-portrait" (the train portraits coloured from
+    their splash arts) or "train-splash" (the splash arts coloured from their portraits)."""
     train = {p.name for p in (folder / "train").iterdir()}
-    if which == "test":
-        return [(("test", p.name), ("train", p.name.replace("_portrait", "_gacha-splash")))
-                for p in sorted((folder / "test").iterdir())
-                if p.name.replace("_portrait", "_gacha-splash") in train]
+    if which in ("test", "test-other"):
+        pairs = [(("test", p.name), ("train", p.name.replace("_portrait", "_gacha-splash")))
+                 for p in sorted((folder / "test").iterdir())
+                 if p.name.replace("_portrait", "_gacha-splash") in train]
+        if which == "test-other":  # each portrait with the splash art five characters on
+            pairs = [(page, pairs[(i + 5) % len(pairs)][1]) for i, (page, _) in enumerate(pairs)]
+        return pairs
     chars = sorted(n[: -len("_portrait.jpg")] for n in train
                    if n.endswith("_portrait.jpg") and not n.startswith("hsr") and f"{n[:-13]}_gacha-splash.jpg" in train)
     if which == "train-portrait":

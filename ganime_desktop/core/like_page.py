@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -106,7 +107,7 @@ def _read_lines_png(path: Path) -> np.ndarray:
 
 
 def reference_from_arrays(colour: np.ndarray, line_art: np.ndarray | None = None, *,
-                          name: str = "the coloured page") -> LikeReference:
+                          name: str = "the coloured page", lines_from: str = "the line art given") -> LikeReference:
     """A coloured page (HxWx3 uint8) and, when known, the line art it was coloured on (HxW
     uint8, same picture) -> the prepared reference. LikeReferenceError when it cannot be used."""
     colour = as_rgb_uint8(colour)
@@ -119,25 +120,29 @@ def reference_from_arrays(colour: np.ndarray, line_art: np.ndarray | None = None
         colour = resize(colour, h, w, AREA)
         line_art = None if line_art is None else resize(line_art, h, w, AREA)
     if line_art is None:
-        line_art = lines_of_coloured_page(colour)
-    return prepare_reference(colour, line_art)
+        line_art, lines_from = lines_of_coloured_page(colour), "its own dark strokes"
+    return replace(prepare_reference(colour, line_art), lines_from=lines_from)
 
 
 def load_like_reference(coloured: str | os.PathLike, line_art: str | os.PathLike | None = None) -> LikeReference:
     """Read and prepare the coloured page a chapter is coloured like (module docstring for
     where its line art comes from). Raises LikeReferenceError naming the file and the fix."""
     coloured = Path(coloured)
+    lines_from = ""
     try:
         if coloured.suffix.lower() == ".ora":
             colour, lines = _read_ora(coloured)
+            lines_from = "the .ora's line layer"
         else:
             colour, lines = read_image(coloured), None
         if line_art is not None:
             lines = _read_lines_png(Path(line_art))
             lines = _fit_line_art(lines, colour.shape[:2], str(line_art), str(coloured))
+            lines_from = str(line_art)
         elif lines is None and (sibling := _sibling_lines(coloured)) is not None:
             lines = _fit_line_art(_read_lines_png(sibling), colour.shape[:2], str(sibling), str(coloured))
+            lines_from = str(sibling)
     except ImageReadError as exc:
         raise LikeReferenceError(f"the page to colour like: {exc}") from None
-    return reference_from_arrays(colour, lines, name=str(coloured))
+    return reference_from_arrays(colour, lines, name=str(coloured), lines_from=lines_from)
 

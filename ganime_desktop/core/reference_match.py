@@ -14,10 +14,13 @@ its pixels land on:
 - a region the app takes for paper, or an open shape, whose votes land mostly on blank paper
   is paper (white); the page's paper takes a colour only where the reference's paper is coloured
   too (a backdrop), never from the figure it happens to lie over;
-- otherwise (most votes fall outside the reference, or a figure's region lands on blank paper:
-  a hand the reference hides, a new character) the reference does not decide, and the network
-  colours the region. So does every region of a page that matches the reference nowhere
-  (``MIN_SCORE``).
+- otherwise (most of the region lies beyond the reference's edges, or a figure's region lands on
+  blank paper: a hand the reference hides, a new character beside the known one) the reference
+  does not decide, and the network colours the region. So does every region of a page whose
+  line art matches the reference's nowhere (``MIN_SCORE``).
+
+What the line art alone cannot tell: another character standing where the reference's stood
+takes the reference's colours (measured: docs/reference-colouring.md).
 
 Each region's ``confidence`` is the share of its votes behind its decision. Measured in
 benchmarks/reference_colouring.py and docs/reference-colouring.md.
@@ -43,7 +46,8 @@ SAMPLE_SIDE = 1024  # the reference's colours and regions are kept at most this 
 MAX_VOTES = 120_000  # page pixels that vote (a grid over the page, plus every pixel of regions it misses)
 MIN_VOTES = 3  # a region needs this many votes on the reference's colour to take it
 MIN_SHARE = 0.5  # ... and this share of its votes inside the reference, off its lines
-MIN_SCORE = 0.45  # a page whose bent line art correlates less with the reference's shares nothing with it
+MIN_SEEN = 0.25  # a region decides only when this share of its votes lands inside the reference at all
+MIN_SCORE = 0.25  # a page whose bent line art correlates less with the reference's shares nothing with it
 _AB_OFFSET = 128
 FIGURE, BLANK, BACKDROP = 0, 1, 2  # what a reference pixel off its lines shows
 
@@ -56,6 +60,7 @@ class LikeReference:
     lines: PreparedLines  # its line art, ready for the global search
     line_pixels: np.ndarray  # HxW bool: the line art's lines
     ground: np.ndarray  # HxW uint8: FIGURE, BLANK (its paper regions where white) or BACKDROP (coloured)
+    lines_from: str = ""  # where its line art came from, for messages (core/like_page.py)
 
 
 def _is_white(lab: np.ndarray) -> np.ndarray:
@@ -124,7 +129,7 @@ def region_votes(regions: Regions, reference: LikeReference, where: Corresponden
     n_colour = np.bincount(labels[voters], minlength=count)
     lab = _median_lab(labels[voters], rgb8_to_lab(reference.colour[iy[voters], ix[voters]]), count)
     rgb = np.clip(lab_to_rgb(lab) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    seen = n_usable >= np.maximum(MIN_VOTES, MIN_SHARE * n_all)  # most of the region lands inside the reference
+    seen = n_usable >= np.maximum(MIN_VOTES, MIN_SEEN * n_all)  # enough of the region lands inside the reference
     paper_like = regions.is_background | regions.is_open
     paper = seen & paper_like & (n_blank >= MIN_SHARE * n_usable)
     colour = seen & ~paper & (n_colour >= np.maximum(MIN_VOTES, MIN_SHARE * n_usable))
