@@ -69,8 +69,7 @@ def test_a_mirrored_copy_is_not_coloured_as_the_unmirrored_picture(reference):
     regions, colours, part, _ = _colours_of(gray, which, reference)
     left_leg = 1 + next(i for i, p in enumerate(PARTS) if p.name == "left leg")
     region = int(np.argmax((part == left_leg) * regions.areas))
-    assert regions.labels[which == left_leg].size and colours.rgb[region].tolist() == list(PARTS[left_leg - 1].colour) \
-        or np.abs(colours.rgb[region].astype(int) - PARTS[left_leg - 1].colour).max() <= 8
+    assert np.abs(colours.rgb[region].astype(int) - PARTS[left_leg - 1].colour).max() <= 8
     # on the page the mirrored left leg lies on the right: its colour is not the right leg's
     right = np.array(next(p.colour for p in PARTS if p.name == "right leg"))
     assert np.abs(colours.rgb[region].astype(int) - right).max() > 30
