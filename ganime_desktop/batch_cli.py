@@ -60,6 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="flat and shaded: regions touching through a gap that the model coloured within this CIE Lab "
                         "distance fill as one part (hair drawn as strands); 0: each region alone "
                         f"(default {DEFAULT_TOLERANCE:g})")
+    p.add_argument("--like", type=Path, metavar="COLOURED",
+                   help="colour every page like this coloured page (one page of the chapter coloured by hand or in "
+                        "the app; PNG/JPEG/..., or the app's .ora): each region takes the colour the coloured page "
+                        "shows where that region lies in it, found by matching the two line arts (moved, turned, "
+                        "mirrored, bent); the model colours what the page does not show and, in the shaded mode, "
+                        "the shading; hints still win. With --layers, {name}.reference.png marks the regions that "
+                        "came from the coloured page")
+    p.add_argument("--like-sketch", type=Path, metavar="LINE_ART",
+                   help="the line art COLOURED was coloured on (default: the .ora's line layer, a "
+                        "{stem}.lines.png beside it, else the coloured page's own dark strokes)")
     p.add_argument("--models-dir", dest="models_dirs", action="append", type=Path, default=[], metavar="DIR",
                    help="an extra folder of models (with a manifest.json); also env GANIME_MODELS_DIR")
     p.add_argument("--working-size", type=int, metavar="PX", help="run the model at this size (default: the model's)")
@@ -119,7 +129,7 @@ def run_colorize(argv: list[str]) -> int:
         overwrite=args.overwrite, format=args.format, device=args.device, reference=args.reference,
         models_dirs=args.models_dirs, working_size=args.working_size, strategy=args.strategy,
         quality=args.quality, hints_dir=args.hints_dir, mode=args.mode, layers=args.layers,
-        fill=FillSettings(args.close_gaps, args.part_tolerance))
+        fill=FillSettings(args.close_gaps, args.part_tolerance), like=args.like, like_sketch=args.like_sketch)
     job = BatchJob(options)
     for problem in job.registry.problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -131,6 +141,9 @@ def run_colorize(argv: list[str]) -> int:
         return _usage_error(exc)
     for name, colorizer in job.colorizers.items():
         print(f"{name}: running on {colorizer.provider_info.describe()}", file=sys.stderr)
+    if job.like is not None:
+        print(f"colouring every page like {options.like} (its line art: {job.like.lines_from}); the model "
+              "colours what it does not show", file=sys.stderr)
 
     cancel = threading.Event()
     previous = None

@@ -13,7 +13,7 @@ from PIL import Image
 
 def check_and_compose(path: Path) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     """Check the file's structure (OpenRaster 0.0.5) and composite its stack bottom-up with the
-    W3C formulas of its composite ops. Returns (composite, mergedimage.png, the layers' attributes)."""
+    W3C formulas of its composite ops (hidden layers left out, as editors show them). Returns (composite, mergedimage.png, the layers' attributes)."""
     data = path.read_bytes()
     # Readers sniff the type: the first local header holds "mimetype", stored, then its content.
     assert data[:4] == b"PK\x03\x04" and data[30:38] == b"mimetype" and data[38:54] == b"image/openraster"
@@ -36,9 +36,11 @@ def check_and_compose(path: Path) -> tuple[np.ndarray, np.ndarray, list[dict]]:
         canvas = np.zeros((h, w, 3))
         for attrs in reversed(layers):  # the first layer in stack.xml is the top one
             assert attrs["src"] in names and attrs["src"].startswith("data/") and attrs["src"].endswith(".png")
-            assert attrs.get("visibility", "visible") == "visible"
+            assert attrs.get("visibility", "visible") in ("visible", "hidden")
             pixels = png(attrs["src"])
             assert pixels.shape == (h, w, 4) and int(attrs.get("x", 0)) == 0 and int(attrs.get("y", 0)) == 0
+            if attrs.get("visibility") == "hidden":  # editors show it only when asked (a reference mask)
+                continue
             alpha = pixels[:, :, 3:] * float(attrs.get("opacity", 1.0))
             op = attrs.get("composite-op", "svg:src-over")
             if op == "svg:src-over":

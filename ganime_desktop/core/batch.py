@@ -9,6 +9,9 @@ Use::
     # ({stem}.hints.png, or an RGBA image with the page's stem; none there = no hints)
     # mode="raw" | "flat" | "shaded" (default; core/colour_modes.py); layers=True also writes
     # each result's flats, shading, line art and an OpenRaster file beside it (core/layers.py)
+    # like=PATH colours every page like that coloured page (like_sketch=PATH: its line art;
+    # core/like_page.py, core/reference_match.py): the reader thread matches each page's regions
+    # to it, the network then colours only what it does not show
     report = job.run(on_progress=callback, cancel_event=threading.Event())
     # or in one call: run_batch(options, on_progress=..., cancel_event=...)
 
@@ -53,7 +56,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -67,8 +70,11 @@ from .hint_fill import FillSettings
 from .hints import HintFileError, find_page_hints, fit_hints, read_hints
 from .imageio import ImageReadError, ImageWriteError, read_image, write_image_atomic
 from .layers import Layers, layer_paths, write_layers
+from .like_page import LikeReferenceError, load_like_reference
 from .pipeline import DEFAULT_MODE, DEFAULT_STRATEGY, MODES, Colorizer, ColorizerCache, PageColouring
 from .preprocess import to_gray
+from .reference_colours import ReferenceColours
+from .reference_match import LikeReference, match_page, recolour_raw
 from .regions import Regions, segment
 from .registry import ModelRegistry, UnknownModelError, default_registry
 from .safe_text import printable
@@ -106,6 +112,8 @@ class BatchOptions:
     mode: str = DEFAULT_MODE  # "raw", "flat" or "shaded" (core/colour_modes.py)
     layers: bool = False  # also write flats, shading, line art and .ora beside each result
     fill: FillSettings = field(default_factory=FillSettings)  # how hints fill (core/hint_fill.py)
+    like: Path | None = None  # colour every page like this coloured page (issue 28)
+    like_sketch: Path | None = None  # ... whose line art is this (default: see core/like_page.py)
 
 
 @dataclass(frozen=True)
@@ -148,6 +156,7 @@ class _Coloured:
     page: PageColouring | None = None  # modes "flat" and "shaded": rendered by the writer
     hints: np.ndarray | None = None
     note: str | None = None  # for the user about a page that was coloured (its hints were scaled)
+    like: ReferenceColours | None = None  # what the reference page decided (for the layers' mask)
 
 
 class BatchJob:
@@ -160,6 +169,7 @@ class BatchJob:
         self.not_pages: list[NotAPage] = []  # not images, and special files (pipes, links to devices)
         self.colorizers: dict[str, Colorizer] = {}
         self.reference: np.ndarray | None = None
+        self.like: LikeReference | None = None
         self._prepared = False
 
     # --- setup ---------------------------------------------------------------------------------
@@ -216,6 +226,14 @@ class BatchJob:
                 self.reference = read_image(o.reference)
             except ImageReadError as exc:
                 raise BatchUsageError(f"reference image: {exc}") from None
+        if o.like_sketch is not None and o.like is None:
+            raise BatchUsageError("--like-sketch is the line art of the page given with --like: pass --like "
+                                  "COLOURED_PAGE too")
+        if o.like is not None:
+            try:
+                self.like = load_like_reference(o.like, o.like_sketch)
+            except LikeReferenceError as exc:
+                raise BatchUsageError(str(exc)) from None
         try:
             o.output_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -231,8 +249,9 @@ class BatchJob:
 
     def _remove_stale_temp_files(self) -> None:
         report_page = PlannedPage(self.options.output_dir, "", {n: self.options.output_dir / n for n in REPORT_NAMES})
+        with_mask = self.like is not None
         layer_pages = [PlannedPage(p.source, p.relative, {f"{m} {k}": path for m, out in p.outputs.items()
-                                                          for k, path in layer_paths(out).items()})
+                                                          for k, path in layer_paths(out, reference=with_mask).items()})
                        for p in self.pages]
         for path in stale_temp_files(self.options.output_dir, [*self.pages, *layer_pages, report_page]):
             try:
@@ -255,15 +274,21 @@ class BatchJob:
                     if not self._needs_rgb:  # the generators see the sketch's gray only: a third of the memory
                         with stage("gray"):
                             rgb = to_gray(rgb)
-                    regions = None
-                    if self.options.mode != "raw":  # the same for every model: found here, beside the network
+                    regions = like = None
+                    if self.options.mode != "raw" or self.like is not None:  # the same for every model:
+                        gray = rgb if rgb.ndim == 2 else to_gray(rgb)  # found here, beside the network
                         with stage("regions"):
-                            regions = segment(rgb if rgb.ndim == 2 else to_gray(rgb), cache=False)
-                    pages_q.put((items, rgb, hints, regions, note, None))
+                            regions = segment(gray, cache=False)
+                        if self.like is not None:
+                            with stage("reference"):
+                                like = match_page(gray, regions, self.like, cancel.is_set)
+                    pages_q.put((items, rgb, hints, regions, like, note, None))
+                except Cancelled:
+                    break
                 except (ImageReadError, HintFileError) as exc:
-                    pages_q.put((items, None, None, None, None, str(exc)))
+                    pages_q.put((items, None, None, None, None, None, str(exc)))
                 except Exception as exc:  # e.g. MemoryError on one page: not the batch
-                    pages_q.put((items, None, None, None, None,
+                    pages_q.put((items, None, None, None, None, None,
                                  f"{page.source}: cannot read ({type(exc).__name__}: {exc})"))
         finally:
             pages_q.put(_END)
@@ -292,7 +317,7 @@ class BatchJob:
                cancel: threading.Event) -> None:
         try:
             while (got := pages_q.get()) is not _END:
-                items, rgb, hints, regions, note, error = got
+                items, rgb, hints, regions, like, note, error = got
                 for item in items:
                     if error is not None:
                         events.put(self._result(item, "failed", error))
@@ -302,7 +327,7 @@ class BatchJob:
                         continue
                     started = time.perf_counter()
                     try:
-                        coloured = self._colour(item, rgb, hints, regions, cancel)
+                        coloured = self._colour(item, rgb, hints, regions, like, cancel)
                     except Cancelled:
                         events.put(self._result(item, "cancelled", "cancelled by the user"))
                         continue
@@ -312,23 +337,26 @@ class BatchJob:
                         continue
                     coloured.note = note
                     out_q.put((item, coloured, time.perf_counter() - started))
-                del rgb, hints, regions, got  # not held while waiting for the next page
+                del rgb, hints, regions, like, got  # not held while waiting for the next page
         finally:
             out_q.put(_END)
 
     def _colour(self, item: _Item, rgb: np.ndarray, hints: np.ndarray | None, regions: Regions | None,
-                cancel: threading.Event) -> _Coloured:
+                like: ReferenceColours | None, cancel: threading.Event) -> _Coloured:
         """One page with one model in the job's mode: the network's part (the writer renders)."""
         o = self.options
         args = dict(reference=self.reference, hints=hints, working_size=o.working_size, should_cancel=cancel.is_set)
         colorizer = self.colorizers[item.model]
-        if o.mode == "raw":
+        if o.mode == "raw" and like is None:
             return _Coloured(image=colorizer.colorize(rgb, mode="raw", **args))
-        page = colorizer.colour_page(rgb, regions=regions, **args)
+        page = colorizer.colour_page(rgb, regions=regions, like=like, **args)
+        if o.mode == "raw":  # the network's image with the reference's colours where it decides
+            with stage("render"):
+                return _Coloured(image=recolour_raw(page.raw, page.regions, like))
         with stage("render"):
             if hints is None:  # what does not depend on hints, here: the writer has the rest
                 page.prepare(o.mode, o.fill)
-        return _Coloured(page=page, hints=hints)
+        return _Coloured(page=page, hints=hints, like=like)
 
     def _render(self, coloured: _Coloured) -> tuple[np.ndarray, Layers | None]:
         """(image, its layers when asked for) of a colouring in the job's mode."""
@@ -338,13 +366,16 @@ class BatchJob:
             if not self.options.layers:
                 return coloured.page.render(self.options.mode, coloured.hints, self.options.fill), None
             layers = coloured.page.layers(self.options.mode, coloured.hints, self.options.fill)
+            if coloured.like is not None:
+                layers = replace(layers, reference=coloured.like.mask(coloured.page.regions.labels, coloured.hints))
             return layers.compose(), layers
 
     def _done_before(self, item: _Item) -> bool:
         """The item's output (and, when asked for, its layers) exist from an earlier run."""
         if not item.output.exists():
             return False
-        return not self.options.layers or all(p.exists() for p in layer_paths(item.output).values())
+        paths = layer_paths(item.output, reference=self.like is not None)
+        return not self.options.layers or all(p.exists() for p in paths.values())
 
     def _write(self, out_q: queue.Queue, events: queue.Queue) -> None:
         try:

@@ -39,6 +39,7 @@ from .hints import check_hints
 from .layers import Layers
 from .parts import RegionGraph, part_labels
 from .preprocess import MAX_LINE_GAIN
+from .reference_colours import ReferenceColours
 from .regions import Regions, ndimage, segment
 from .resize import resize
 
@@ -86,7 +87,7 @@ class PageColouring:
     def __init__(self, gray: np.ndarray, colour: np.ndarray, *,
                  seen: np.ndarray | Callable[[], np.ndarray] | None = None,
                  raw: np.ndarray | Callable[[], np.ndarray] | None = None, regions: Regions | None = None,
-                 network_hints: np.ndarray | None = None):
+                 network_hints: np.ndarray | None = None, reference: ReferenceColours | None = None):
         """``gray``: HxW uint8 sketch at full size. ``colour``: HxWx3 uint8, the network's colour
         at full size before the line art goes back. ``seen``: the sketch as the network saw it,
         at full size (default ``gray``). ``raw``: mode "raw"'s image (default ``colour``).
@@ -94,7 +95,8 @@ class PageColouring:
         shaded pages never need the raw image, a page's work of ~0.1 s at A4 300 dpi).
         ``regions``: default ``segment(gray)`` (cached by content). ``network_hints``: the hint
         layer a hint model saw when it made ``colour`` (its lightness under a stroke is the
-        stroke's, not light and shadow)."""
+        stroke's, not light and shadow). ``reference``: the region colours a coloured reference
+        page decides (core/reference_match.py, issue 28), laid over the network's; hints still win."""
         if gray.ndim != 2 or colour.shape != (*gray.shape, 3):
             raise ValueError(f"sketch {gray.shape} and colour {colour.shape} do not match")
         self.gray, self.colour = gray, colour
@@ -102,6 +104,7 @@ class PageColouring:
         self._raw = colour if raw is None else raw
         self.regions = segment(gray) if regions is None else regions
         self._network_hints = network_hints
+        self.reference = reference
         self._targets: dict[float, PageTargets] = {}
         self._tables: dict[float, np.ndarray] = {}
 
@@ -208,11 +211,20 @@ class PageColouring:
         chroma = np.hypot(median_lab[:, 1], median_lab[:, 2])
         background = r.is_background | (r.is_open & (median_lab[:, 0] >= OPEN_PAPER_LIGHTNESS)
                                         & (chroma <= OPEN_PAPER_CHROMA))
+        if self.reference is not None:  # issue 28: the reference decides the regions it shows
+            rgb, background = self.reference.apply(rgb, background)
         rgb[background] = 255  # the paper stays white unless hinted
         labels, paper, colour, seen = self._samples
         luma = self._clean_luma(colour[None], seen[None]).ravel()  # one row: rgb_to_gray works by rows
         median_luma = _medians_with_fallback(labels, paper, np.rint(luma).astype(np.int64), 256, r.count)
         return rgb, median_luma.astype(np.float32), background, median_lab
+
+    @property
+    def _decided(self) -> np.ndarray:
+        """(count,) bool: the regions whose colour a reference page decides (none without one)."""
+        if self.reference is None:
+            return np.zeros(self.regions.count, bool)
+        return self.reference.decided & ~self.reference.paper
 
     @cached_property
     def _graph(self) -> RegionGraph:
@@ -238,7 +250,8 @@ class PageColouring:
             rgb = self._stats[0]
             parts = self.fill_targets(tolerance).parts
             if not np.array_equal(parts, np.arange(parts.size)):
-                rgb = np.where(self.background[:, None], rgb, _lab_to_rgb8(self._median_lab(parts))[parts])
+                keep = self.background | self._decided  # the paper, and the reference's colours
+                rgb = np.where(keep[:, None], rgb, _lab_to_rgb8(self._median_lab(parts))[parts])
             table = self._tables.setdefault(tolerance, pack(rgb))
         return table
 

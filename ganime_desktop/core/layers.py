@@ -7,6 +7,10 @@ Three layers, bottom to top, each HxW(x3) uint8:
 - line art: gray, 255 = paper; written as black ink whose alpha is 255 - gray, which over
   any colour c gives c * gray / 255, i.e. multiply, in every editor.
 
+A page coloured like a reference page (core/reference_match.py) also has a *reference mask*:
+gray, 255 where the reference decided the colour, 0 where the network did. It is not part of the
+picture: ``{stem}.reference.png`` and a hidden top layer of the ``.ora``.
+
 ``compose`` is what an editor shows when it stacks them, rounded the way 8-bit editors do it
 (one layer at a time), so a file opened in Krita, GIMP or MyPaint looks like the app's result.
 ``write_layers`` writes the three PNGs and an OpenRaster (``.ora``) file of the stack, each
@@ -31,6 +35,8 @@ ORA_MIMETYPE = b"image/openraster"
 THUMBNAIL_SIDE = 256  # OpenRaster: the thumbnail is at most 256 px on its longer side
 # What write_layers writes beside ``{stem}.png``: "{stem}{suffix}".
 LAYER_SUFFIXES = {"flats": ".flats.png", "shading": ".shading.png", "lines": ".lines.png", "ora": ".ora"}
+REFERENCE_SUFFIX = ".reference.png"  # the reference mask, for pages coloured like a reference page
+REFERENCE_LAYER = "From the reference (white)"  # its name in the .ora
 
 
 COMPOSE_ROWS = 64  # compose works on blocks of rows: its uint16 temporaries stay in the CPU's cache
@@ -59,6 +65,7 @@ class Layers:
     flats: np.ndarray  # HxWx3 uint8
     shading: np.ndarray  # HxW uint8, multiply
     lines: np.ndarray  # HxW uint8, multiply (255 = paper)
+    reference: np.ndarray | None = None  # HxW uint8 mask: 255 where a reference page decided the colour
 
     def compose(self) -> np.ndarray:
         """The flattened image: line art multiplied over shading multiplied over flats, each
@@ -95,21 +102,24 @@ class Layers:
         return rgba
 
 
-def layer_paths(output: str | os.PathLike) -> dict[str, Path]:
+def layer_paths(output: str | os.PathLike, *, reference: bool = False) -> dict[str, Path]:
     """Where ``write_layers`` puts the layers of the result ``output`` (``p1_model.png`` ->
-    ``p1_model.flats.png``, ``.shading.png``, ``.lines.png``, ``.ora``)."""
+    ``p1_model.flats.png``, ``.shading.png``, ``.lines.png``, ``.ora``; with ``reference``, also
+    ``.reference.png``)."""
     output = Path(output)
-    return {name: output.with_name(output.stem + suffix) for name, suffix in LAYER_SUFFIXES.items()}
+    suffixes = {**LAYER_SUFFIXES, "reference": REFERENCE_SUFFIX} if reference else LAYER_SUFFIXES
+    return {name: output.with_name(output.stem + suffix) for name, suffix in suffixes.items()}
 
 
 def _png(pixels: np.ndarray) -> bytes:
     return encode_png(pixels)
 
 
-def _stack_xml(width: int, height: int, entries: list[tuple[str, str, str]]) -> bytes:
-    """OpenRaster's stack.xml; ``entries`` top layer first: (name, file in the zip, composite op)."""
-    rows = "".join(f'    <layer name={quoteattr(name)} src={quoteattr(src)} composite-op="{op}" x="0" y="0" '
-                   f'opacity="1.0" visibility="visible"/>\n' for name, src, op in entries)
+def _stack_xml(width: int, height: int, entries: list[tuple[str, ...]]) -> bytes:
+    """OpenRaster's stack.xml; ``entries`` top layer first: (name, file in the zip, composite op[,
+    visibility])."""
+    rows = "".join(f'    <layer name={quoteattr(e[0])} src={quoteattr(e[1])} composite-op="{e[2]}" x="0" y="0" '
+                   f'opacity="1.0" visibility="{e[3] if len(e) > 3 else "visible"}"/>\n' for e in entries)
     return (f"<?xml version='1.0' encoding='UTF-8'?>\n"
             f'<image version="0.0.5" w="{width}" h="{height}" xres="72" yres="72">\n'
             f'  <stack>\n{rows}  </stack>\n</image>\n').encode()
@@ -128,9 +138,14 @@ def openraster_bytes(layers: Layers, merged: np.ndarray | None = None) -> bytes:
         ("data/shading.png", np.concatenate([shading, opaque], axis=2)),
         ("data/flats.png", np.concatenate([layers.flats, opaque], axis=2)),
     ]
-    stack = _stack_xml(w, h, [("Line art", files[0][0], "svg:src-over"),
-                              ("Shading", files[1][0], "svg:multiply"),
-                              ("Flats", files[2][0], "svg:src-over")])
+    entries = [("Line art", files[0][0], "svg:src-over"),
+               ("Shading", files[1][0], "svg:multiply"),
+               ("Flats", files[2][0], "svg:src-over")]
+    if layers.reference is not None:  # hidden: a record of where the colours came from, not paint
+        mask = np.repeat(layers.reference[:, :, None], 3, axis=2)
+        files.insert(0, ("data/reference.png", np.concatenate([mask, opaque], axis=2)))
+        entries.insert(0, (REFERENCE_LAYER, files[0][0], "svg:src-over", "hidden"))
+    stack = _stack_xml(w, h, entries)
     scale = min(1.0, THUMBNAIL_SIDE / max(h, w))
     thumb = resize(merged, max(1, round(h * scale)), max(1, round(w * scale)), AREA)
     buf = io.BytesIO()
@@ -147,10 +162,11 @@ def openraster_bytes(layers: Layers, merged: np.ndarray | None = None) -> bytes:
 def write_layers(output: str | os.PathLike, layers: Layers) -> dict[str, Path]:
     """Write the layers of the result ``output`` beside it (``layer_paths``), each atomically.
     Raises ImageWriteError naming the file."""
-    paths = layer_paths(output)
+    paths = layer_paths(output, reference=layers.reference is not None)
     merged = layers.compose()
     contents = {"flats": lambda: _png(layers.flats), "shading": lambda: _png(layers.shading),
-                "lines": lambda: _png(layers.line_rgba()), "ora": lambda: openraster_bytes(layers, merged)}
+                "lines": lambda: _png(layers.line_rgba()), "ora": lambda: openraster_bytes(layers, merged),
+                "reference": lambda: _png(layers.reference)}
     for name, path in paths.items():
         try:
             write_bytes_atomic(path, contents[name]())

@@ -60,6 +60,7 @@ from .preprocess import (
     to_gray,
     upscale,
 )
+from .reference_colours import ReferenceColours
 from .regions import Regions
 from .registry import ModelEntry, ModelRegistry
 from .sessions import ModelLoadError, ProviderInfo, generator_session, get_session
@@ -163,16 +164,20 @@ class Colorizer:
     def colour_page(self, rgb: np.ndarray, *, reference: np.ndarray | None = None,
                     hints: np.ndarray | None = None, working_size: int | None = None,
                     should_cancel: Callable[[], bool] | None = None,
-                    strategy: str | None = None, regions: Regions | None = None) -> PageColouring:
+                    strategy: str | None = None, regions: Regions | None = None,
+                    like: ReferenceColours | None = None) -> PageColouring:
         """Run the network once (arguments as ``colorize``) and keep what every mode needs: the
         page's regions (cached by content) and the network's colour. ``render(mode, hints)`` on
         the result gives ``colorize``'s image for any mode and any hints, without the network
         (hint models only see the ``hints`` given here). ``regions``: the page's, when the caller
-        has them already (``segment(to_gray(rgb))``, as the batch's reader thread does)."""
+        has them already (``segment(to_gray(rgb))``, as the batch's reader thread does). ``like``:
+        the region colours a coloured reference page decides for these regions
+        (core/reference_match.py ``match_page``), laid over the network's in "flat" and "shaded"."""
         gray, colour, seen, raw = self._net_colour(rgb, reference, hints, working_size, should_cancel, strategy)
         saw = hints if self.accepts_hints and has_hints(hints) else None  # its lightness under them is theirs
         with stage("regions"):
-            page = PageColouring(gray, colour, seen=seen, raw=raw, regions=regions, network_hints=saw)
+            page = PageColouring(gray, colour, seen=seen, raw=raw, regions=regions, network_hints=saw,
+                                 reference=like)
         check(should_cancel)
         return page
 

@@ -40,6 +40,7 @@ from ganime_desktop.core.batch_report import format_clock
 from ganime_desktop.core.pipeline import ColorizerCache
 from ganime_desktop.core.registry import ModelRegistry
 
+from .colour_like import LikeField
 from .dialogs import get_folder, get_open_file
 from .models_panel import NAME_ROLE, is_style_model, label_for, takes_hints_model
 from .modes import mode_combo, set_combo_mode
@@ -141,6 +142,7 @@ class BatchPanel(QWidget):
         self.layers = QCheckBox("Also save layers")
         self.layers.setToolTip("Beside each result: its flats, shading and line art as PNGs and an OpenRaster (.ora) "
                                "file (flat and shaded modes)")
+        self.like_field = LikeField(self.settings)  # issue 28: every page coloured like a coloured page
         self.device = QComboBox()
         for text, value in DEVICE_CHOICES:
             self.device.addItem(text, value)
@@ -168,6 +170,7 @@ class BatchPanel(QWidget):
         form.addRow("", self._wrap(choices))
         form.addRow("Reference", _folder_row(self.reference_edit, "Browse…", self._browse_reference))
         form.addRow("Hints", _folder_row(self.hints_edit, "Browse…", self._browse_hints))
+        form.addRow("Colour like", self.like_field)
 
         self.start_button = QPushButton("Start")
         self.start_button.setDefault(True)
@@ -246,6 +249,7 @@ class BatchPanel(QWidget):
                            ("mode", self.mode.currentData()), ("layers", self.layers.isChecked()),
                            ("device", self.device.currentData()), ("models", self.selected_models())):
             s.set_batch_value(key, value)
+        self.like_field.remember()
 
     def set_registry(self, registry: ModelRegistry, cache: ColorizerCache) -> None:
         """After the window's model folders changed."""
@@ -333,7 +337,8 @@ class BatchPanel(QWidget):
             reference=Path(reference) if reference and needs_reference else None,
             hints_dir=Path(hints or src) if takes_hints else None,
             mode=mode, layers=self.layers.isChecked() and mode != "raw",
-            fill=self.settings.fill_settings())  # the hints panel's Close gaps and Parts
+            fill=self.settings.fill_settings(),  # the hints panel's Gaps and Parts
+            like=self.like_field.path())
 
     def is_running(self) -> bool:
         return self.worker is not None
@@ -377,7 +382,8 @@ class BatchPanel(QWidget):
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         for w in (self.input_edit, self.output_edit, self.models_list, self.recursive, self.overwrite,
-                  self.format, self.device, self.mode, self.layers, self.reference_edit, self.hints_edit):
+                  self.format, self.device, self.mode, self.layers, self.reference_edit, self.hints_edit,
+                  self.like_field):
             w.setEnabled(not running)
         if not running:
             self._on_mode()

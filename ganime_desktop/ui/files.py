@@ -15,6 +15,7 @@ exactly the layers its flat or shaded colouring is made of.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
@@ -228,7 +229,10 @@ class WindowFiles(QObject):
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             hint_tools = self.window.hint_tools
-            layers = pane.page.layers(mode, hint_tools.hints_for_colouring(), hint_tools.fill)
+            hints = hint_tools.hints_for_colouring()
+            layers = pane.page.layers(mode, hints, hint_tools.fill)
+            if pane.page.reference is not None:  # coloured like a page: where its colours came from
+                layers = replace(layers, reference=pane.page.reference.mask(pane.page.regions.labels, hints))
             written = write_layers(Path(path).with_suffix(".png"), layers)
         except (ImageWriteError, ValueError) as exc:
             self.window.show_message("Cannot save the layers", str(exc))
@@ -236,7 +240,7 @@ class WindowFiles(QObject):
         finally:
             QApplication.restoreOverrideCursor()
         note = " (the shaded layers: the pane shows the raw output)" if pane.mode == "raw" else ""
-        self._status(f"Saved the layers to {written['ora']} and 3 PNGs beside it{note}", 8000)
+        self._status(f"Saved the layers to {written['ora']} and {len(written) - 1} PNGs beside it{note}", 8000)
         return written
 
     def copy_result(self) -> None:

@@ -30,6 +30,7 @@ from .about import APP_NAME, AboutDialog, about_text
 from .actions import Act, StdKey, ToolControls, build_actions, build_menus, exclusive, follow_history
 from .canvas import SketchCanvas
 from .colorize_controller import ColorizeController
+from .colour_like import LIKE_PANE, ColourLike
 from .colour_tools import ColourTools
 from .colouring import RECOLOUR_DELAY_MS, ColouringSession
 from .compare_panes import ComparePanes
@@ -79,6 +80,8 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_status_bar()
         self._connect()
+        self.colour_like = ColourLike(self, self)  # issue 28: a pane coloured like a coloured page
+        self.colour_like.changed.connect(lambda: self._set_panes(self.models.selected()))
         self._restore_settings()
         self.setAcceptDrops(True)
         self.update_title()
@@ -280,10 +283,10 @@ class MainWindow(QMainWindow):
             entry = self.models.entry(name)
             titles.append((name, label_for(entry, entries), short_label_for(entry, entries)) if entry else
                           (name, name, name))
-        new = self.compare.set_models(titles, self.colouring.mode_for)
+        new = self.compare.set_models(titles + self.colour_like.panes(), self.colouring.mode_for)
         self.settings.set_selected_models(names)
         self.hint_tools.update_models(self.hint_models(names))
-        return new
+        return [n for n in new if n != LIKE_PANE]  # the models' panes: the like pane follows the first
 
     def _on_selection_changed(self, names: list[str]) -> None:
         new = self._set_panes(names)
@@ -495,6 +498,7 @@ class MainWindow(QMainWindow):
     # --- closing -------------------------------------------------------------------------------
     def shutdown_workers(self) -> bool:
         done = self.colouring.shutdown()
+        done = self.colour_like.shutdown() and done
         done = self.controller.shutdown() and done
         if self.batch_panel is not None:
             done = self.batch_panel.shutdown() and done
