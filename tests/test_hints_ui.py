@@ -11,7 +11,7 @@ from _onnx_models import make_model_dir
 from _ui_helpers import draw, to_widget, wait_done
 from PySide6.QtGui import QColor
 
-from ganime_desktop.core.hints import read_hints, write_hints
+from ganime_desktop.core.hints import hints_path_for, read_hints, write_hints
 from ganime_desktop.ui import compare_panes
 from ganime_desktop.ui.hints_panel import RECENT_COUNT
 from ganime_desktop.ui.settings import AppSettings
@@ -240,3 +240,19 @@ def test_hint_strokes_fill_at_once_and_re_run_only_the_hint_models(make_window, 
     qtbot.waitUntil(lambda: hinted.page is not hinted_page, timeout=20000)  # the hint model ran again...
     wait_done(qtbot, window)
     assert plain.page is plain_page  # ...the other did not
+
+
+def test_a_pages_hints_of_another_size_are_scaled_with_a_notice_and_huge_ones_refused(window, tmp_path):
+    page = tmp_path / "p1.png"
+    cv2.imwrite(str(page), np.full((200, 256, 3), 255, np.uint8))
+    rgba = np.zeros((100, 128, 4), np.uint8)
+    rgba[20:40, 20:60] = (0, 128, 255, 255)
+    write_hints(hints_path_for(page), rgba)
+    assert window.open_path(page)
+    assert window.hint_tools.layer.to_rgba().shape == (200, 256, 4)
+    assert "scaled" in window.statusBar().currentMessage() and "p1.hints.png" in window.statusBar().currentMessage()
+    huge = np.zeros((1000, 1200, 4), np.uint8)  # more than twice the page on a side: refused from its header
+    huge[:10, :10] = (255, 0, 0, 255)
+    write_hints(hints_path_for(page), huge)
+    assert window.open_path(page)
+    assert window.hint_tools.layer.is_empty() and "not loaded" in window.statusBar().currentMessage()

@@ -250,21 +250,26 @@ def _resolve(lut: np.ndarray) -> np.ndarray:
     return lut
 
 
-def _join_slivers(lut: np.ndarray, thin: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Touching narrow regions (only small balls fit) become one: the paper between hatching
-    strokes is one shaded area, not dozens of strips. Narrow regions touching only wide ones stay."""
-    both = thin[a] & thin[b]
-    ea, eb = a[both], b[both]
-    while ea.size:  # connected components of the narrow-narrow graph: propagate the smallest label
-        low = np.minimum(lut[ea], lut[eb])
+def join_labels(lut: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``lut`` with the labels joined along the edges (a, b): the connected components of that
+    graph, each as its smallest label (propagated until nothing changes)."""
+    while a.size:
+        low = np.minimum(lut[a], lut[b])
         nxt = lut.copy()
-        np.minimum.at(nxt, ea, low)
-        np.minimum.at(nxt, eb, low)
+        np.minimum.at(nxt, a, low)
+        np.minimum.at(nxt, b, low)
         nxt = _resolve(nxt)
         if np.array_equal(nxt, lut):
             break
         lut = nxt
     return lut
+
+
+def _join_slivers(lut: np.ndarray, thin: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Touching narrow regions (only small balls fit) become one: the paper between hatching
+    strokes is one shaded area, not dozens of strips. Narrow regions touching only wide ones stay."""
+    both = thin[a] & thin[b]
+    return join_labels(lut, a[both], b[both])
 
 
 def _merge_specks(lut: np.ndarray, areas: np.ndarray, a: np.ndarray, b: np.ndarray, shared: np.ndarray,

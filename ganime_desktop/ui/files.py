@@ -106,6 +106,7 @@ class WindowFiles(QObject):
 
     def open_path(self, path: str | Path) -> bool:
         """Open an image as the sketch; a bad file gives a message and leaves the current sketch."""
+        self.window.statusBar().clearMessage()  # what is said while the page loads is about it
         try:
             self.document.load(path)
         except ImageReadError as exc:
@@ -113,7 +114,8 @@ class WindowFiles(QObject):
             return False
         self.settings.set_last_dir("open", path)
         self.settings.set_last_sketch(Path(path).resolve())
-        self._status(f"Opened {path}")
+        said = self.window.statusBar().currentMessage()  # what loading the page's hints had to say
+        self._status(f"Opened {path}" + (f". {said}" if said else ""), 15000 if said else 5000)
         return True
 
     def save_folder(self) -> str:

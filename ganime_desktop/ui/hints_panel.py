@@ -246,6 +246,10 @@ class HintTools(QObject):
             except HintFileError as exc:
                 self.window.statusBar().showMessage(f"The page's hints were not loaded: {exc}", 15000)
         self.layer.reset(size, rgba)
+        if rgba is not None and rgba.shape[:2] != (size.height(), size.width()):
+            self.window.statusBar().showMessage(
+                f"The page's hints ({hints_path_for(sketch_path).name}, {rgba.shape[1]}x{rgba.shape[0]}) were scaled "
+                f"to the page ({size.width()}x{size.height()}).", 15000)
 
     def save_beside(self, sketch_path: Path) -> Path | None:
         """Write the hints beside a sketch as ``{stem}.hints.png`` (the file the batch reads); the
