@@ -74,9 +74,10 @@ def test_min_pool_is_the_darkest_pixel_of_each_block():
     np.testing.assert_array_equal(_min_pool(gray, k), padded.reshape(8, k, 5, k).min(axis=(1, 3)))
 
 
-def test_flats_of_a_large_page_come_from_the_small_labels_with_smooth_edges():
-    """A large page's flats are made at the regions' working scale and enlarged smoothly: each
-    region's colour exactly away from its edges, a blend of the two sides on an edge."""
+def test_flats_of_a_large_page_come_from_the_small_labels_and_fills_have_smooth_edges():
+    """A large page's flats are made at the regions' working scale and enlarged: without hints
+    exactly as the labels are (the regions' edges lie under the lines); with a fill, smoothly:
+    each region's colour away from its edges, a blend of the two sides on an edge."""
     from ganime_desktop.core.regions import ndimage, segment
 
     gray = np.full((1500, 700), 255, np.uint8)
@@ -86,13 +87,20 @@ def test_flats_of_a_large_page_come_from_the_small_labels_with_smooth_edges():
     assert regions.scale == 2
     colour = RNG.integers(0, 256, (*gray.shape, 3), dtype=np.uint8)
     page = PageColouring(gray, colour, regions=regions)
-    flats = page.layers("flat", fill=FillSettings(part_tolerance=0)).flats
+    alone = FillSettings(part_tolerance=0)
     table = page._stats[0]
+    np.testing.assert_array_equal(page.layers("flat", fill=alone).flats, table[regions.labels])
+    hints = np.zeros((*gray.shape, 4), np.uint8)
+    hints[150, 250] = (10, 200, 30, 255)  # a click: one region green
+    flats = page.layers("flat", hints, fill=alone).flats
+    table = table.copy()
+    table[regions.labels[150, 250]] = (10, 200, 30)
     edge = ndimage().morphological_gradient(regions.labels, size=(5, 5)) > 0
     np.testing.assert_array_equal(flats[~edge], table[regions.labels[~edge]])
     ys, xs = np.nonzero(edge & ~regions.lines)
-    lo = np.minimum.reduce([table[regions.labels[np.clip(ys + dy, 0, 1499), np.clip(xs + dx, 0, 699)]]
-                            for dy in (-2, 0, 2) for dx in (-2, 0, 2)])
-    hi = np.maximum.reduce([table[regions.labels[np.clip(ys + dy, 0, 1499), np.clip(xs + dx, 0, 699)]]
-                            for dy in (-2, 0, 2) for dx in (-2, 0, 2)])
+    near = [table[regions.labels[np.clip(ys + dy, 0, 1499), np.clip(xs + dx, 0, 699)]]
+            for dy in (-2, 0, 2) for dx in (-2, 0, 2)]
+    lo, hi = np.minimum.reduce(near), np.maximum.reduce(near)
     assert ((flats[ys, xs] >= lo) & (flats[ys, xs] <= hi)).all()
+    blended = (flats[ys, xs] != table[regions.labels[ys, xs]]).any(axis=1)
+    assert blended.any()  # smooth, not blocky

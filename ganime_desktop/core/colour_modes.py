@@ -321,8 +321,9 @@ class PageColouring:
                         fill)
 
     def _flats(self, hint_fill: HintFill, fill: FillSettings) -> np.ndarray:
-        """HxWx3 uint8 flats with smooth colour edges. A large page's flats are made at the
-        regions' working scale (its labels are that scale's, enlarged) and enlarged smoothly."""
+        """HxWx3 uint8 flats with smooth colour edges where hints fill. A large page's flats are
+        made at the regions' working scale (its labels are that scale's, enlarged) and enlarged,
+        smoothly where there are fills (A4 at 300 dpi: ~80 ms more than enlarging the labels)."""
         r = self.regions
         table = hint_fill.table(self._table(fill.part_tolerance))
         if r.scale == 1:
@@ -330,8 +331,10 @@ class PageColouring:
             filled = hint_fill.paint(flats, (slice(0, flats.shape[0]), slice(0, flats.shape[1])), 1)
             return smooth_edges(flats, r.lines, filled)
         small = np.take(table, r.small_labels)
-        hint_fill.paint(small, (slice(0, small.shape[0]), slice(0, small.shape[1])), r.scale)
         k, (h, w) = r.scale, r.shape
+        if hint_fill.is_empty():  # the regions' own edges lie under the lines: enlarged as the labels are
+            return unpack(np.repeat(np.repeat(small, k, axis=1)[:, :w], k, axis=0)[:h])
+        hint_fill.paint(small, (slice(0, small.shape[0]), slice(0, small.shape[1])), r.scale)
         return resize(unpack(small), small.shape[0] * k, small.shape[1] * k, EDGE_RESAMPLE)[:h, :w]
 
     def _shading_with(self, hint_fill: HintFill) -> np.ndarray:
