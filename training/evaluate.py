@@ -112,6 +112,7 @@ class Candidate:
     modes: tuple[str, ...] | None = None
     with_dots: bool = True
     table: bool = True
+    fill: Any = None  # the fill settings its rows use instead of the run's (hint_fill.FillSettings)
 
 
 @dataclass
@@ -343,9 +344,12 @@ def oracle_candidates() -> list[Candidate]:
     def app_rules(pairs, hints):
         return [PageColouring(sketch_gray(p), p.truth) for p in pairs]
 
+    from ganime_desktop.core.hint_fill import FillSettings
+
     return [Candidate("oracle flats (true median per region)", "oracle",
                       "each region of the sketch filled with its true median colour, paper regions too",
-                      None, pages=all_regions, modes=("flat",), with_dots=False, table=False),
+                      None, pages=all_regions, modes=("flat",), with_dots=False, table=False,
+                      fill=FillSettings(part_tolerance=0)),
             Candidate("oracle, app's rules", "oracle",
                       "the truth as the network's colour, rendered by the app (paper regions stay white)",
                       None, pages=app_rules, modes=("flat", "shaded"), with_dots=False, table=False)]
@@ -546,7 +550,8 @@ def colour_mode_rows(candidates: list[Candidate], pairs: list[Pair], modes: list
                         run.grid[(c.name, mode, d)] = run.grid[(c.name, mode, raw_row.dot_set)]
                 else:
                     t0 = time.perf_counter()
-                    outputs = [page.render(mode, h, fill) for page, h in zip(pages, hints, strict=True)]
+                    how = c.fill or fill
+                    outputs = [page.render(mode, h, how) for page, h in zip(pages, hints, strict=True)]
                     seconds = network_seconds + time.perf_counter() - t0
                     row = score_outputs(c, pairs, outputs, regions, extractor, truth_features, seconds=seconds,
                                         mode=mode, dots=d, artefacts=False, truths=truths, progress=bar)
