@@ -8,7 +8,9 @@ pix2pix-tv, as the app's panes are), N clicks at random places on each page (see
 
 - ``preview``: ``PageColouring.reach`` (what the app outlines while the bucket hovers);
 - ``fill``: ``PageColouring.rerender`` in the shaded mode after the click, given the image before
-  it (what a pane does after the click: only what the click changed is rendered again);
+  it (what a pane does after the click: only what the click changed is rendered again); as in the
+  app, a click takes the place of the earlier clicks that reached the same thing (in a part, the
+  same region: ui/colour_tools.py);
 - each measured cold (the page's parts and the paper's levels computed on the page's first click,
   as after a colouring) and warm (later clicks).
 
@@ -63,13 +65,21 @@ def main() -> None:
         page = colorizer.colour_page(gray)
         shown, hints = page.render("shaded", None, fill), None
         h, w = gray.shape
+        targets = page.fill_targets(fill.part_tolerance)
+        clicks: list[tuple[int, int]] = []
         for i in range(args.clicks):
             x, y = int(rng.integers(w)), int(rng.integers(h))
             kind = "cold" if i == 0 else "warm"
             t0 = time.perf_counter()
             page.reach(x, y, fill)
             times[f"preview {kind}"].append(time.perf_counter() - t0)
-            new = np.zeros((h, w, 4), np.uint8) if hints is None else hints.copy()
+            key = targets.target_at(x, y, fill)
+            region = page.regions.label_at(x, y)
+            clicks = [(cx, cy) for cx, cy in clicks if targets.target_at(cx, cy, fill) != key
+                      or (key[0] == "part" and page.regions.label_at(cx, cy) != region)] + [(x, y)]
+            new = np.zeros((h, w, 4), np.uint8)
+            for cx, cy in clicks[:-1]:
+                new[cy, cx] = hints[cy, cx]
             new[y, x] = (*rng.integers(0, 256, 3), 255)
             t0 = time.perf_counter()
             shown = page.rerender("shaded", new, shown, hints, fill)

@@ -107,6 +107,7 @@ class PageColouring:
         self.reference = reference
         self._targets: dict[float, PageTargets] = {}
         self._tables: dict[float, np.ndarray] = {}
+        self._paper_shading_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def seen(self) -> np.ndarray:
@@ -298,11 +299,12 @@ class PageColouring:
             _fill_under(out, self._network_hints[:, :, 3] > 0)
         return out
 
-    def _paper_shading(self, mask: np.ndarray) -> np.ndarray:
-        """The shading of a part of the paper (full-size ``mask``) a hint fills, as a region's."""
-        luma = self._clean_luma(self.colour[mask][None], self.seen[mask][None]).ravel()
+    def _paper_shading(self, where: np.ndarray) -> np.ndarray:
+        """The shading of a part of the paper (its flat pixel indices) a hint fills, as a region's."""
+        colour, seen = self.colour.reshape(-1, 3).take(where, axis=0), self.seen.ravel().take(where)
+        luma = self._clean_luma(colour[None], seen[None]).ravel()
         median = max(float(np.median(luma)), 1.0) if luma.size else 255.0
-        return np.clip(luma / median * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.clip(luma * (255.0 / median) + 0.5, 0, 255).astype(np.uint8)
 
     @cached_property
     def line_layer(self) -> np.ndarray:
@@ -344,20 +346,31 @@ class PageColouring:
         if not paper_fills:
             return self._unhinted_shading
         shading = self._unhinted_shading.copy()
-        r = self.regions
         for key in paper_fills:
-            small = hint_fill.targets.levels.part_mask(key[1], key[2])
-            mask = small if r.scale == 1 else np.repeat(np.repeat(small, r.scale, 0), r.scale, 1)[:r.shape[0], :r.shape[1]]
-            shading[mask] = self._paper_shading(mask)
+            where, values = self._paper_shades(hint_fill.targets.levels, key[1], key[2])
+            shading.ravel()[where] = values
         return shading
 
+    def _paper_shades(self, levels: PaperLevels, radius: int, part: int) -> tuple[np.ndarray, np.ndarray]:
+        """(flat indices, shading) of a part of the paper a hint fills, made once per part: the
+        open paper is most of a page, and every click elsewhere renders it again."""
+        key = (id(levels), radius, part)
+        if key not in self._paper_shading_cache:
+            r = self.regions
+            small = levels.part_mask(radius, part)
+            mask = small if r.scale == 1 else np.repeat(np.repeat(small, r.scale, 0), r.scale, 1)[:r.shape[0], :r.shape[1]]
+            where = np.flatnonzero(mask)
+            self._paper_shading_cache[key] = (where, self._paper_shading(where))
+        return self._paper_shading_cache[key]
+
     def layers(self, mode: str = DEFAULT_MODE, hints: np.ndarray | None = None,
-               fill: FillSettings | None = None) -> Layers:
-        """Flats, shading and line art for ``mode`` "flat" or "shaded" (flat: no shading)."""
+               fill: FillSettings | None = None, hint_fill: HintFill | None = None) -> Layers:
+        """Flats, shading and line art for ``mode`` "flat" or "shaded" (flat: no shading);
+        ``hint_fill``: the hints already resolved for these settings (rerender has them)."""
         if check_mode(mode) == "raw":
             raise ValueError("the raw colouring has no layers; use mode 'flat' or 'shaded'")
         fill = fill or FillSettings()
-        hint_fill = self._hint_fill(hints, fill)
+        hint_fill = hint_fill or self._hint_fill(hints, fill)
         flats = self._flats(hint_fill, fill)
         if mode == "flat":
             shading = np.full(self.shape, 255, np.uint8)
@@ -396,7 +409,7 @@ class PageColouring:
         r = self.regions
         dirty_new, dirty_old = new.regions_of(changed), old.regions_of(changed)
         if r.scale > 1 or dirty_new is None or dirty_old is None:
-            return self.render(mode, hints, fill)
+            return self.layers(mode, hints, fill, new).compose()
         dirty = dirty_new | dirty_old
         parts = new.targets.parts
         for key in changed:  # a region-only fill changes what its part's other fills cover
@@ -407,7 +420,7 @@ class PageColouring:
         box = (slice(max(0, min(b[0].start for b in boxes) - EDGE_MARGIN), min(h, max(b[0].stop for b in boxes) + EDGE_MARGIN)),
                slice(max(0, min(b[1].start for b in boxes) - EDGE_MARGIN), min(w, max(b[1].stop for b in boxes) + EDGE_MARGIN)))
         if (box[0].stop - box[0].start) * (box[1].stop - box[1].start) > h * w // 2:
-            return self.render(mode, hints, fill)
+            return self.layers(mode, hints, fill, new).compose()
         flats = np.take(new.table(self._table(fill.part_tolerance)), r.labels[box])
         filled = new.paint(flats, box, 1)
         shading = np.full(flats.shape, 255, np.uint8) if mode == "flat" else self._shading_with(new)[box]
