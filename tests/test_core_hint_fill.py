@@ -176,3 +176,22 @@ def test_rgb_pages_and_the_pipeline_fill_alike():
     a = PageColouring(gray, _network(gray)).render("flat", _hints(gray.shape, [(270, 110, SKIN)]))
     b = PageColouring(gray_to_rgb(gray)[:, :, 0], _network(gray)).render("flat", _hints(gray.shape, [(270, 110, SKIN)]))
     np.testing.assert_array_equal(a, b)
+
+
+def test_a_hint_models_stroke_leaves_no_pale_band_in_the_shading():
+    """A hint model paints the stroke's own lightness under it: that is not light and shadow, so
+    the shading there comes from around the stroke, in the panes and the saved shading layer."""
+    gray, hair, _ornament, strands = hair_page()
+    network = _network(gray)
+    hints = _hints(gray.shape, [(200, 45, HAIR)], radius=3)  # in the network's shadow
+    painted = network.copy()
+    painted[hints[:, :, 3] > 0] = (250, 250, 250)  # the model copied a pale stroke
+    page = PageColouring(gray, painted, network_hints=hints)
+    shading = page.layers("shaded", hints).shading
+    under = hints[:, :, 3] > 0
+    around = np.zeros(gray.shape, bool)
+    around[190:211, 35:56] = True
+    around &= ~under & strands[0]
+    assert abs(int(np.median(shading[under])) - int(np.median(shading[around]))) <= 2 < 255 - np.median(shading[around])
+    unaware = PageColouring(gray, painted).layers("shaded", hints).shading  # as if the stroke were shading
+    assert int(np.median(unaware[under])) > int(np.median(unaware[around]))
