@@ -22,8 +22,8 @@ flooded the page; a click on the paper still fills it.
 
 Several colours in one fill split it, each pixel taking the colour of the nearest hinted pixel;
 in a part, the regions a hint touches keep their hints' colours and each other region takes the
-colour of the hint nearest to it. Specific fills win over general ones: a region-only hint over its part, a pocket
-over the paper.
+colour of the hint nearest to it. Specific fills win over general ones: a region-only hint over
+its part, a pocket over the paper.
 """
 
 from __future__ import annotations
