@@ -17,6 +17,7 @@ from typing import TextIO
 from .core.batch import BatchJob, BatchOptions, BatchProgress, BatchUsageError
 from .core.batch_plan import OUTPUT_FORMATS
 from .core.batch_report import format_clock
+from .core.colour_modes import COLOUR_MODES, layer_modes, region_modes, spoken
 from .core.gap_close import DEFAULT_GAP_SETTING, GAP_SETTINGS
 from .core.hint_fill import FillSettings
 from .core.parts import DEFAULT_TOLERANCE
@@ -43,21 +44,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hints", dest="hints_dir", type=Path, metavar="DIR",
                    help="colour hints: per page an RGBA PNG named {stem}.hints.png (or an RGBA image with the "
                         "page's stem) in DIR, transparent where there is no hint; hint models follow them, and "
-                        "in the flat and shaded modes they fill the regions they touch; a page without one is "
+                        f"in the {spoken(region_modes(), 'and')} modes they fill the regions they touch; a page without one is "
                         "coloured without hints")
     p.add_argument("--mode", choices=MODES, default=DEFAULT_MODE,
-                   help="raw: the model's output as it is; flat: one colour per closed region of the line art; "
-                        f"shaded: flat colours with the model's shading (default {DEFAULT_MODE})")
+                   help="; ".join(f"{m.name}: {m.summary}" for m in COLOUR_MODES) + f" (default {DEFAULT_MODE})")
     p.add_argument("--layers", action="store_true",
                    help="also write each result's layers beside it: {name}.flats.png, {name}.shading.png "
                         "(multiply), {name}.lines.png (line art on transparency) and {name}.ora (OpenRaster, "
-                        "for Krita, GIMP, MyPaint); needs the flat or shaded mode")
+                        f"for Krita, GIMP, MyPaint); needs the {spoken(layer_modes())} mode")
     p.add_argument("--close-gaps", choices=GAP_SETTINGS, default=DEFAULT_GAP_SETTING,
-                   help="flat and shaded: how wide a gap in the lines a hint's fill still stops at, so a hint on a leg "
+                   help=f"{spoken(region_modes(), 'and')}: how wide a gap in the lines a hint's fill still stops at, so a hint on a leg "
                         "or a lock of hair joined to the paper through a gap fills that part, not the page "
                         f"(default {DEFAULT_GAP_SETTING})")
     p.add_argument("--part-tolerance", type=_tolerance, default=DEFAULT_TOLERANCE, metavar="DE",
-                   help="flat and shaded: regions touching through a gap that the model coloured within this CIE Lab "
+                   help=f"{spoken(region_modes(), 'and')}: regions touching through a gap that the model coloured within this CIE Lab "
                         "distance fill as one part (hair drawn as strands); 0: each region alone "
                         f"(default {DEFAULT_TOLERANCE:g})")
     p.add_argument("--like", type=Path, metavar="COLOURED",

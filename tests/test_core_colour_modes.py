@@ -12,7 +12,18 @@ from _onnx_models import make_model_dir
 from _region_pages import A1, A2, LINE, PAPER, B, C, drawing, interior, near_gaps, open_shapes
 
 from ganime_desktop.core.colour import gray_to_rgb
-from ganime_desktop.core.colour_modes import DEFAULT_MODE, MODES, PageColouring
+from ganime_desktop.core.colour_modes import (
+    COLOUR_MODES,
+    DEFAULT_MODE,
+    MODES,
+    NETWORK_MODE,
+    PageColouring,
+    colour_mode,
+    layer_modes,
+    layers_mode,
+    region_modes,
+    spoken,
+)
 from ganime_desktop.core.hint_fill import FillSettings
 from ganime_desktop.core.pipeline import ColorizerCache
 from ganime_desktop.core.registry import ModelRegistry
@@ -57,6 +68,17 @@ def _network_colour(truth: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def test_modes_and_default():
     assert MODES == ("raw", "flat", "shaded") and DEFAULT_MODE == "shaded"
+
+
+def test_the_registry_says_what_each_mode_does():
+    assert DEFAULT_MODE in MODES and NETWORK_MODE in MODES
+    assert [(m.uses_regions, m.writes_layers, m.shading) for m in COLOUR_MODES] == [
+        (False, False, False), (True, True, False), (True, True, True)]
+    assert region_modes() == layer_modes() == ("flat", "shaded")
+    assert layers_mode("raw") == DEFAULT_MODE and layers_mode("flat") == "flat"
+    assert spoken(["flat", "shaded"], "and") == "flat and shaded" and spoken(["a", "b", "c"]) == "a, b or c"
+    with pytest.raises(ValueError, match="unknown colour mode 'sepia'; use one of raw, flat, shaded"):
+        colour_mode("sepia")
 
 
 def test_flat_takes_each_regions_robust_colour_and_keeps_the_paper_white():

@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from ganime_desktop.core.colour_modes import NETWORK_MODE
 from ganime_desktop.core.imageio import write_image_atomic, write_text_atomic
 from ganime_desktop.core.preprocess import to_uint8
 from training import data as data_lib
@@ -130,7 +131,7 @@ class Scores:
     bleed: list[dict[str, float]] = field(default_factory=list)  # metrics.region_bleed per image
     fid: float | None = None
     seconds: float = 0.0
-    mode: str = "raw"
+    mode: str = NETWORK_MODE
     dots: int = 0
     placement: str = "careful"  # of the dots (training/hint_dots.py)
 
@@ -329,7 +330,7 @@ def oracle_candidates() -> list[Candidate]:
     mode flat: the error left is what the segmentation itself loses. "oracle, app's rules": flat
     and shaded as the app renders them (regions taken for paper stay white; shaded keeps the
     truth's own darkening inside each region): the ceiling of those modes for a perfect network."""
-    from ganime_desktop.core.colour_modes import PageColouring
+    from ganime_desktop.core.colour_modes import PageColouring, region_modes
     from ganime_desktop.core.regions import segment
 
     def all_regions(pairs, hints):
@@ -352,7 +353,7 @@ def oracle_candidates() -> list[Candidate]:
                       fill=FillSettings(part_tolerance=0)),
             Candidate("oracle, app's rules", "oracle",
                       "the truth as the network's colour, rendered by the app (paper regions stay white)",
-                      None, pages=app_rules, modes=("flat", "shaded"), with_dots=False, table=False)]
+                      None, pages=app_rules, modes=region_modes(), with_dots=False, table=False)]
 
 
 def baseline_fast_nst(device: str, log) -> Candidate | None:
@@ -436,7 +437,7 @@ def truth_stats(pairs: list[Pair]) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def score_outputs(candidate: Candidate, pairs: list[Pair], outputs: list[np.ndarray], regions: list[Any],
-                  extractor, truth_features: np.ndarray | None, *, seconds: float = 0.0, mode: str = "raw",
+                  extractor, truth_features: np.ndarray | None, *, seconds: float = 0.0, mode: str = NETWORK_MODE,
                   dots: DotSet | None = None, artefacts: bool = True,
                   truths: list[tuple[np.ndarray, np.ndarray]] | None = None, progress: Progress | None = None) -> Scores:
     """Every metric of ``outputs`` against the pairs' truths (``artefacts``: also the decoder
@@ -480,7 +481,7 @@ def _score_fid(s: Scores, outputs: list[np.ndarray], extractor, truth_features: 
 
 def _score_line(s: Scores, extractor) -> str:
     bleed = s.summary()["bleed_share"]
-    where = "" if (s.mode, s.dots) == ("raw", 0) else f" [{s.mode}, {s.dot_set.label} dots]"
+    where = "" if (s.mode, s.dots) == (NETWORK_MODE, 0) else f" [{s.mode}, {s.dot_set.label} dots]"
     return (f"{s.name}{where}: SSIM {np.mean(s.ssim):.4f}, dE2000 {np.mean(s.delta_e):.2f}"
             + (f", bleed {100 * bleed:.1f} %" if bleed is not None else "")
             + (f", {extractor.label} {s.fid:.2f}" if s.fid is not None and extractor is not None else "")
@@ -513,9 +514,9 @@ def colour_mode_rows(candidates: list[Candidate], pairs: list[Pair], modes: list
     hints, fill) of its page. A network that does not take hints runs once (``base_pages[name]``
     if the caller already ran it); a hint network once per dot set. ``extractor``: FID for every
     row too. ``fill``: the app's fill settings (hint_fill.FillSettings; default its defaults)."""
-    from ganime_desktop.core.colour_modes import check_mode
+    from ganime_desktop.core.colour_modes import colour_mode
 
-    modes = [check_mode(m) for m in modes]
+    modes = [colour_mode(m).name for m in modes]
     dots = sorted({d if isinstance(d, DotSet) else DotSet(d) for d in dots})
     regions = regions or pair_regions(pairs)
     layers, placed, on_paper = dot_layers([p.truth for p in pairs], [p.index for p in pairs], regions, dots, seed)
@@ -543,7 +544,8 @@ def colour_mode_rows(candidates: list[Candidate], pairs: list[Pair], modes: list
                 pages = base
             network_seconds = time.perf_counter() - t0
             for mode in shown:
-                if mode == "raw" and raw_row is not None and not c.sees_hints:
+                # without regions the page is the network's image: hints change it only through the network
+                if not colour_mode(mode).uses_regions and raw_row is not None and not c.sees_hints:
                     row = replace(raw_row, dots=d.count, placement=d.placement)  # the network ignores hints
                     bar.update(len(pairs))
                     if (c.name, mode, raw_row.dot_set) in run.grid:
@@ -557,7 +559,7 @@ def colour_mode_rows(candidates: list[Candidate], pairs: list[Pair], modes: list
                                         mode=mode, dots=d, artefacts=False, truths=truths, progress=bar)
                     if grid:
                         run.grid[(c.name, mode, d)] = outputs[:grid]
-                    if mode == "raw":
+                    if not colour_mode(mode).uses_regions:
                         raw_row = row
                 run.rows.append(row)
                 bar.clear()
@@ -878,7 +880,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grid", type=int, default=GRID_PAIRS, help="pairs in grid.png (default: %(default)s)")
     parser.add_argument("--curves", action="store_true",
                         help="also plot FID and SSIM over each run's checkpoints")
-    add_mode_arguments(parser, modes=["raw"], dots=[0])
+    add_mode_arguments(parser, modes=[NETWORK_MODE], dots=[0])
     parser.add_argument("--names", nargs="+", default=None, metavar="NAME",
                         help="only these models of the --onnx manifests (default: all)")
     parser.add_argument("--mode-fid", action="store_true",
@@ -910,7 +912,7 @@ def mode_settings(args: argparse.Namespace) -> tuple[list[str], list[DotSet], An
     """(modes, dot sets, fill settings) asked for on the command line."""
     from ganime_desktop.core.hint_fill import FillSettings
 
-    modes = list(dict.fromkeys(getattr(args, "mode", None) or ["raw"]))
+    modes = list(dict.fromkeys(getattr(args, "mode", None) or [NETWORK_MODE]))
     sets = dot_sets(getattr(args, "hint_dots", None) or [0], getattr(args, "sloppy_dots", None))
     defaults = FillSettings()
     fill = FillSettings(getattr(args, "close_gaps", defaults.close_gaps),
@@ -952,7 +954,7 @@ def evaluate(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
         candidates.append(c)
     candidates.append(baseline_passthrough())
     modes, dots, fill = mode_settings(args)
-    with_modes = modes != ["raw"] or dots != [DotSet(0)]
+    with_modes = modes != [NETWORK_MODE] or dots != [DotSet(0)]
     if with_modes:
         candidates += oracle_candidates()
     _check_unique_names(candidates)

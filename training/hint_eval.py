@@ -41,6 +41,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ganime_desktop.core.colour_modes import MODES
 from ganime_desktop.core.hints import HINT_CHANNELS
 from ganime_desktop.core.imageio import write_image_atomic, write_text_atomic
 from training import data as data_lib
@@ -295,7 +296,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="folder for hints_eval.json, hints_eval.md and grid.png")
     parser.add_argument("--whole-pages", action="store_true",
                         help="whole images with the shorter side --image-size instead of centre crops")
-    add_mode_arguments(parser, modes=["raw", "flat", "shaded"], dots=[0, 10, 40])
+    add_mode_arguments(parser, modes=list(MODES), dots=[0, 10, 40])
 
 
 def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> int:

@@ -7,7 +7,7 @@ Use::
     job.prepare()              # BatchUsageError for a missing folder, unknown model, ...
     # hint models: BatchOptions(..., hints_dir=DIR) takes each page's colour hints from DIR
     # ({stem}.hints.png, or an RGBA image with the page's stem; none there = no hints)
-    # mode="raw" | "flat" | "shaded" (default; core/colour_modes.py); layers=True also writes
+    # mode=one of core/colour_modes.py's MODES (default DEFAULT_MODE); layers=True also writes
     # each result's flats, shading, line art and an OpenRaster file beside it (core/layers.py)
     # like=PATH colours every page like that coloured page (like_sketch=PATH: its line art;
     # core/like_page.py, core/reference_match.py): the reader thread matches each page's regions
@@ -64,6 +64,7 @@ import numpy as np
 from .batch_plan import OUTPUT_FORMATS, NotAPage, PlannedPage, plan_pages, stale_temp_files
 from .batch_report import REPORT_NAMES, BatchReport, PageResult, write_reports
 from .cancel import Cancelled
+from .colour_modes import colour_mode, layer_modes, region_modes, spoken
 from .errors import GanimeError
 from .folder_lock import FolderInUseError, FolderLock
 from .hint_fill import FillSettings
@@ -109,7 +110,7 @@ class BatchOptions:
     strategy: str = DEFAULT_STRATEGY
     quality: int = 95
     hints_dir: Path | None = None  # per-page colour hints (core/hints.py)
-    mode: str = DEFAULT_MODE  # "raw", "flat" or "shaded" (core/colour_modes.py)
+    mode: str = DEFAULT_MODE  # one of core/colour_modes.py's MODES
     layers: bool = False  # also write flats, shading, line art and .ora beside each result
     fill: FillSettings = field(default_factory=FillSettings)  # how hints fill (core/hint_fill.py)
     like: Path | None = None  # colour every page like this coloured page (issue 28)
@@ -152,8 +153,8 @@ class _Item:
 class _Coloured:
     """What the inference thread hands the writer: the raw image, or a page to render."""
 
-    image: np.ndarray | None = None  # mode "raw"
-    page: PageColouring | None = None  # modes "flat" and "shaded": rendered by the writer
+    image: np.ndarray | None = None  # a mode without regions: the network's image
+    page: PageColouring | None = None  # a mode with regions: rendered by the writer
     hints: np.ndarray | None = None
     note: str | None = None  # for the user about a page that was coloured (its hints were scaled)
     like: ReferenceColours | None = None  # what the reference page decided (for the layers' mask)
@@ -191,9 +192,9 @@ class BatchJob:
             raise BatchUsageError(f"unknown device {o.device!r}; use one of {', '.join(DEVICES)}")
         if o.mode not in MODES:
             raise BatchUsageError(f"unknown colour mode {o.mode!r}; use one of {', '.join(MODES)}")
-        if o.layers and o.mode == "raw":
-            raise BatchUsageError("layers split a colouring into flats, shading and line art, which the raw "
-                                  "mode does not have: use the flat or shaded mode with layers")
+        if o.layers and not colour_mode(o.mode).writes_layers:
+            raise BatchUsageError(f"layers split a colouring into flats, shading and line art, which the {o.mode} "
+                                  f"mode does not have: use the {spoken(layer_modes())} mode with layers")
         if not o.models:
             defaults = self.registry.defaults()
             if not defaults:
@@ -217,10 +218,10 @@ class BatchJob:
             o.hints_dir = Path(o.hints_dir)
             if not o.hints_dir.is_dir():
                 raise BatchUsageError(f"hints folder {o.hints_dir} does not exist or is not a folder")
-            if o.mode == "raw" and not any(c.accepts_hints for c in self.colorizers.values()):
+            if not colour_mode(o.mode).uses_regions and not any(c.accepts_hints for c in self.colorizers.values()):
                 raise BatchUsageError("--hints was given but none of the chosen models takes colour hints and "
-                                      "the raw mode fills no regions; choose a hint model (approach "
-                                      "pix2pix-hints) with --model, or the flat or shaded mode")
+                                      f"the {o.mode} mode fills no regions; choose a hint model (approach "
+                                      f"pix2pix-hints) with --model, or the {spoken(region_modes())} mode")
         if o.reference is not None:
             try:
                 self.reference = read_image(o.reference)
@@ -275,7 +276,7 @@ class BatchJob:
                         with stage("gray"):
                             rgb = to_gray(rgb)
                     regions = like = None
-                    if self.options.mode != "raw" or self.like is not None:  # the same for every model:
+                    if colour_mode(self.options.mode).uses_regions or self.like is not None:  # alike for every model:
                         gray = rgb if rgb.ndim == 2 else to_gray(rgb)  # found here, beside the network
                         with stage("regions"):
                             regions = segment(gray, cache=False)
@@ -347,10 +348,11 @@ class BatchJob:
         o = self.options
         args = dict(reference=self.reference, hints=hints, working_size=o.working_size, should_cancel=cancel.is_set)
         colorizer = self.colorizers[item.model]
-        if o.mode == "raw" and like is None:
-            return _Coloured(image=colorizer.colorize(rgb, mode="raw", **args))
+        network_only = not colour_mode(o.mode).uses_regions
+        if network_only and like is None:
+            return _Coloured(image=colorizer.colorize(rgb, mode=o.mode, **args))
         page = colorizer.colour_page(rgb, regions=regions, like=like, **args)
-        if o.mode == "raw":  # the network's image with the reference's colours where it decides
+        if network_only:  # the network's image with the reference's colours where it decides
             with stage("render"):
                 return _Coloured(image=recolour_raw(page.raw, page.regions, like))
         with stage("render"):

@@ -1,5 +1,11 @@
 """Colour modes: a network's colouring made to respect the line art's regions, with hints that fill.
 
+The modes are a registry (``COLOUR_MODES``, one ``ColourMode`` each): its name, how the app's
+switches show it, what ``ganime colorize --mode`` says of it, whether it uses the line art's
+regions and writes layers. Everything else (the UI, the CLI, the batch, evaluate) reads these,
+and ``PageColouring`` below is the renderer: a new mode is an entry here and, if it looks like
+none of these, a branch in ``PageColouring.layers``.
+
 - ``raw``: the network's output as the pipeline has always made it.
 - ``flat``: one colour per part (core/parts.py: the regions of core/regions.py that an artist
   sees as one thing), the network's robust colour there, the per-channel median in CIE Lab;
@@ -26,7 +32,8 @@ statistics; ``render(mode, hints, fill)`` re-renders it for new hints or fill se
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -43,8 +50,35 @@ from .reference_colours import ReferenceColours
 from .regions import Regions, ndimage, segment
 from .resize import resize
 
-MODES = ("raw", "flat", "shaded")
-DEFAULT_MODE = "shaded"
+
+@dataclass(frozen=True)
+class ColourMode:
+    name: str  # the settings', the CLI's and the code's
+    label: str  # the app's mode switches
+    tip: str  # their tooltip
+    summary: str  # ``ganime colorize --mode``'s help
+    uses_regions: bool  # rendered region by region (core/regions.py): hints fill, regions are found
+    writes_layers: bool  # splits into flats, shading and line art (core/layers.py: Save layers, --layers)
+    shading: bool = False  # the renderer multiplies the network's shading over the flats
+
+
+# Plainest first: the CLI's order (its choices, its help); the app's switches list them the other
+# way round, the richest (the default) at the top.
+COLOUR_MODES = (
+    ColourMode("raw", "Raw", "The model's output as it is (hint models still follow the hints)",
+               "the model's output as it is", uses_regions=False, writes_layers=False),
+    ColourMode("flat", "Flat", "One flat colour per region of the line art; hints fill their regions",
+               "one colour per closed region of the line art", uses_regions=True, writes_layers=True),
+    ColourMode("shaded", "Shaded",
+               "One colour per region of the line art, with the model's light and shadow; hints fill their regions",
+               "flat colours with the model's shading", uses_regions=True, writes_layers=True, shading=True),
+)
+MODES = tuple(m.name for m in COLOUR_MODES)
+DEFAULT_MODE = "shaded"  # the app's, the batch's and the CLI's
+# The network's output as it is: what Colorizer.colorize returns and evaluate scores unless told
+# otherwise (they measure the network; not a default of the app)
+NETWORK_MODE = "raw"
+
 MIN_PAPER_LEVEL = 128  # darker "paper" (a black page) is not lifted to white in the line layer
 _AB_OFFSET = 128  # a and b are binned as integers in -128..127
 EDGE_RESAMPLE = Image.Resampling.BILINEAR  # flats of a large page are enlarged so: smooth edges
@@ -55,10 +89,39 @@ SHADING_ROWS = 64  # the full-page shading layer is computed this many rows at a
 _LINE_GAIN = np.minimum(256.0 / (np.arange(256, dtype=np.uint8).astype(np.float32) + 1.0), MAX_LINE_GAIN)
 
 
+def colour_mode(name: str) -> ColourMode:
+    """The registry's entry of ``name``; ValueError for an unknown mode."""
+    for mode in COLOUR_MODES:
+        if mode.name == name:
+            return mode
+    raise ValueError(f"unknown colour mode {name!r}; use one of {', '.join(MODES)}")
+
+
 def check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise ValueError(f"unknown colour mode {mode!r}; use one of {', '.join(MODES)}")
-    return mode
+    return colour_mode(mode).name
+
+
+def region_modes() -> tuple[str, ...]:
+    """The modes that fill the line art's regions (hints fill there)."""
+    return tuple(m.name for m in COLOUR_MODES if m.uses_regions)
+
+
+def layer_modes() -> tuple[str, ...]:
+    """The modes that write layers."""
+    return tuple(m.name for m in COLOUR_MODES if m.writes_layers)
+
+
+def layers_mode(mode: str) -> str:
+    """The mode whose layers are saved for a colouring shown in ``mode``: its own, or the default's
+    for a mode without layers (the app's Save layers of a pane showing the raw output)."""
+    return mode if colour_mode(mode).writes_layers else DEFAULT_MODE
+
+
+def spoken(names: Iterable[str], conjunction: str = "or", quote: str = "") -> str:
+    """Mode names as a sentence says them: "flat or shaded" (help texts and messages name the
+    modes the registry gives, so a new mode appears in them)."""
+    names = [f"{quote}{n}{quote}" for n in names]
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def region_medians(labels: np.ndarray, values: np.ndarray, bins: int, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -135,10 +198,11 @@ class PageColouring:
         """Compute now what ``render(mode, hints, fill)`` needs whatever the hints (the regions'
         and parts' colours, the shading): the batch does it on its network thread, the writer
         then only fills, composes and encodes."""
-        if check_mode(mode) == "raw":
+        how = colour_mode(mode)
+        if not how.uses_regions:
             return
         self._table((fill or FillSettings()).part_tolerance)
-        if mode == "shaded":
+        if how.shading:
             self._unhinted_shading  # noqa: B018 (a cached property: computed here)
 
     def prepare_fills(self, fill: FillSettings | None = None) -> None:
@@ -365,24 +429,26 @@ class PageColouring:
 
     def layers(self, mode: str = DEFAULT_MODE, hints: np.ndarray | None = None,
                fill: FillSettings | None = None, hint_fill: HintFill | None = None) -> Layers:
-        """Flats, shading and line art for ``mode`` "flat" or "shaded" (flat: no shading);
+        """Flats, shading and line art for a ``mode`` that writes layers (flat: no shading);
         ``hint_fill``: the hints already resolved for these settings (rerender has them)."""
-        if check_mode(mode) == "raw":
-            raise ValueError("the raw colouring has no layers; use mode 'flat' or 'shaded'")
+        how = colour_mode(mode)
+        if not how.writes_layers:
+            modes = spoken(layer_modes(), quote="'")
+            raise ValueError(f"the {mode} colouring has no layers; use mode {modes}")
         fill = fill or FillSettings()
         hint_fill = hint_fill or self._hint_fill(hints, fill)
         flats = self._flats(hint_fill, fill)
-        if mode == "flat":
-            shading = np.full(self.shape, 255, np.uint8)
-        else:
+        if how.shading:
             shading = self._shading_with(hint_fill)
+        else:
+            shading = np.full(self.shape, 255, np.uint8)
         return Layers(flats, shading, self.line_layer)
 
     def render(self, mode: str = DEFAULT_MODE, hints: np.ndarray | None = None,
                fill: FillSettings | None = None) -> np.ndarray:
         """HxWx3 uint8: the page in ``mode`` with ``hints`` (HxWx4 RGBA, alpha > 0 = hinted) and
         the ``fill`` settings (default ``FillSettings()``)."""
-        if check_mode(mode) == "raw":
+        if not colour_mode(mode).uses_regions:
             return self.raw
         return self.layers(mode, hints, fill).compose()
 
@@ -399,7 +465,8 @@ class PageColouring:
         after each hint edit), a few milliseconds instead of a whole page's render. Fills of the
         paper, large pages and changes over half the page render the whole page. ``previous`` is
         not modified."""
-        if check_mode(mode) == "raw":
+        how = colour_mode(mode)
+        if not how.uses_regions:
             return self.raw
         fill = fill or FillSettings()
         new, old = self._hint_fill(hints, fill), self._hint_fill(previous_hints, fill)
@@ -423,7 +490,7 @@ class PageColouring:
             return self.layers(mode, hints, fill, new).compose()
         flats = np.take(new.table(self._table(fill.part_tolerance)), r.labels[box])
         filled = new.paint(flats, box, 1)
-        shading = np.full(flats.shape, 255, np.uint8) if mode == "flat" else self._shading_with(new)[box]
+        shading = self._shading_with(new)[box] if how.shading else np.full(flats.shape, 255, np.uint8)
         rgb = Layers(smooth_edges(flats, r.lines[box], filled), shading, self.line_layer[box]).compose()
         out = previous.copy()
         mine = ndimage().binary_dilation(dirty[r.labels[box]], structure=np.ones((3, 3), bool))  # their smoothed edges

@@ -28,12 +28,13 @@ models whose manifest input has hint_channels > 0, encoded as manifest.py docume
 same geometry as the sketch: the same padding (as "no hint"), shrunk with it for "recombine"
 (``shrink_hints``), cut into the same tiles for "tile". Other models ignore them.
 
-Colour modes (core/colour_modes.py): ``colorize(..., mode="raw")`` is the network's output as
-above (``colorize``'s default, so callers that name no mode get what they always got); "flat" and
-"shaded" (``DEFAULT_MODE``: the batch's and ``ganime colorize``'s default) fill the line art's
-closed regions, for every model, and there the hints fill the regions they touch whatever the
-model. ``colour_page`` runs the network once and returns a ``PageColouring`` whose
-``render(mode, hints)`` re-renders for new hints without running the network again.
+Colour modes (core/colour_modes.py's registry): ``colorize(..., mode="raw")`` is the network's
+output as above (``NETWORK_MODE``, ``colorize``'s default, so callers that name no mode get what
+they always got); "flat" and "shaded" (``DEFAULT_MODE``: the app's, the batch's and ``ganime
+colorize``'s default) fill the line art's closed regions, for every model, and there the hints
+fill the regions they touch whatever the model. ``colour_page`` runs the network once and returns
+a ``PageColouring`` whose ``render(mode, hints)`` re-renders for new hints without running the
+network again.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .cancel import Cancelled, check
-from .colour_modes import DEFAULT_MODE, MODES, PageColouring, check_mode
+from .colour_modes import DEFAULT_MODE, MODES, NETWORK_MODE, PageColouring, colour_mode
 from .hint_fill import FillSettings
 from .hints import HINT_CHANNELS, check_hints, has_hints, hints_to_model_input, shrink_hints
 from .manifest import ModelSpec
@@ -143,7 +144,7 @@ class Colorizer:
 
     def colorize(self, rgb: np.ndarray, *, reference: np.ndarray | None = None, hints: np.ndarray | None = None,
                  working_size: int | None = None, should_cancel: Callable[[], bool] | None = None,
-                 strategy: str | None = None, mode: str = "raw", fill: FillSettings | None = None) -> np.ndarray:
+                 strategy: str | None = None, mode: str = NETWORK_MODE, fill: FillSettings | None = None) -> np.ndarray:
         """HxWx3 uint8 RGB sketch (gray and RGBA accepted) -> HxWx3 uint8 RGB colouring, same size.
 
         ``hints``: HxWx4 uint8 RGBA colour hints at the page size (alpha > 0 = hinted), used by
@@ -154,7 +155,7 @@ class Colorizer:
         ReferenceRequired for a style-transfer model without ``reference``, ValueError for hints
         of another size than the page or an unknown mode.
         """
-        if check_mode(mode) == "raw":
+        if not colour_mode(mode).uses_regions:
             raw = self._net_colour(rgb, reference, hints, working_size, should_cancel, strategy)[3]
             return raw() if callable(raw) else raw
         page = self.colour_page(rgb, reference=reference, hints=hints, working_size=working_size,

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from ganime_desktop.core.batch import BatchJob, BatchOptions, BatchProgress, BatchReport
 from ganime_desktop.core.batch_plan import OUTPUT_FORMATS
 from ganime_desktop.core.batch_report import format_clock
+from ganime_desktop.core.colour_modes import COLOUR_MODES, colour_mode, layer_modes, spoken
 from ganime_desktop.core.pipeline import ColorizerCache
 from ganime_desktop.core.registry import ModelRegistry
 
@@ -141,7 +142,7 @@ class BatchPanel(QWidget):
         self.mode = mode_combo("Colour mode of the results (as in the app's panes)")
         self.layers = QCheckBox("Also save layers")
         self.layers.setToolTip("Beside each result: its flats, shading and line art as PNGs and an OpenRaster (.ora) "
-                               "file (flat and shaded modes)")
+                               f"file ({spoken(layer_modes(), 'and')} modes)")
         self.like_field = LikeField(self.settings)  # issue 28: every page coloured like a coloured page
         self.device = QComboBox()
         for text, value in DEVICE_CHOICES:
@@ -277,9 +278,10 @@ class BatchPanel(QWidget):
         return [it.data(NAME_ROLE) for it in items if it.checkState() == Qt.CheckState.Checked]
 
     def _on_mode(self, *_args) -> None:
-        raw = self.mode.currentData() == "raw"
-        self.layers.setEnabled(not raw)
-        self.layers.setToolTip("The raw output has no layers: choose Flat or Shaded" if raw else
+        mode = colour_mode(self.mode.currentData())
+        self.layers.setEnabled(mode.writes_layers)
+        labels = spoken(m.label for m in COLOUR_MODES if m.writes_layers)
+        self.layers.setToolTip(f"The {mode.name} output has no layers: choose {labels}" if not mode.writes_layers else
                                "Beside each result: its flats, shading and line art as PNGs and an OpenRaster "
                                "(.ora) file")
 
@@ -325,10 +327,10 @@ class BatchPanel(QWidget):
             return None
         needs_reference = any(is_style_model(self.registry.get(n)) for n in models)
         reference = self.reference_edit.text().strip()
-        # Hints fill regions in the flat and shaded modes, and hint models read them in every mode;
+        # Hints fill regions in the modes that use them, and hint models read them in every mode;
         # by default from beside each page, where the app saves them.
         mode = self.mode.currentData()
-        takes_hints = mode != "raw" or any(takes_hints_model(self.registry.get(n)) for n in models)
+        takes_hints = colour_mode(mode).uses_regions or any(takes_hints_model(self.registry.get(n)) for n in models)
         hints = self.hints_edit.text().strip()
         return BatchOptions(
             input_dir=Path(src), output_dir=Path(dst), models=models, recursive=self.recursive.isChecked(),
@@ -336,7 +338,7 @@ class BatchPanel(QWidget):
             device=self.device.currentData(),
             reference=Path(reference) if reference and needs_reference else None,
             hints_dir=Path(hints or src) if takes_hints else None,
-            mode=mode, layers=self.layers.isChecked() and mode != "raw",
+            mode=mode, layers=self.layers.isChecked() and colour_mode(mode).writes_layers,
             fill=self.settings.fill_settings(),  # the hints panel's Gaps and Parts
             like=self.like_field.path())
 

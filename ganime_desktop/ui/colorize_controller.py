@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from ganime_desktop.core.colour_modes import PageColouring
+from ganime_desktop.core.colour_modes import DEFAULT_MODE, PageColouring
 from ganime_desktop.core.hint_fill import FillSettings
 from ganime_desktop.core.pipeline import ColorizerCache, ModelLoadError, ReferenceRequired
 from ganime_desktop.core.registry import ModelRegistry, UnknownModelError
@@ -32,17 +32,17 @@ from .workers import CancelToken, GeneratorWorker, new_pool, wait_for_pool
 class Colouring:
     name: str
     rgb: np.ndarray  # the page in ``mode``
+    mode: str
     provider: ProviderInfo
     seconds: float
     page: PageColouring | None = None
-    mode: str = "raw"
     token: object = None  # the caller's tag of the request (colouring.py: page, sketch and hint versions)
     hints: np.ndarray | None = None  # the hints ``rgb`` was rendered with
     fill: FillSettings | None = None  # and the fill settings
 
 
 def _colour_job(cancel: CancelToken, cache: ColorizerCache, name: str, device: str, sketch: np.ndarray,
-                reference: np.ndarray | None, hints: np.ndarray | None = None, mode: str = "raw", token=None,
+                reference: np.ndarray | None, mode: str, hints: np.ndarray | None = None, token=None,
                 fill: FillSettings | None = None):
     """Generator run in the pool: yields progress text, returns a Colouring."""
     yield "loading model"
@@ -51,7 +51,7 @@ def _colour_job(cancel: CancelToken, cache: ColorizerCache, name: str, device: s
     start = time.perf_counter()
     page = colorizer.colour_page(sketch, reference=reference, hints=hints, should_cancel=cancel)
     rgb = page.render(mode, hints, fill)  # flat and shaded: the regions and the page's statistics, once
-    return Colouring(name, rgb, colorizer.provider_info, time.perf_counter() - start, page, mode, token, hints, fill)
+    return Colouring(name, rgb, mode, colorizer.provider_info, time.perf_counter() - start, page, token, hints, fill)
 
 
 class ColorizeController(QObject):
@@ -94,14 +94,14 @@ class ColorizeController(QObject):
 
         ``hints``: the RGBA colour hint layer at the sketch's size; hint models follow it, and
         the flat and shaded modes fill the regions it touches. ``modes``: each model's colour
-        mode (default raw). ``token`` comes back in the Colouring."""
+        mode (default DEFAULT_MODE). ``token`` comes back in the Colouring."""
         was_busy = self.is_busy()
         for name in names:
             if name in self._workers:
                 self._workers[name].cancel()
             generation = self._generation[name] = self._generation.get(name, 0) + 1
-            mode = (modes or {}).get(name, "raw")
-            worker = GeneratorWorker(_colour_job, self.cache, name, self.device, sketch, reference, hints, mode, token,
+            mode = (modes or {}).get(name, DEFAULT_MODE)
+            worker = GeneratorWorker(_colour_job, self.cache, name, self.device, sketch, reference, mode, hints, token,
                                      fill)
             s = worker.signals
             s.yielded.connect(lambda text, n=name, g=generation: self._on_progress(g, n, text))

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ganime_desktop.core.colour_modes import colour_mode
+
 from . import compare_panes as panes_mod
 from .colorize_controller import ColorizeController, Colouring
 from .models_panel import is_style_model
@@ -165,7 +167,7 @@ class ColouringSession(QObject):
         hint_models = self.window.hint_models(self.window.models.selected())
         for name in hint_models:
             pane = self.compare.pane(name)
-            if pane is not None and pane.mode == "raw":
+            if pane is not None and not colour_mode(pane.mode).uses_regions:
                 pane.mark_outdated()  # nothing to refill: only the model's run shows the hints
         self.schedule(hint_models)
 
@@ -215,9 +217,9 @@ class ColouringSession(QObject):
         for pane in panes:
             if pane.page is None or (hints is not None and hints.shape[:2] != pane.page.shape):
                 continue
-            if pane.mode == "raw":
+            if not colour_mode(pane.mode).uses_regions:  # the network's image: nothing to render
                 if pane.rgb is not pane.page.raw:
-                    pane.show_rgb(pane.page.raw, "raw")
+                    pane.show_rgb(pane.page.render(pane.mode), pane.mode)
                     self.pane_updated.emit(pane.name)
             elif pane.shown_mode == pane.mode and pane.rgb is not None and not whole:  # what the hints changed
                 jobs.append(RefillJob(pane.name, pane.page, pane.mode, pane.rgb, pane.shown_hints, fill))

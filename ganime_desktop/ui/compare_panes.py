@@ -27,6 +27,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from ganime_desktop.core.colour_modes import DEFAULT_MODE
+
 from .modes import mode_combo, set_combo_mode
 from .pane_header import PaneHeader
 from .pane_layout import SPACING, row_sizes
@@ -222,8 +224,7 @@ class ResultPane(QFrame):
         self.view.set_message(message, error=(state == FAILED))
         self._set_header(detail)
 
-    def set_result(self, rgb: np.ndarray, detail: str, page=None, mode: str = "raw",
-                   hints: np.ndarray | None = None) -> None:
+    def set_result(self, rgb: np.ndarray, detail: str, page, mode: str, hints: np.ndarray | None = None) -> None:
         """A new colouring: ``rgb`` as shown now (``page`` rendered in ``mode`` with ``hints``),
         ``page`` to re-render it later."""
         self.page = page
@@ -299,7 +300,7 @@ class ComparePanes(QWidget):
         self.placeholder.setWordWrap(True)
         self.box.addWidget(self.placeholder)
 
-    def set_models(self, models: list[tuple[str, str, str]], mode_for=lambda _name: "shaded") -> list[str]:
+    def set_models(self, models: list[tuple[str, str, str]], mode_for=lambda _name: DEFAULT_MODE) -> list[str]:
         """(name, title, short title) per pane; ``mode_for(name)`` is a new pane's mode. Panes of
         models still selected keep their results. Returns the names of the new panes."""
         if [(p.name, p.title, p.short) for p in self.panes] == list(models):

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from ganime_desktop.core.colour_modes import layers_mode
 from ganime_desktop.core.hints import HintFileError, hints_path_for
 from ganime_desktop.core.imageio import (
     IMAGE_SUFFIXES,
@@ -227,7 +228,7 @@ class WindowFiles(QObject):
         pane = self.window.compare.pane(model)
         if pane is None or pane.page is None:
             return None
-        mode = pane.mode if pane.mode != "raw" else "shaded"
+        mode = layers_mode(pane.mode)
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             hint_tools = self.window.hint_tools
@@ -241,7 +242,7 @@ class WindowFiles(QObject):
             return None
         finally:
             QApplication.restoreOverrideCursor()
-        note = " (the shaded layers: the pane shows the raw output)" if pane.mode == "raw" else ""
+        note = f" (the {mode} layers: the pane shows the {pane.mode} output)" if mode != pane.mode else ""
         self._status(f"Saved the layers to {written['ora']} and {len(written) - 1} PNGs beside it{note}", 8000)
         return written
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganime_desktop.core.colour_modes import COLOUR_MODES, spoken
 from ganime_desktop.core.hint_fill import FillSettings
 from ganime_desktop.core.hints import (
     HintFileError,
@@ -213,12 +214,11 @@ class HintTools(QObject):
 
     def update_models(self, hint_models: list[str]) -> None:
         """Say which ticked models follow the hints."""
+        filling = "Hints fill their parts at once in " + spoken((m.label for m in COLOUR_MODES if m.uses_regions), "and")
         if hint_models:
-            self.panel.status.setText("Hints fill their parts at once in Flat and Shaded; "
-                                      + ", ".join(hint_models) + " also re-run after each hint.")
+            self.panel.status.setText(f"{filling}; " + ", ".join(hint_models) + " also re-run after each hint.")
         else:
-            self.panel.status.setText("Hints fill their parts at once in Flat and Shaded. No ticked model "
-                                      "takes hints (Pix2Pix with hints does).")
+            self.panel.status.setText(f"{filling}. No ticked model takes hints (Pix2Pix with hints does).")
 
     def _on_fill(self, fill: FillSettings) -> None:
         self.fill = fill
