@@ -89,7 +89,7 @@ def test_a_run_still_training_is_evaluated_from_config_and_latest_checkpoint(tmp
     loaded = model_loading.load_run_generator(run)
     x = np.random.default_rng(0).uniform(-1, 1, (1, 64, 64, 3)).astype(np.float32)
     np.testing.assert_allclose(loaded(x, training=False), model(x, training=False), atol=1e-6)
-    assert "latest checkpoint 20 (still training)" in evaluate._run_label(run)[1]
+    assert "latest checkpoint 20 (still training)" in evaluate.run_label(run)[1]
     # a hint model still training: its generator takes the sketch and the hint channels
     run, model = _tiny_run(tmp_path / "hints", finished=False, hints=True)
     x = np.random.default_rng(1).uniform(-1, 1, (1, 64, 64, 7)).astype(np.float32)

@@ -2,7 +2,7 @@
 
     python -m training hint-eval --model RUN_DIR_OR_ONNX --data DIR --split test --out DIR
 
-On the same fixed test pairs (training/evaluate.py's ``load_pairs``: centre crops, recorded XDoG
+On the same fixed test pairs (training/evaluate/pairs.py's ``load_pairs``: centre crops, recorded XDoG
 sketches) the model colours every sketch twice: without hints, and with hints simulated from the
 truth (training/hints.py, seeded per image, every image hinted). Reported for both, with the
 sketch passed through as a baseline:
@@ -19,7 +19,7 @@ own Colorizer with an RGBA hint layer, exactly as the GUI feeds them.
 Colour modes and hint dots (``--mode raw flat shaded --hint-dots 0 10 40``, the default): the
 model, the sketch passed through and the "oracle" (each region its true median colour) rendered
 in each of the app's colour modes with N dots of the true colour, through the app's own
-``Colorizer.colour_page`` and ``PageColouring.render`` (training/evaluate.py ``colour_mode_rows``:
+``Colorizer.colour_page`` and ``PageColouring.render`` (training/evaluate/modes.py ``colour_mode_rows``:
 the same table as ``python -m training evaluate --mode ... --hint-dots ...``): ΔE2000, SSIM, paper
 whiteness and bleed (the share of the sketch's regions whose pixels span more than one hue).
 
@@ -47,19 +47,10 @@ from ganime_desktop.core.imageio import write_image_atomic, write_text_atomic
 from training import data as data_lib
 from training import metrics
 from training.architecture import SKETCH_CHANNELS
-from training.evaluate import (
-    Candidate,
-    Pair,
-    add_mode_arguments,
-    baseline_passthrough,
-    colour_mode_rows,
-    load_pairs,
-    mode_settings,
-    modes_grid,
-    modes_json,
-    modes_markdown,
-    oracle_candidates,
-)
+from training.evaluate.candidates import Candidate, baseline_passthrough, oracle_candidates
+from training.evaluate.modes import add_mode_arguments, colour_mode_rows, mode_settings
+from training.evaluate.pairs import Pair, load_pairs
+from training.evaluate.report import modes_grid, modes_json, modes_markdown
 from training.hints import HintConfig, paper_regions, simulate_hints_np
 from training.model_loading import (
     hint_channels,

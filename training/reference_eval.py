@@ -92,7 +92,7 @@ class Case:
 
 
 def warp_cases(pairs, seed: int = 0) -> list[Case]:
-    """The warp protocol's cases of evaluation pairs (training/evaluate.py ``load_pairs``)."""
+    """The warp protocol's cases of evaluation pairs (training/evaluate/pairs.py ``load_pairs``)."""
     cases = []
     for i, p in enumerate(pairs):
         gray = to_gray(p.sketch)
