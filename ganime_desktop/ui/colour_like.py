@@ -12,6 +12,10 @@
   still win and refill the pane like any other (its ``page`` is a ``PageColouring``).
 - The batch window's "Colour like" field gets the same page (for "this page", the colouring and
   its sketch saved in the user's data folder as ``like-page.png`` and ``like-page.lines.png``).
+
+The ticked models, the page and its hints are the colouring state's (state.py); the panes and the
+colouring session are given; the window puts the actions in its Colour menu, lets Cancel stop the
+matching (``busy_changed``) and tells the batch window of a new page (``changed``, ``path``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,12 @@ from ganime_desktop.core.preprocess import to_gray
 from ganime_desktop.core.reference_match import LikeReference, match_page, recolour_raw
 
 from . import compare_panes as panes_mod
+from .colouring import ColouringSession
+from .compare_panes import ComparePanes
 from .dialogs import get_open_file
+from .messages import Messages
+from .settings import AppSettings
+from .state import ColouringState
 from .workers import CancelToken, GeneratorWorker, new_pool, wait_for_pool
 
 LIKE_PANE = "like"  # the pane's name among the models' (never a model's name: models are checked against it)
@@ -62,24 +71,28 @@ def _match(cancel: CancelToken, reference: LikeReference, source: PageColouring,
 
 
 class ColourLike(QObject):
-    """``changed`` after a coloured page is chosen or dropped."""
+    """``changed`` after a coloured page is chosen or dropped; ``busy_changed(bool)`` when a
+    matching starts or ends."""
 
     changed = Signal()
+    busy_changed = Signal(bool)
 
-    def __init__(self, window, parent: QObject | None = None) -> None:
+    def __init__(self, state: ColouringState, compare: ComparePanes, colouring: ColouringSession,
+                 settings: AppSettings, messages: Messages, parent: QWidget) -> None:
         super().__init__(parent)
-        self.window = window
+        self.state, self.compare, self.colouring = state, compare, colouring
+        self.settings, self.messages = settings, messages
+        self._dialog_parent = parent
         self.reference: LikeReference | None = None
         self.label = ""  # what the pane's title names: the file, or "this page"
         self.path: Path | None = None  # a file the batch window can read
         self.pool = new_pool(1, self)
         self._worker: GeneratorWorker | None = None
         self._source: PageColouring | None = None  # the colouring the pane shows like the reference
-        a = window.actions
         self.actions = {
-            "like": QAction("Colour &like a coloured page…", window),
-            "like_this": QAction("Colour like &this page", window),
-            "like_stop": QAction("Stop colouring like a page", window),
+            "like": QAction("Colour &like a coloured page…", parent),
+            "like_this": QAction("Colour like &this page", parent),
+            "like_stop": QAction("Stop colouring like a page", parent),
         }
         self.actions["like"].setStatusTip("Colour the sketch like a page coloured before (by hand or in the app): "
                                           "each region takes the colour the coloured page shows there")
@@ -89,12 +102,7 @@ class ColourLike(QObject):
         self.actions["like_this"].triggered.connect(self.use_this_page)
         self.actions["like_stop"].triggered.connect(self.stop)
         self.actions["like_stop"].setEnabled(False)
-        menu = next((m.menu() for m in window.menuBar().actions() if m.text().replace("&", "") == "Colour"), None)
-        if menu is not None:
-            menu.addSeparator()
-            menu.addActions(list(self.actions.values()))
-        a["cancel"].triggered.connect(self.cancel)
-        window.colouring.pane_updated.connect(self._on_pane_updated)
+        colouring.pane_updated.connect(self._on_pane_updated)
 
     # --- choosing the coloured page ----------------------------------------------------------------
     def panes(self) -> list[tuple[str, str, str]]:
@@ -103,8 +111,8 @@ class ColourLike(QObject):
         return [(LIKE_PANE, f"Like {self.label}", "Like")] if self.label else []
 
     def choose_dialog(self) -> None:
-        settings = self.window.settings
-        path = get_open_file(self.window, "Colour like a coloured page", settings.last_dir("like"), LIKE_FILTER)
+        settings = self.settings
+        path = get_open_file(self._dialog_parent, "Colour like a coloured page", settings.last_dir("like"), LIKE_FILTER)
         if path:
             settings.set_last_dir("like", path)
             self.use_file(path)
@@ -113,14 +121,14 @@ class ColourLike(QObject):
         self._prepare(_prepare_file, str(path), label=Path(path).name, path=Path(path))
 
     def use_this_page(self) -> None:
-        compare = self.window.compare
+        compare = self.compare
         pane = compare.focused if compare.focused is not None and compare.focused.rgb is not None else \
             next(iter(compare.results()), None)
         if pane is None:
-            self.window.statusBar().showMessage("Colour the sketch first (F5; fill its regions with the fill "
-                                                "bucket), then colour the next pages like it.", 8000)
+            self.messages.say("Colour the sketch first (F5; fill its regions with the fill bucket), then colour the "
+                              "next pages like it.", 8000)
             return
-        rgb, sketch = pane.rgb, to_gray(self.window.document.to_rgb())
+        rgb, sketch = pane.rgb, to_gray(self.state.sketch.to_rgb())
         if rgb.shape[:2] != sketch.shape:
             return
         path = user_data_dir() / f"{THIS_PAGE}.png"
@@ -136,23 +144,20 @@ class ColourLike(QObject):
         worker = GeneratorWorker(job, *args)
         worker.signals.returned.connect(lambda ref: self._set(ref, label, path))
         worker.signals.errored.connect(self._on_prepare_error)
-        self.window.statusBar().showMessage(f"Preparing {label} as the page to colour like…")
+        self.messages.say(f"Preparing {label} as the page to colour like…")
         self.pool.start(worker)
 
     def _on_prepare_error(self, exc: Exception) -> None:
         text = str(exc) if isinstance(exc, GanimeError) else f"{type(exc).__name__}: {exc}"
-        self.window.show_message("Cannot colour like this page", text)
+        self.messages.alert("Cannot colour like this page", text)
 
     def _set(self, reference: LikeReference, label: str, path: Path | None) -> None:
         self.reference, self.label, self.path = reference, label, path
         self._source = None
         self.actions["like_stop"].setEnabled(True)
-        if path is not None:
-            self.window.settings.set_batch_value("like", str(path))
-            if self.window.batch_panel is not None:
-                self.window.batch_panel.like_field.set_path(path)
-        self.window.statusBar().showMessage(f"Colouring like {label}: the “Like {label}” pane follows the first "
-                                            "ticked model", 8000)
+        if path is not None:  # the batch window's "Colour like" (the window tells an open one)
+            self.settings.set_batch_value("like", str(path))
+        self.messages.say(f"Colouring like {label}: the “Like {label}” pane follows the first ticked model", 8000)
         self.changed.emit()
         self._refresh()
 
@@ -164,8 +169,8 @@ class ColourLike(QObject):
 
     # --- following the source pane -------------------------------------------------------------------
     def _source_pane(self):
-        selected = self.window.models.selected()
-        return self.window.compare.pane(selected[0]) if selected else None
+        ticked = self.state.ticked
+        return self.compare.pane(ticked[0]) if ticked else None
 
     def _on_pane_updated(self, name: str) -> None:
         source = self._source_pane()
@@ -174,14 +179,14 @@ class ColourLike(QObject):
 
     def _refresh(self) -> None:
         """Match the source pane's colouring when it is new (a refill of the same one is not)."""
-        source, pane = self._source_pane(), self.window.compare.pane(LIKE_PANE)
+        source, pane = self._source_pane(), self.compare.pane(LIKE_PANE)
         if self.reference is None or pane is None or source is None or source.page is None:
             return
         if source.page is self._source:
             return
         self.cancel()
         self._source = source.page
-        hints = self.window.hint_tools.hints_for_colouring()
+        hints = self.state.hints()
         worker = GeneratorWorker(_match, self.reference, source.page, pane.mode, hints)
         worker.signals.yielded.connect(lambda text: pane.set_state(panes_mod.RUNNING, text.capitalize() + "…"))
         worker.signals.returned.connect(lambda result, w=worker: self._on_matched(w, result))
@@ -191,23 +196,23 @@ class ColourLike(QObject):
         worker.signals.finished.connect(lambda w=worker: self._on_finished(w))
         self._worker = worker
         pane.set_state(panes_mod.QUEUED, "Waiting…")
-        self.window.actions["cancel"].setEnabled(True)
+        self.busy_changed.emit(True)
         self.pool.start(worker)
 
     def _on_matched(self, worker: GeneratorWorker, result) -> None:
-        pane = self.window.compare.pane(LIKE_PANE)
+        pane = self.compare.pane(LIKE_PANE)
         page, rgb, mode, hints = result
         if worker is not self._worker or pane is None:
             return
         share = float((page.reference.decided * page.regions.areas).sum() / page.regions.areas.sum())
         pane.set_result(rgb, f"{100 * share:.0f} % of the page from {self.label}", page, mode, hints)
-        self.window.colouring.pane_updated.emit(pane.name)
-        self.window.colouring.refill([pane])  # hints or the mode may have changed while it matched
+        self.colouring.pane_updated.emit(pane.name)
+        self.colouring.refill([pane])  # hints or the mode may have changed while it matched
 
     def _on_finished(self, worker: GeneratorWorker) -> None:
         if worker is self._worker:
             self._worker = None
-            self.window.actions["cancel"].setEnabled(self.window.controller.is_busy())
+            self.busy_changed.emit(False)
 
     def cancel(self) -> None:
         if self._worker is not None:

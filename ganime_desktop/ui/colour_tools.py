@@ -13,7 +13,10 @@
   pane's). A click beside the page does nothing but say so.
 - Eyedropper: takes the colour under the click, from a result pane's colouring, or on the
   canvas from the hint there (else the sketch's own pixel), makes it the hint colour, and goes
-  back to the colour tool used before (the hint brush or the fill bucket).
+  back to the colour tool used before (the hint brush or the fill bucket): ``picked(QColor)``.
+
+The page, its hint layer and the fill settings are the colouring state's (state.py); the views
+and panes are given, not looked up in the window.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, Qt, QTimer
+from PySide6.QtCore import QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
@@ -29,8 +32,13 @@ from ganime_desktop.core.colour import gray_to_rgb
 from ganime_desktop.core.colour_modes import PageColouring
 from ganime_desktop.core.preprocess import to_gray
 
+from .canvas import SketchCanvas
+from .compare_panes import ComparePanes
+from .messages import Messages
 from .qimage import rgba_to_qimage
-from .tools import FILL, PICK
+from .state import ColouringState
+from .tools import FILL, PICK, ToolBox
+from .view import SharedView
 
 PREVIEW_DELAY_MS = 15  # mouse moves within this coalesce into one preview
 PREVIEW_FILL_ALPHA = 70  # the previewed area's tint; its edge is drawn opaque
@@ -58,9 +66,13 @@ def outline_image(mask: np.ndarray, colour: QColor) -> QImage:
 
 
 class ColourTools(QObject):
-    def __init__(self, window, parent: QObject | None = None) -> None:
+    picked = Signal(QColor)  # the eyedropper's colour: the hint colour from now on
+
+    def __init__(self, state: ColouringState, canvas: SketchCanvas, compare: ComparePanes, shared_view: SharedView,
+                 toolbox: ToolBox, messages: Messages, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.window = window
+        self.state, self.compare, self.shared_view, self.toolbox = state, compare, shared_view, toolbox
+        self.messages = messages
         self._sketch_page: PageColouring | None = None  # the sketch alone, before any colouring
         self._hover: tuple[str | None, QPointF] | None = None
         self._preview_key: tuple | None = None
@@ -68,14 +80,14 @@ class ColourTools(QObject):
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(PREVIEW_DELAY_MS)
         self._preview_timer.timeout.connect(self._show_preview)
-        window.canvas.clicked.connect(lambda pos: self.click(None, pos))
-        window.compare.pane_clicked.connect(self.click)
-        window.document.changed.connect(self._forget_sketch)
-        window.document.replaced.connect(self._forget_sketch)
-        window.shared_view.hovered.connect(self._on_hover)
-        window.hint_tools.fill_changed.connect(self.clear_preview)
-        window.hint_tools.edited.connect(self.clear_preview)
-        window.toolbox.tool_changed.connect(lambda _tool: self.clear_preview())
+        canvas.clicked.connect(lambda pos: self.click(None, pos))
+        compare.pane_clicked.connect(self.click)
+        state.sketch.changed.connect(self._forget_sketch)
+        state.sketch.replaced.connect(self._forget_sketch)
+        shared_view.hovered.connect(self._on_hover)
+        state.fill_changed.connect(lambda _fill: self.clear_preview())
+        state.hints_changed.connect(lambda _version: self.clear_preview())
+        toolbox.tool_changed.connect(lambda _tool: self.clear_preview())
 
     def _forget_sketch(self) -> None:
         self._sketch_page = None
@@ -85,15 +97,15 @@ class ColourTools(QObject):
     def page(self, pane_name: str | None = None) -> PageColouring:
         """The colouring whose parts and paper a click on ``pane_name`` reaches (on the sketch:
         the focused pane's, else any pane's); before any colouring, the sketch's own regions."""
-        size = self.window.document.size()
+        size = self.state.sketch.size()
         shape = (size.height(), size.width())
-        panes = self.window.compare.panes
-        pane = self.window.compare.pane(pane_name) if pane_name else self.window.compare.focused
+        panes = self.compare.panes
+        pane = self.compare.pane(pane_name) if pane_name else self.compare.focused
         for p in ([pane] if pane is not None else []) + list(panes):
             if p is not None and p.page is not None and p.page.shape == shape:
                 return p.page
         if self._sketch_page is None:
-            gray = to_gray(self.window.document.to_rgb())
+            gray = to_gray(self.state.sketch.to_rgb())
             self._sketch_page = PageColouring(gray, gray_to_rgb(gray))
         return self._sketch_page
 
@@ -102,22 +114,22 @@ class ColourTools(QObject):
         return self.page().regions
 
     def _target(self, page: PageColouring, x: int, y: int, region_only: bool) -> tuple | None:
-        fill = self.window.hint_tools.fill
+        fill = self.state.fill
         return page.fill_targets(fill.part_tolerance).target_at(x, y, fill, region_only=region_only)
 
     # --- clicks --------------------------------------------------------------------------------
     def click(self, pane_name: str | None, pos: QPointF) -> None:
         x, y = math.floor(pos.x()), math.floor(pos.y())
-        tool = self.window.toolbox.tool
+        tool = self.toolbox.tool
         if tool == FILL:
             self.fill(x, y, region_only=shift_held(), pane_name=pane_name)
         elif tool == PICK:
             self.pick(pane_name, x, y)
 
     def fill(self, x: int, y: int, region_only: bool = False, pane_name: str | None = None) -> bool:
-        layer = self.window.hint_tools.layer
+        layer = self.state.hint_layer
         if not layer.image.rect().contains(x, y):
-            self.window.statusBar().showMessage("Click inside the page to fill a region.", 4000)
+            self.messages.say("Click inside the page to fill a region.", 4000)
             return False
         page = self.page(pane_name)
         key = self._target(page, x, y, region_only)
@@ -132,12 +144,12 @@ class ColourTools(QObject):
 
     # --- the preview ---------------------------------------------------------------------------
     def _on_hover(self, view, pos: QPointF | None) -> None:
-        if self.window.toolbox.tool != FILL or pos is None:
+        if self.toolbox.tool != FILL or pos is None:
             self._hover = None
-            if pos is None or self.window.toolbox.tool != FILL:
+            if pos is None or self.toolbox.tool != FILL:
                 self.clear_preview()
             return
-        pane = next((p.name for p in self.window.compare.panes if p.view is view), None)
+        pane = next((p.name for p in self.compare.panes if p.view is view), None)
         self._hover = (pane, pos)
         self._preview_timer.start()
 
@@ -156,28 +168,26 @@ class ColourTools(QObject):
             self.clear_preview()
             return None
         key = (id(page), self._target(page, x, y, region_only))
-        fill = self.window.hint_tools.fill
-        mask = page.reach(x, y, fill, region_only=region_only)
+        mask = page.reach(x, y, self.state.fill, region_only=region_only)
         if key != self._preview_key or key[1][0] == "wash":  # a wash follows the mouse
             self._preview_key = key
-            self.window.shared_view.set_overlay(outline_image(mask, self.window.hint_tools.layer.colour),
-                                                page.regions.scale)
+            self.shared_view.set_overlay(outline_image(mask, self.state.hint_layer.colour), page.regions.scale)
         return mask
 
     def clear_preview(self) -> None:
         self._preview_key = None
-        self.window.shared_view.set_overlay(None)
+        self.shared_view.set_overlay(None)
 
     # --- the eyedropper ------------------------------------------------------------------------
     def colour_at(self, pane_name: str | None, x: int, y: int) -> QColor | None:
         """The colour a click at page pixel (x, y) picks, or None beside the page."""
         if pane_name is not None:
-            pane = self.window.compare.pane(pane_name)
+            pane = self.compare.pane(pane_name)
             rgb = None if pane is None else pane.rgb
             if rgb is None or not (0 <= y < rgb.shape[0] and 0 <= x < rgb.shape[1]):
                 return None
             return QColor(*(int(v) for v in rgb[y, x]))
-        layer, sketch = self.window.hint_tools.layer.image, self.window.document.image
+        layer, sketch = self.state.hint_layer.image, self.state.sketch.image
         if not sketch.rect().contains(x, y):
             return None
         hint = layer.pixelColor(x, y) if layer.rect().contains(x, y) else QColor(0, 0, 0, 0)
@@ -186,9 +196,9 @@ class ColourTools(QObject):
     def pick(self, pane_name: str | None, x: int, y: int) -> QColor | None:
         colour = self.colour_at(pane_name, x, y)
         if colour is None:
-            self.window.statusBar().showMessage("Click inside the page to pick a colour.", 4000)
+            self.messages.say("Click inside the page to pick a colour.", 4000)
             return None
-        self.window.hint_tools.set_colour(colour)  # back to the hint brush or the fill bucket
-        where = "the sketch" if pane_name is None else self.window.compare.pane(pane_name).title
-        self.window.statusBar().showMessage(f"Picked {colour.name()} from {where}", 4000)
+        self.picked.emit(colour)  # the hint colour, and back to the hint brush or the fill bucket
+        where = "the sketch" if pane_name is None else self.compare.pane(pane_name).title
+        self.messages.say(f"Picked {colour.name()} from {where}", 4000)
         return colour

@@ -15,7 +15,12 @@
 - "Colour from reference" needs a reference image: without one its pane says so instead of
   running (the window opens the chooser when it is ticked, and colours it once one is chosen).
 - Modes: the toolbar's switch sets every pane; a pane's own switch overrides it for that model.
-  Both are remembered in the settings.
+  Both are the state's (state.py), which remembers them; a pane whose mode changed is rendered
+  again.
+
+What it reads (the ticked models, the modes, the page, its hints and their fill, the reference
+image) and what it reports (progress) is the window's ``ColouringState``; what it says goes
+through ``Messages``; it drives the result panes and the models' runs.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from ganime_desktop.core.colour_modes import colour_mode
 
 from . import compare_panes as panes_mod
 from .colorize_controller import ColorizeController, Colouring
-from .models_panel import is_style_model
+from .compare_panes import ComparePanes
+from .messages import Messages
 from .refill import Refiller, RefillJob
+from .state import ColouringState
 
 RECOLOUR_DELAY_MS = 600  # after the last edit, so a few quick strokes colour once
 NEEDS_REFERENCE = ("This model copies the colours of a reference image: choose one "
@@ -39,20 +46,15 @@ class ColouringSession(QObject):
 
     pane_updated = Signal(str)
 
-    def __init__(self, window, controller: ColorizeController, parent: QObject | None = None) -> None:
+    def __init__(self, state: ColouringState, compare: ComparePanes, controller: ColorizeController,
+                 messages: Messages, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.window, self.controller = window, controller
-        self.compare, self.hint_tools, self.document = window.compare, window.hint_tools, window.document
-        self.settings = window.settings
-        self.mode = self.settings.colour_mode()
-        self.pane_modes = self.settings.pane_modes()
-        self.pages = self.edits = self.hints_version = 0  # new pages, sketch edits, hint edits so far
-        self.auto_recolour = False
+        self.state, self.compare, self.controller = state, compare, controller
         self._new_page = False  # a page replaced the sketch: colour it once its hints are loaded
         self._colour_when_shown = False
         self.refiller = Refiller(self)
         self.refiller.rendered.connect(self._on_rendered)
-        self.refiller.failed.connect(lambda msg: window.statusBar().showMessage(f"Refill failed: {msg}", 15000))
+        self.refiller.failed.connect(lambda msg: messages.say(f"Refill failed: {msg}", 15000))
         self._pending: list[str] = []  # models to run when the timer fires
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -65,27 +67,20 @@ class ColouringSession(QObject):
         c.job_failed.connect(lambda n, msg: self._pane_state(n, panes_mod.FAILED, msg, "failed"))
         c.job_cancelled.connect(lambda n: self._pane_state(n, panes_mod.CANCELLED, "Cancelled. Press Colour (F5).",
                                                            "cancelled"))
-        self.compare.mode_changed.connect(self._on_pane_mode)
+        state.pane_mode_changed.connect(self._on_pane_mode)
 
     # --- running models ------------------------------------------------------------------------
-    def mode_for(self, name: str) -> str:
-        return self.pane_modes.get(name, self.mode)
-
-    def _is_style(self, name: str) -> bool:
-        entry = self.window.models.entry(name)
-        return entry is not None and is_style_model(entry)
-
     def wait_for_reference(self, names: list[str]) -> list[str]:
         """The style-transfer models among ``names`` while no reference image is chosen (they
         cannot run): their panes say what is missing. Returns them."""
-        waiting = [n for n in names if self.window.reference_rgb is None and self._is_style(n)]
+        waiting = [n for n in names if self.state.reference is None and self.state.is_style(n)]
         for name in waiting:
             self.compare.pane(name).set_state(panes_mod.IDLE, NEEDS_REFERENCE, "needs a reference image")
         return waiting
 
     def colour_style_panes(self) -> None:
         """A reference image was chosen: the panes that copy its colours colour at once."""
-        self.colour([p.name for p in self.compare.panes if self._is_style(p.name)])
+        self.colour([p.name for p in self.compare.panes if self.state.is_style(p.name)])
 
     def colour(self, names: list[str]) -> None:
         """Run ``names`` now on the sketch and hints as they are."""
@@ -95,19 +90,10 @@ class ColouringSession(QObject):
         names = [n for n in names if n not in waiting]
         if not names:
             return
-        bar = self.window.busy_bar
-        if not self.controller.is_busy():
-            bar.setRange(0, 0)
-            bar.setValue(0)
-        bar.setRange(0, bar.maximum() + len(names))
-        self.controller.colorize(self.document.to_rgb(), names, self.window.reference_rgb,
-                                 hints=self.hint_tools.hints_for_colouring(),
-                                 modes={n: self.compare.pane(n).mode for n in names}, token=self._version(),
-                                 fill=self.hint_tools.fill)
-
-    def _version(self) -> tuple[int, int, int]:
-        """What a colouring was made from: (page, sketch edit, hint edit) counters."""
-        return self.pages, self.edits, self.hints_version
+        state = self.state
+        state.ask(len(names), anew=not self.controller.is_busy())
+        self.controller.colorize(state.sketch.to_rgb(), names, state.reference, hints=state.hints(),
+                                 modes={n: state.mode_for(n) for n in names}, token=state.version(), fill=state.fill)
 
     def schedule(self, names: list[str]) -> None:
         """Run ``names`` a moment after the last call (the timer restarts)."""
@@ -117,7 +103,7 @@ class ColouringSession(QObject):
 
     def _run_pending(self) -> None:
         names, self._pending = self._pending, []
-        self.colour([n for n in names if n in self.window.models.selected()])
+        self.colour([n for n in names if n in self.state.ticked])
 
     def stop(self) -> None:
         self.timer.stop()
@@ -125,30 +111,28 @@ class ColouringSession(QObject):
 
     # --- what happened -------------------------------------------------------------------------
     def on_sketch_changed(self) -> None:
-        self.edits += 1
         if self._new_page:  # the page's hints are loaded by now: colour it with them
             self._new_page = False
             self.colour_new_page()
             return
         self.compare.mark_outdated()
-        selected = self.window.models.selected()
-        if self.auto_recolour and selected:
+        selected = self.state.ticked
+        if self.state.auto_recolour and selected:
             self.schedule(selected)
 
     def on_sketch_replaced(self) -> None:
-        self.pages += 1
         self.stop()
         self.controller.cancel()  # colourings of the page before: their results are dropped anyway
-        rgb = self.document.to_rgb()
+        rgb = self.state.sketch.to_rgb()
         self.compare.clear_results(rgb)
         self._new_page = bool(rgb.min() < 255)  # a blank page (New sketch) has nothing to colour yet
 
     def colour_new_page(self) -> None:
         """Every ticked model colours the page just opened; before the window shows, once it has."""
-        if not self.window.isVisible():
+        if not self.compare.isVisible():  # the panes show exactly when the window does
             self._colour_when_shown = True
             return
-        self.colour(self.window.models.selected())
+        self.colour(self.state.ticked)
 
     def on_window_shown(self) -> None:
         if self._colour_when_shown:
@@ -158,13 +142,12 @@ class ColouringSession(QObject):
     def _colour_waiting_panes(self) -> None:
         """Colour the ticked panes that neither show nor await a colouring of this page."""
         busy = (panes_mod.QUEUED, panes_mod.RUNNING)
-        self.colour([n for n in self.window.models.selected()
+        self.colour([n for n in self.state.ticked
                      if (p := self.compare.pane(n)) is not None and p.page is None and p.state not in busy])
 
     def on_hints_changed(self) -> None:
-        self.hints_version += 1
         self.refill(self.compare.panes)
-        hint_models = self.window.hint_models(self.window.models.selected())
+        hint_models = self.state.hint_models()
         for name in hint_models:
             pane = self.compare.pane(name)
             if pane is not None and not colour_mode(pane.mode).uses_regions:
@@ -174,7 +157,7 @@ class ColouringSession(QObject):
     def on_new_panes(self, names: list[str]) -> None:
         """Colour a newly ticked model at once where the others show (or will show) colourings."""
         others = [p for p in self.compare.panes if p.name not in names]
-        if names and (self.auto_recolour or any(p.page is not None or p.state in (panes_mod.QUEUED,
+        if names and (self.state.auto_recolour or any(p.page is not None or p.state in (panes_mod.QUEUED,
                                                                                   panes_mod.RUNNING)
                                                  for p in others)):
             self.colour(names)
@@ -184,24 +167,25 @@ class ColouringSession(QObject):
         if pane is not None:
             pane.set_state(state, message, detail)
         if state in (panes_mod.FAILED, panes_mod.CANCELLED):
-            self.window.busy_bar.setValue(self.window.busy_bar.value() + 1)
+            self.state.settle()
 
     def _on_colouring(self, result: Colouring) -> None:
-        self.window.busy_bar.setValue(self.window.busy_bar.value() + 1)
+        self.state.settle()
         pane = self.compare.pane(result.name)
         pages, edits, hints = result.token
         if pane is None:
             return
-        if pages != self.pages:  # a colouring of the page open before: not shown
+        if pages != self.state.pages:  # a colouring of the page open before: not shown
             pane.set_state(panes_mod.IDLE, panes_mod.PRESS_COLOUR)
             return
         pane.set_result(result.rgb, f"{result.seconds * 1000:.0f} ms on {result.provider.active}",
                         result.page, result.mode, result.hints)
-        if edits != self.edits:
+        if edits != self.state.edits:
             pane.mark_outdated()  # the sketch changed while the model ran
         self.pane_updated.emit(pane.name)
-        if hints != self.hints_version or result.mode != pane.mode or result.fill != self.hint_tools.fill:
-            self.refill([pane], whole=result.fill != self.hint_tools.fill)  # changed while the model ran
+        fill = self.state.fill
+        if hints != self.state.hints_version or result.mode != pane.mode or result.fill != fill:
+            self.refill([pane], whole=result.fill != fill)  # changed while the model ran
 
     # --- refills and modes ---------------------------------------------------------------------
     def on_fill_changed(self) -> None:
@@ -212,8 +196,7 @@ class ColouringSession(QObject):
         """Re-render ``panes`` that keep a colouring, for the current hints, fill settings and their
         modes (``whole``: the whole page, not only what the hints changed: new fill settings)."""
         jobs = []
-        hints = self.hint_tools.hints_for_colouring()
-        fill = self.hint_tools.fill
+        hints, fill = self.state.hints(), self.state.fill
         for pane in panes:
             if pane.page is None or (hints is not None and hints.shape[:2] != pane.page.shape):
                 continue
@@ -234,24 +217,10 @@ class ColouringSession(QObject):
             pane.show_rgb(rgb, job.mode, hints)
             self.pane_updated.emit(pane.name)
 
-    def _on_pane_mode(self, name: str, mode: str) -> None:
-        if mode == self.mode:
-            self.pane_modes.pop(name, None)
-        else:
-            self.pane_modes[name] = mode
-        self.settings.set_pane_modes(self.pane_modes)
+    def _on_pane_mode(self, name: str, _mode: str) -> None:
         pane = self.compare.pane(name)
         if pane is not None:
             self.refill([pane])
-
-    def set_mode(self, mode: str) -> None:
-        """The toolbar's switch: every pane, and new panes, in ``mode``."""
-        self.mode = mode
-        self.pane_modes = {}
-        self.settings.set_colour_mode(mode)
-        self.settings.set_pane_modes({})
-        for pane in self.compare.panes:
-            pane.set_mode(mode)
 
     def shutdown(self) -> bool:
         self.stop()

@@ -1,6 +1,7 @@
 """Result panes: one per selected model, each showing that model's colouring of the sketch through
 the shared zoom and pan, with its state (waiting, colouring, done in N ms on CPU/CUDA, failed)
-and its colour mode (raw, flat, shaded: modes.py).
+and its colour mode (modes.py): the colouring state's (state.py), which its switch changes and
+shows.
 
 A pane keeps the model's ``PageColouring`` (core/colour_modes.py) beside the image it shows, so a
 new hint or another mode re-renders it without running the model again (colouring.py does that).
@@ -27,12 +28,11 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from ganime_desktop.core.colour_modes import DEFAULT_MODE
-
 from .modes import mode_combo, set_combo_mode
 from .pane_header import PaneHeader
 from .pane_layout import SPACING, row_sizes
 from .qimage import rgb_to_qimage
+from .state import ColouringState
 from .view import ImageView, SharedView
 
 IDLE, QUEUED, RUNNING, DONE, FAILED, CANCELLED = "idle", "queued", "running", "done", "failed", "cancelled"
@@ -177,12 +177,11 @@ class PaneView(ImageView):
 class ResultPane(QFrame):
     """Header (number, model name, state, mode switch) above a PaneView."""
 
-    mode_changed = Signal(str, str)  # name, mode
-
-    def __init__(self, number: int, name: str, title: str, shared: SharedView, mode: str,
+    def __init__(self, number: int, name: str, title: str, shared: SharedView, state: ColouringState,
                  parent: QWidget | None = None, short: str = ""):
         super().__init__(parent)
-        self.number, self.name, self.title, self.mode = number, name, title, mode
+        self.number, self.name, self.title, self._colouring = number, name, title, state
+        mode = self.mode
         self.short = short or title  # what the header shows; the tooltip has ``title``
         self.rgb: np.ndarray | None = None  # the image shown, for saving and copying
         self.page = None  # the model's PageColouring of the sketch, re-rendered for hints and modes
@@ -194,7 +193,7 @@ class ResultPane(QFrame):
         self.header = PaneHeader()
         self.mode_box = mode_combo(f"Colour mode of {title}")
         set_combo_mode(self.mode_box, mode)
-        self.mode_box.currentIndexChanged.connect(lambda _i: self._on_mode(self.mode_box.currentData()))
+        self.mode_box.currentIndexChanged.connect(lambda _i: self.set_mode(self.mode_box.currentData()))
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy indicator: one model run has no finer steps to show
         self.progress.setMaximumHeight(6)
@@ -243,15 +242,16 @@ class ResultPane(QFrame):
         if self.state not in (QUEUED, RUNNING):
             self.set_state(IDLE, PRESS_COLOUR)
 
-    def set_mode(self, mode: str) -> None:
-        """Switch the mode from outside (the toolbar's switch); emits mode_changed if it changed."""
-        set_combo_mode(self.mode_box, mode)
-        self._on_mode(mode)
+    @property
+    def mode(self) -> str:
+        return self._colouring.mode_for(self.name)
 
-    def _on_mode(self, mode: str) -> None:
-        if mode != self.mode:
-            self.mode = mode
-            self.mode_changed.emit(self.name, mode)
+    def set_mode(self, mode: str) -> None:
+        """This pane's own mode (its switch): the state's, which the switch then shows."""
+        self._colouring.set_pane_mode(self.name, mode)
+
+    def show_mode(self, mode: str) -> None:
+        set_combo_mode(self.mode_box, mode)
 
     def renumber(self, number: int) -> None:
         self.number = number
@@ -277,12 +277,12 @@ class ComparePanes(QWidget):
 
     focus_changed = Signal(str)  # the focused pane's model name
     pane_clicked = Signal(str, QPointF)  # model name, image point (click tools)
-    mode_changed = Signal(str, str)  # model name, mode
     alone_changed = Signal(bool)
 
-    def __init__(self, shared: SharedView, parent: QWidget | None = None) -> None:
+    def __init__(self, shared: SharedView, state: ColouringState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.shared = shared
+        self.shared, self.state = shared, state
+        state.pane_mode_changed.connect(self._show_mode)
         self.panes: list[ResultPane] = []
         self.focused: ResultPane | None = None
         self.layout_mode = "auto"
@@ -300,9 +300,9 @@ class ComparePanes(QWidget):
         self.placeholder.setWordWrap(True)
         self.box.addWidget(self.placeholder)
 
-    def set_models(self, models: list[tuple[str, str, str]], mode_for=lambda _name: DEFAULT_MODE) -> list[str]:
-        """(name, title, short title) per pane; ``mode_for(name)`` is a new pane's mode. Panes of
-        models still selected keep their results. Returns the names of the new panes."""
+    def set_models(self, models: list[tuple[str, str, str]]) -> list[str]:
+        """(name, title, short title) per pane, each in the state's mode for it. Panes of models
+        still selected keep their results. Returns the names of the new panes."""
         if [(p.name, p.title, p.short) for p in self.panes] == list(models):
             return []  # unchanged: no relayout (this runs before every colouring)
         old = {p.name: p for p in self.panes}
@@ -310,10 +310,9 @@ class ComparePanes(QWidget):
         for i, (name, title, short) in enumerate(models, start=1):
             pane = old.pop(name, None)
             if pane is None:
-                pane = ResultPane(i, name, title, self.shared, mode_for(name), short=short)
+                pane = ResultPane(i, name, title, self.shared, self.state, short=short)
                 pane.view.clicked.connect(lambda pos, n=name: self.pane_clicked.emit(n, pos))
                 pane.view.double_clicked.connect(lambda p=pane: self._toggle_alone_on(p))
-                pane.mode_changed.connect(self.mode_changed)
                 pane.view.set_tool(self.click_tool, self.strokes)
                 new.append(name)
             else:
@@ -324,6 +323,7 @@ class ComparePanes(QWidget):
             pane.setParent(None)
             pane.deleteLater()
         self.panes = keep
+        self.state.set_panes([p.name for p in keep])
         if self.focused not in keep:
             self.focused = None
             if keep:
@@ -408,6 +408,11 @@ class ComparePanes(QWidget):
     # --- panes ---------------------------------------------------------------------------------
     def pane(self, name: str) -> ResultPane | None:
         return next((p for p in self.panes if p.name == name), None)
+
+    def _show_mode(self, name: str, mode: str) -> None:
+        pane = self.pane(name)
+        if pane is not None:
+            pane.show_mode(mode)
 
     def focus_pane(self, number: int) -> bool:
         """Keys 1-9: highlight pane ``number`` and give it the keyboard focus (shown alone if the

@@ -11,6 +11,11 @@ Save dialogs open in the sketch's folder (else the folder saved to last); every 
 the keyboard focus back to the canvas when it closes (dialogs.py). "Save layers" writes the
 focused pane's flats, shading and line art as PNGs and one OpenRaster file (core/layers.py),
 exactly the layers its flat or shaded colouring is made of.
+
+The page, its hints and the reference image are the colouring state's (state.py); the colourings
+are the result panes'; what is said goes through ``Messages``. What the window does next it hears
+by signals: ``sketch_saved``, ``reference_chosen`` (the panes that copy it colour),
+``models_folder_chosen(folder)``.
 """
 
 from __future__ import annotations
@@ -18,12 +23,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QGuiApplication, QPixmap
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ganime_desktop.core.colour_modes import layers_mode
-from ganime_desktop.core.hints import HintFileError, hints_path_for
+from ganime_desktop.core.hints import HintFileError, has_hints, hints_path_for, write_hints
 from ganime_desktop.core.imageio import (
     IMAGE_SUFFIXES,
     ImageReadError,
@@ -34,8 +39,12 @@ from ganime_desktop.core.imageio import (
 from ganime_desktop.core.layers import write_layers
 
 from .about import APP_NAME
+from .compare_panes import ComparePanes
 from .dialogs import get_folder, get_open_file, get_save_file, return_focus
+from .messages import Messages
 from .qimage import rgb_to_qimage
+from .settings import AppSettings
+from .state import ColouringState
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
 SAVE_FORMATS = {".png": "PNG (*.png)", ".jpg": "JPEG (*.jpg *.jpeg)", ".webp": "WebP (*.webp)"}
@@ -56,24 +65,30 @@ LAYERS_FILTER = "OpenRaster, with the layers as PNGs beside it (*.ora)"
 
 
 class WindowFiles(QObject):
-    def __init__(self, window, parent: QObject | None = None) -> None:
+    sketch_saved = Signal()
+    reference_chosen = Signal()
+    models_folder_chosen = Signal(str)
+
+    def __init__(self, state: ColouringState, compare: ComparePanes, settings: AppSettings, messages: Messages,
+                 parent: QWidget) -> None:
         super().__init__(parent)
-        self.window = window
-        self.settings = window.settings
+        self.state, self.compare, self.settings, self.messages = state, compare, settings, messages
+        self._dialog_parent = parent  # the file dialogs' and the questions'
+        self.ask_before_discarding = True  # "save changes?" on close/open; off in tests
 
     @property
     def document(self):
-        return self.window.document
+        return self.state.sketch
 
     def _status(self, text: str, ms: int = 5000) -> None:
-        self.window.statusBar().showMessage(text, ms)
+        self.messages.say(text, ms)
 
     # --- the sketch ----------------------------------------------------------------------------
     def may_discard(self) -> bool:
         """Whether the window may drop the open page (closing, opening another): asks to save
         unsaved changes first; True unless the user cancels or saving fails."""
-        w = self.window
-        if not w.ask_before_discarding or w.is_saved():
+        w = self._dialog_parent
+        if not self.ask_before_discarding or self.state.is_saved():
             return True
         if self._only_hints_changed():
             hints = hints_path_for(self.document.path).name
@@ -96,26 +111,27 @@ class WindowFiles(QObject):
         """Save (Ctrl+S): hints alone beside the page, else the sketch (and its hints) where the
         user says."""
         if self._only_hints_changed():
-            return self.window.hint_tools.save_beside_page()
+            return self.save_beside_page()
         return self.save_sketch_dialog()
+
 
     def open_dialog(self) -> None:
         if self.may_discard():
-            path = get_open_file(self.window, "Open a sketch", self.settings.last_dir("open"), IMAGE_FILTER)
+            path = get_open_file(self._dialog_parent, "Open a sketch", self.settings.last_dir("open"), IMAGE_FILTER)
             if path:
                 self.open_path(path)
 
     def open_path(self, path: str | Path) -> bool:
         """Open an image as the sketch; a bad file gives a message and leaves the current sketch."""
-        self.window.statusBar().clearMessage()  # what is said while the page loads is about it
+        self.messages.clear()  # what is said while the page loads is about it
         try:
             self.document.load(path)
         except ImageReadError as exc:
-            self.window.show_message("Cannot open the image", str(exc))
+            self.messages.alert("Cannot open the image", str(exc))
             return False
         self.settings.set_last_dir("open", path)
         self.settings.set_last_sketch(Path(path).resolve())
-        said = self.window.statusBar().currentMessage()  # what loading the page's hints had to say
+        said = self.messages.current()  # what loading the page's hints had to say
         self._status(f"Opened {path}" + (f". {said}" if said else ""), 15000 if said else 5000)
         return True
 
@@ -128,7 +144,7 @@ class WindowFiles(QObject):
 
     def _ask_save_path(self, title: str, suggested: str, filter_: str = SAVE_FILTER,
                        suffixes=IMAGE_SUFFIXES, default_suffix: str = ".png") -> Path | None:
-        path = get_save_file(self.window, title, str(Path(self.save_folder()) / suggested), filter_)
+        path = get_save_file(self._dialog_parent, title, str(Path(self.save_folder()) / suggested), filter_)
         if not path:
             return None
         path = Path(path)
@@ -148,16 +164,44 @@ class WindowFiles(QObject):
         try:
             written = self.document.save(path)
         except ImageWriteError as exc:
-            self.window.show_message("Cannot save the sketch", str(exc))
+            self.messages.alert("Cannot save the sketch", str(exc))
             return False
         try:
-            hints = self.window.hint_tools.save_beside(written)
+            hints = self.save_hints_beside(written)
         except HintFileError as exc:
-            self.window.show_message("Cannot save the hints", str(exc))
+            self.messages.alert("Cannot save the hints", str(exc))
             hints = None
         self.settings.set_last_sketch(Path(written).resolve())
-        self.window.update_title()
+        self.sketch_saved.emit()
         self._status(f"Saved the sketch to {written}" + (f" and its hints to {hints.name}" if hints else ""))
+        return True
+
+    # --- the hints -----------------------------------------------------------------------------
+    def save_hints_beside(self, sketch_path: Path) -> Path | None:
+        """Write the hints beside a sketch as ``{stem}.hints.png`` (the file the batch reads); the
+        sketch's own file is not touched. A sketch without hints writes none, but an empty layer
+        replaces an older hints file, so a reopened page shows what was saved. Returns the file
+        written, None when there was nothing to write; raises HintFileError."""
+        layer = self.state.hint_layer
+        path = hints_path_for(sketch_path)
+        rgba = layer.to_rgba()
+        if not has_hints(rgba) and not path.exists():
+            layer.set_clean()
+            return None
+        write_hints(path, rgba)
+        layer.set_clean()
+        return path
+
+    def save_beside_page(self) -> bool:
+        """Save the open page's hints beside it; False if that failed (the user was told why)."""
+        page = self.document.path
+        try:
+            written = self.save_hints_beside(page)
+        except HintFileError as exc:
+            self.messages.alert("Cannot save the hints", str(exc))
+            return False
+        self._status(f"Saved the hints to {written} ({page.name} itself is unchanged)" if written else
+                     "No hints to save", 6000)
         return True
 
     # --- colourings ----------------------------------------------------------------------------
@@ -167,7 +211,7 @@ class WindowFiles(QObject):
 
     def _chosen_pane(self, need_page: bool = False):
         """The focused pane if it has a colouring, else the first that has one."""
-        compare = self.window.compare
+        compare = self.compare
         has = (lambda p: p.page is not None) if need_page else (lambda p: p.rgb is not None)
         if compare.focused is not None and has(compare.focused):
             return compare.focused
@@ -183,29 +227,29 @@ class WindowFiles(QObject):
             self.save_result(pane.name, path)
 
     def save_result(self, model: str, path: str | Path) -> bool:
-        pane = self.window.compare.pane(model)
+        pane = self.compare.pane(model)
         if pane is None or pane.rgb is None:
             return False
         try:
             write_image_atomic(path, pane.rgb)
         except ImageWriteError as exc:
-            self.window.show_message("Cannot save the colouring", str(exc))
+            self.messages.alert("Cannot save the colouring", str(exc))
             return False
         self._status(f"Saved {path}")
         return True
 
     def save_all_dialog(self) -> None:
-        if not self.window.compare.results():
+        if not self.compare.results():
             self._status("Nothing to save yet: press Colour (F5) first.", 6000)
             return
-        folder = get_folder(self.window, "Save every colouring into", self.save_folder())
+        folder = get_folder(self._dialog_parent, "Save every colouring into", self.save_folder())
         if folder:
             self.settings.set_last_dir("save", folder)
             self.save_all(folder)
 
     def save_all(self, folder: str | Path) -> list[Path]:
         written = []
-        for pane in self.window.compare.results():
+        for pane in self.compare.results():
             path = Path(folder) / self._result_name(pane.name)
             if self.save_result(pane.name, path):
                 written.append(path)
@@ -225,20 +269,19 @@ class WindowFiles(QObject):
     def save_layers(self, model: str, path: str | Path) -> dict[str, Path] | None:
         """Write ``{stem}.flats.png``, ``.shading.png``, ``.lines.png`` and ``{stem}.ora`` for the
         pane's colouring, in its mode (a pane showing the raw output gives the shaded layers)."""
-        pane = self.window.compare.pane(model)
+        pane = self.compare.pane(model)
         if pane is None or pane.page is None:
             return None
         mode = layers_mode(pane.mode)
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            hint_tools = self.window.hint_tools
-            hints = hint_tools.hints_for_colouring()
-            layers = pane.page.layers(mode, hints, hint_tools.fill)
+            hints = self.state.hints()
+            layers = pane.page.layers(mode, hints, self.state.fill)
             if pane.page.reference is not None:  # coloured like a page: where its colours came from
                 layers = replace(layers, reference=pane.page.reference.mask(pane.page.regions.labels, hints))
             written = write_layers(Path(path).with_suffix(".png"), layers)
         except (ImageWriteError, ValueError) as exc:
-            self.window.show_message("Cannot save the layers", str(exc))
+            self.messages.alert("Cannot save the layers", str(exc))
             return None
         finally:
             QApplication.restoreOverrideCursor()
@@ -259,24 +302,24 @@ class WindowFiles(QObject):
         """Ask for a reference image (starting in the folder of the last one, else the sketch's);
         once one is chosen, the panes that use it colour at once."""
         folder = self.settings.last_dir("reference", fallback="open")
-        path = get_open_file(self.window, "Choose a colour reference", folder, IMAGE_FILTER)
+        path = get_open_file(self._dialog_parent, "Choose a colour reference", folder, IMAGE_FILTER)
         if path and self.set_reference(path):
-            self.window.colouring.colour_style_panes()
+            self.reference_chosen.emit()
 
     def set_reference(self, path: str, quiet: bool = False) -> bool:
         try:
             rgb = read_image(path)
         except ImageReadError as exc:
             if not quiet:
-                self.window.show_message("Cannot use this reference image", str(exc))
+                self.messages.alert("Cannot use this reference image", str(exc))
             return False
-        self.window.reference_rgb = rgb
-        self.window.models.set_reference(path, QPixmap.fromImage(rgb_to_qimage(rgb)))
+        self.state.set_reference(rgb, path)  # the Models panel shows it
         self.settings.set_reference_image(path)
         self.settings.set_last_dir("reference", path)
         return True
 
     def add_models_dialog(self) -> None:
-        folder = get_folder(self.window, "A folder with a manifest.json and its models", self.settings.last_dir("models"))
+        folder = get_folder(self._dialog_parent, "A folder with a manifest.json and its models",
+                            self.settings.last_dir("models"))
         if folder:
-            self.window.add_models_folder(folder)
+            self.models_folder_chosen.emit(folder)

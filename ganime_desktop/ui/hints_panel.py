@@ -1,6 +1,7 @@
 """Colour hint tools: the panel (colour, recent colours, brush, eraser, fill bucket, eyedropper,
-undo, files, fill settings) and the controller that ties the hint layer to the window, its files and the
-colouring. The tools themselves are tools.py's; the panel shows their buttons.
+undo, files, fill settings) and the controller that ties the hint layer (the colouring state's,
+state.py) to its files and the colouring. The tools themselves are tools.py's; the panel shows their
+buttons. Saving the hints beside the page is files.py's.
 
 Hints live beside the sketch as ``{stem}.hints.png`` (core/hints.py), the file the batch reads:
 they are loaded with the sketch and saved on their own (Save, Save hints, or "save changes?"
@@ -13,6 +14,7 @@ eraser paint from the sketch or from any result pane (compare_panes.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
@@ -32,18 +34,18 @@ from ganime_desktop.core.hint_fill import FillSettings
 from ganime_desktop.core.hints import (
     HintFileError,
     HintShapeError,
-    has_hints,
     hints_for_another_page,
     hints_path_for,
     previous_page_hints,
     read_hints,
-    write_hints,
 )
 
 from .actions import Act, build_actions
 from .dialogs import get_open_file, return_focus_after
 from .fill_controls import FillControls
-from .hints_layer import HintLayer
+from .messages import Messages
+from .settings import AppSettings
+from .state import ColouringState
 from .tools import COLOUR_TOOLS
 
 RECENT_COUNT = 8
@@ -134,21 +136,27 @@ class HintsPanel(QWidget):
 class HintTools(QObject):
     """The hint layer of a window: its actions, panel, files and what the colouring gets.
 
-    ``edited`` fires after every change of the hints (stroke, undo, clear, load, new page).
+    ``edited`` fires after every change of the hints (stroke, undo, clear, load, new page);
+    ``colour_tool_wanted`` when a new colour is chosen while another kind of tool is in use.
+    ``save_beside_page()`` and ``save_sketch_dialog()`` are the window's file actions (files.py).
     """
 
     edited = Signal()
-    fill_changed = Signal()
+    colour_tool_wanted = Signal()
 
-    def __init__(self, window, canvas, settings, tool_actions: dict) -> None:
-        super().__init__(window)
-        self.window, self.canvas, self.settings = window, canvas, settings
-        self.layer = HintLayer(self, window.history)  # undone with the sketch's edits: one history
+    def __init__(self, state: ColouringState, canvas, settings: AppSettings, tool_actions: dict, messages: Messages,
+                 save_beside_page: Callable[[], bool], save_sketch_dialog: Callable[[], bool],
+                 parent: QWidget) -> None:
+        super().__init__(parent)
+        self.state, self.canvas, self.settings, self.messages = state, canvas, settings, messages
+        self._dialog_parent = parent  # the colour picker's
+        self.save_beside_page, self._save_sketch_dialog = save_beside_page, save_sketch_dialog
+        self.layer = state.hint_layer  # undone with the sketch's edits: one history
         canvas.set_hint_layer(self.layer)
         self.layer.changed.connect(self.edited)
         self._previous: object = None  # RGBA hints of the sketch open before (for unsaved pages)
         self._dialog: QColorDialog | None = None
-        self.actions = build_actions(window, [
+        self.actions = build_actions(parent, [
             Act("show_hints", "S&how hints", self.set_visible, "Ctrl+H",
                 "Show or hide the hints on the canvas (they guide the colouring either way)", checkable=True,
                 short="Show"),
@@ -160,9 +168,8 @@ class HintTools(QObject):
             Act("reuse_hints", "Hints from &previous page", self.reuse_previous, "Ctrl+Shift+H",
                 "Take the hints of the previous page of the chapter (same folder)", short="From previous"),
         ])
-        self.fill = settings.fill_settings()
-        self.panel = HintsPanel({**tool_actions, **self.actions}, self.fill)
-        self.panel.fill_controls.changed.connect(self._on_fill)
+        self.panel = HintsPanel({**tool_actions, **self.actions}, state.fill)
+        self.panel.fill_controls.changed.connect(state.set_fill)
         self.panel.colour_clicked.connect(self.choose_colour)
         self.panel.recent_chosen.connect(self.set_colour)
         self.recent = [QColor(c) for c in settings.recent_hint_colours()][:RECENT_COUNT]
@@ -189,10 +196,10 @@ class HintTools(QObject):
         """The colour picker, opened with open(): it does not block the event loop, so colourings
         keep running while it is up."""
         if self._dialog is None:
-            self._dialog = QColorDialog(self.layer.colour, self.window)
+            self._dialog = QColorDialog(self.layer.colour, self._dialog_parent)
             self._dialog.setWindowTitle("Hint colour")
             self._dialog.colorSelected.connect(self.set_colour)
-            return_focus_after(self._dialog, self.window)
+            return_focus_after(self._dialog, self._dialog_parent)
         self._dialog.setCurrentColor(self.layer.colour)
         self._dialog.open()
         return self._dialog
@@ -209,7 +216,7 @@ class HintTools(QObject):
         self.panel.set_colour(colour)
         self.panel.set_recent(self.recent)
         if self.canvas.tool not in COLOUR_TOOLS:
-            self.window.set_tool(self.window.toolbox.last_colour_tool)
+            self.colour_tool_wanted.emit()
         self.canvas.update()
 
     def update_models(self, hint_models: list[str]) -> None:
@@ -220,18 +227,10 @@ class HintTools(QObject):
         else:
             self.panel.status.setText(f"{filling}. No ticked model takes hints (Pix2Pix with hints does).")
 
-    def _on_fill(self, fill: FillSettings) -> None:
-        self.fill = fill
-        self.settings.set_fill_settings(fill)
-        self.fill_changed.emit()
-
-    # --- the colouring -------------------------------------------------------------------------
-    def hints_for_colouring(self):
-        """RGBA hints at the sketch's size, or None when nothing is hinted."""
-        return self.layer.hints_or_none()
-
-    def is_clean(self) -> bool:
-        return self.layer.is_clean()
+    @property
+    def fill(self) -> FillSettings:
+        """How hints fill: the panel's Gaps and Parts, the state's."""
+        return self.state.fill
 
     # --- pages and files -----------------------------------------------------------------------
     def on_sketch_replaced(self, size, sketch_path: Path | None) -> None:
@@ -244,46 +243,20 @@ class HintTools(QObject):
             try:
                 rgba = read_hints(hints_path_for(sketch_path), page_size=(size.height(), size.width()))
             except HintFileError as exc:
-                self.window.statusBar().showMessage(f"The page's hints were not loaded: {exc}", 15000)
+                self.messages.say(f"The page's hints were not loaded: {exc}", 15000)
         self.layer.reset(size, rgba)
         if rgba is not None and rgba.shape[:2] != (size.height(), size.width()):
-            self.window.statusBar().showMessage(
+            self.messages.say(
                 f"The page's hints ({hints_path_for(sketch_path).name}, {rgba.shape[1]}x{rgba.shape[0]}) were scaled "
                 f"to the page ({size.width()}x{size.height()}).", 15000)
 
-    def save_beside(self, sketch_path: Path) -> Path | None:
-        """Write the hints beside a sketch as ``{stem}.hints.png`` (the file the batch reads); the
-        sketch's own file is not touched. A sketch without hints writes none, but an empty layer
-        replaces an older hints file, so a reopened page shows what was saved. Returns the file
-        written, None when there was nothing to write; raises HintFileError."""
-        path = hints_path_for(sketch_path)
-        rgba = self.layer.to_rgba()
-        if not has_hints(rgba) and not path.exists():
-            self.layer.set_clean()
-            return None
-        write_hints(path, rgba)
-        self.layer.set_clean()
-        return path
-
-    def save_beside_page(self) -> bool:
-        """Save the open page's hints beside it; False if that failed (the user was told why)."""
-        page = self.window.document.path
-        try:
-            written = self.save_beside(page)
-        except HintFileError as exc:
-            self.window.show_message("Cannot save the hints", str(exc))
-            return False
-        self.window.statusBar().showMessage(f"Saved the hints to {written} ({page.name} itself is unchanged)"
-                                            if written else "No hints to save", 6000)
-        return True
-
     def save(self) -> Path | None:
         """Hints → Save hints: beside the page; an untitled sketch is saved first (where the user says)."""
-        sketch = self.window.document.path
+        sketch = self.state.sketch.path
         if sketch is None:
-            self.window.statusBar().showMessage("Save the sketch first: its hints are saved beside it.", 8000)
-            if self.window.save_sketch_dialog():
-                return hints_path_for(self.window.document.path)
+            self.messages.say("Save the sketch first: its hints are saved beside it.", 8000)
+            if self._save_sketch_dialog():
+                return hints_path_for(self.state.sketch.path)
             return None
         return hints_path_for(sketch) if self.save_beside_page() else None
 
@@ -292,7 +265,7 @@ class HintTools(QObject):
         return self.layer.image.height(), self.layer.image.width()
 
     def load_dialog(self) -> None:
-        path = get_open_file(self.window, "Load colour hints", self.settings.last_dir("open"), "Hint images (*.png)")
+        path = get_open_file(self._dialog_parent, "Load colour hints", self.settings.last_dir("open"), "Hint images (*.png)")
         if path:
             self.load_file(path)
 
@@ -300,36 +273,35 @@ class HintTools(QObject):
         try:
             rgba = read_hints(path, page_size=self._page_size())
         except HintFileError as exc:
-            self.window.show_message("Cannot load the hints", str(exc))
+            self.messages.alert("Cannot load the hints", str(exc))
             return False
         self.layer.set_rgba(rgba, "Load hints")
-        self.window.statusBar().showMessage(f"Loaded hints from {path}", 5000)
+        self.messages.say(f"Loaded hints from {path}", 5000)
         return True
 
     def reuse_previous(self) -> bool:
         """The previous page's hints (same folder, natural order), else the last sketch's; scaled
         to this page when its size differs (and said so), refused when its shape differs much."""
-        sketch = self.window.document.path
+        sketch = self.state.sketch.path
         source = previous_page_hints(sketch) if sketch is not None else None
         if source is not None:
             try:
                 rgba, where = read_hints(source, page_size=self._page_size()), source.name
             except HintFileError as exc:
-                self.window.show_message("Cannot load the hints", str(exc))
+                self.messages.alert("Cannot load the hints", str(exc))
                 return False
         elif self._previous is not None:
             rgba, where = self._previous, "the sketch open before"
         else:
-            self.window.statusBar().showMessage("No earlier page with hints: paint some, save the page, then open "
-                                                "the next one.", 8000)
+            self.messages.say("No earlier page with hints: paint some, save the page, then open the next one.", 8000)
             return False
         size = self.layer.size()
         try:
             rgba, note = hints_for_another_page(rgba, size.height(), size.width())
         except HintShapeError as exc:
-            self.window.show_message("Hints not taken", f"The hints of {where} were not taken: {exc}. Paint this "
-                                     "page's hints, or use Hints → Load hints… to take them anyway.")
+            self.messages.alert("Hints not taken", f"The hints of {where} were not taken: {exc}. Paint this "
+                                "page's hints, or use Hints → Load hints… to take them anyway.")
             return False
         self.layer.set_rgba(rgba, "Hints from previous page")
-        self.window.statusBar().showMessage(f"Hints taken from {where}" + (f", {note}" if note else ""), 8000)
+        self.messages.say(f"Hints taken from {where}" + (f", {note}" if note else ""), 8000)
         return True

@@ -1,20 +1,31 @@
 """The main window: composes the canvas, the result panes, the model list, the batch panel and the
 status bar, and wires them together. The parts do their own work: tools.py the tools,
 colour_tools.py the fill bucket and eyedropper, colouring.py what the panes show and when models
-run, files.py the files; this class only builds and connects them and keeps the settings."""
+run, files.py the files. They share the colouring state (state.py) and say what they have to say
+through ``Messages``, never through this class: it only builds and connects them, keeps the
+state's models in step with the Models panel, binds its widgets to the state, and keeps the
+window's own settings (geometry, layout, device)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QPixmap,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QSplitter,
@@ -37,13 +48,17 @@ from .compare_panes import ComparePanes
 from .dialogs import return_focus, return_focus_after
 from .document import EditHistory, SketchDocument
 from .files import WindowFiles
+from .hints_layer import HintLayer
 from .hints_panel import HintTools
-from .models_panel import ModelsPanel, label_for, short_label_for, takes_hints_model
+from .messages import Messages
+from .models_panel import ModelsPanel, label_for, short_label_for
 from .modes import set_combo_mode
 from .pane_header import PaneHeader
 from .pane_layout import row_sizes
+from .qimage import rgb_to_qimage
 from .settings import AppSettings
 from .shortcuts_dialog import ShortcutsDialog, shortcut_rows
+from .state import ColouringState
 from .tools import TOOLS, ToolBox, tool_acts
 from .view import WHEEL_STEP, SharedView, ZoomLabel
 
@@ -59,29 +74,31 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         self._cli_model_dirs = list(extra_model_dirs or [])
         self.registry = registry or default_registry(self._model_dirs())
-        self.ask_before_discarding = True  # "save changes?" on close/open; off in tests
         self.last_message: QMessageBox | None = None
-        self.reference_rgb: np.ndarray | None = None
+        self.messages = Messages(self.statusBar(), self.show_message)
 
         self.history = EditHistory(self)  # one undo history for the sketch and its hints
         self.document = SketchDocument(self, self.history)
+        self.state = ColouringState(self.settings, self.document, HintLayer(self, self.history), self)
         self.shared_view = SharedView()
         self.canvas = SketchCanvas(self.document, self.shared_view)
-        self.compare = ComparePanes(self.shared_view)
+        self.compare = ComparePanes(self.shared_view, self.state)
         self.models = ModelsPanel()
         self.controller = ColorizeController(self.registry, self.settings.device(), self)
-        self.files = WindowFiles(self, self)
+        self.files = WindowFiles(self.state, self.compare, self.settings, self.messages, self)
 
         self._build_actions()
         self.hint_tools.layer.reset(self.document.size())
         self.compare.set_page_size(self.document.size())
-        self.colouring = ColouringSession(self, self.controller, self)
-        self.colour_tools = ColourTools(self, self)
+        self.colouring = ColouringSession(self.state, self.compare, self.controller, self.messages, self)
+        self.colour_tools = ColourTools(self.state, self.canvas, self.compare, self.shared_view, self.toolbox,
+                                        self.messages, self)
         self._build_layout()
         self._build_status_bar()
         self._connect()
-        self.colour_like = ColourLike(self, self)  # issue 28: a pane coloured like a coloured page
-        self.colour_like.changed.connect(lambda: self._set_panes(self.models.selected()))
+        # issue 28: a pane coloured like a coloured page
+        self.colour_like = ColourLike(self.state, self.compare, self.colouring, self.settings, self.messages, self)
+        self._connect_colour_like()
         self._restore_settings()
         self.setAcceptDrops(True)
         self.update_title()
@@ -160,7 +177,8 @@ class MainWindow(QMainWindow):
                 "Every key of the app, searchable"),
             Act("about", "&About GANime Studio", self.show_about),
         ])
-        self.hint_tools = HintTools(self, self.canvas, self.settings, {k: a[k] for k in (*TOOLS, "undo", "redo")})
+        self.hint_tools = HintTools(self.state, self.canvas, self.settings, {k: a[k] for k in (*TOOLS, "undo", "redo")},
+                                    self.messages, f.save_beside_page, f.save_sketch_dialog, self)
         a.update(self.hint_tools.actions)
         self.tool_group = exclusive(self, [a[k] for k in TOOLS])
         self.layout_group = QActionGroup(self)
@@ -200,25 +218,49 @@ class MainWindow(QMainWindow):
         self._show_provider(None)
 
     def _connect(self) -> None:
+        s = self.state
+        s.progress_changed.connect(self._show_progress)
+        s.reference_changed.connect(self._show_reference)
+        s.mode_changed.connect(lambda mode: set_combo_mode(self.tools.mode, mode))
+        s.fill_changed.connect(lambda _fill: self.colouring.on_fill_changed())
         self.document.changed.connect(self._on_document_changed)
         self.document.replaced.connect(lambda: QTimer.singleShot(0, self.fit_view))
         self.document.clean_changed.connect(self.update_title)  # a bound slot: dropped with the window
         self.document.replaced.connect(self._on_sketch_replaced)
         self.hint_tools.edited.connect(self._on_hints_changed)
-        self.hint_tools.fill_changed.connect(self.colouring.on_fill_changed)
+        self.hint_tools.colour_tool_wanted.connect(lambda: self.set_tool(self.toolbox.last_colour_tool))
+        self.colour_tools.picked.connect(self.hint_tools.set_colour)
         self.hint_tools.layer.clean_changed.connect(self.update_title)
         self.models.selection_changed.connect(self._on_selection_changed)
         self.models.choose_reference_requested.connect(self.files.choose_reference_dialog)
+        self.files.sketch_saved.connect(self.update_title)
+        self.files.reference_chosen.connect(self.colouring.colour_style_panes)
+        self.files.models_folder_chosen.connect(self.add_models_folder)
         self.models.device.currentIndexChanged.connect(self._on_device_changed)
         self.toolbox.tool_changed.connect(self.hint_tools.on_tool)
         # activated: picking the mode the box shows again still sets every pane (some may differ)
         for signal in (self.tools.mode.currentIndexChanged, self.tools.mode.activated):
-            signal.connect(lambda _i: self.colouring.set_mode(self.tools.mode.currentData()))
+            signal.connect(lambda _i: self.state.set_mode(self.tools.mode.currentData()))
         self.compare.alone_changed.connect(self._on_alone_changed)
         c = self.controller
         c.model_broken.connect(self._on_model_broken)
         c.provider_changed.connect(self._show_provider)
-        c.busy_changed.connect(self._on_busy_changed)
+        c.busy_changed.connect(self.state.set_busy)
+        s.busy_changed.connect(self._on_busy_changed)
+
+    def _connect_colour_like(self) -> None:
+        like = self.colour_like
+        menu = self.menuBar().findChild(QMenu, "Colour")
+        menu.addSeparator()
+        menu.addActions(list(like.actions.values()))
+        self.actions["cancel"].triggered.connect(like.cancel)
+        like.busy_changed.connect(lambda busy: self.actions["cancel"].setEnabled(busy or self.controller.is_busy()))
+        like.changed.connect(self._on_like_changed)
+
+    def _on_like_changed(self) -> None:
+        if self.colour_like.path is not None and self.batch_panel is not None:
+            self.batch_panel.like_field.set_path(self.colour_like.path)
+        self._set_panes(self.models.selected())
 
     def _model_dirs(self) -> list[Path]:
         return [Path(d) for d in self.settings.extra_model_dirs()] + self._cli_model_dirs
@@ -241,8 +283,8 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         self._splitter_state = s.splitter_state()  # restored when shown, at the window's own size
         self.models.set_device(s.device())
-        self.actions["auto_recolour"].setChecked(s.recolour_after_stroke())
-        set_combo_mode(self.tools.mode, self.colouring.mode)
+        self.actions["auto_recolour"].setChecked(self.state.auto_recolour)
+        set_combo_mode(self.tools.mode, self.state.mode)
         self.set_pane_layout(s.pane_layout())
         if ref := s.reference_image():
             self.files.set_reference(ref, quiet=True)
@@ -254,7 +296,6 @@ class MainWindow(QMainWindow):
         s.set_splitter_state(self.splitter.saveState())
         s.set_selected_models(self.models.selected())
         s.set_device(self.controller.device)
-        s.set_recolour_after_stroke(self.actions["auto_recolour"].isChecked())
         self.toolbox.save()
         s.sync()
 
@@ -268,6 +309,7 @@ class MainWindow(QMainWindow):
         usable = {e.name for e in entries if e.available}
         selected = [n for n in selected if n in usable]
         self.models.set_entries(entries, selected, self.registry.problems)
+        self._models_to_state()
         self.compare.placeholder.setText(
             "Tick one or more models on the left to compare their colourings here." if entries else
             "No models installed yet: the Models panel on the left says how to get some.")
@@ -283,24 +325,25 @@ class MainWindow(QMainWindow):
             entry = self.models.entry(name)
             titles.append((name, label_for(entry, entries), short_label_for(entry, entries)) if entry else
                           (name, name, name))
-        new = self.compare.set_models(titles + self.colour_like.panes(), self.colouring.mode_for)
+        new = self.compare.set_models(titles + self.colour_like.panes())
         self.settings.set_selected_models(names)
-        self.hint_tools.update_models(self.hint_models(names))
+        self.hint_tools.update_models(self.state.hint_models(names))
         return [n for n in new if n != LIKE_PANE]  # the models' panes: the like pane follows the first
 
+    def _models_to_state(self) -> None:
+        """The state's models are the Models panel's: what it lists and what is ticked there."""
+        self.state.set_models(self.models.entries(), self.models.selected())
+
     def _on_selection_changed(self, names: list[str]) -> None:
+        self._models_to_state()
         new = self._set_panes(names)
         if self.colouring.wait_for_reference(new):  # say what is missing at once, and ask for it
             QTimer.singleShot(0, self.files.choose_reference_dialog)  # not inside the list's signal
         self.colouring.on_new_panes(new)
 
-    def hint_models(self, names: list[str]) -> list[str]:
-        """The ticked models that follow colour hints."""
-        entries = {e.name: e for e in self.models.entries()}
-        return [n for n in names if n in entries and takes_hints_model(entries[n])]
-
     def _on_model_broken(self, name: str, reason: str) -> None:
         self.models.mark_unavailable(name, reason)
+        self._models_to_state()
         self.statusBar().showMessage(f"Model {name} cannot be used: {reason}", 15000)
 
     # --- colouring -----------------------------------------------------------------------------
@@ -332,10 +375,17 @@ class MainWindow(QMainWindow):
         self.colouring.on_hints_changed()
 
     def _set_auto_recolour(self, on: bool) -> None:
-        self.settings.set_recolour_after_stroke(on)
-        self.colouring.auto_recolour = on
+        self.state.set_auto_recolour(on)
         if not on:
             self.colouring.stop()
+
+    def _show_progress(self, settled: int, asked: int) -> None:
+        self.busy_bar.setRange(0, asked)
+        self.busy_bar.setValue(settled)
+
+    def _show_reference(self) -> None:
+        rgb = self.state.reference
+        self.models.set_reference(self.state.reference_path, QPixmap.fromImage(rgb_to_qimage(rgb)))
 
     def _on_busy_changed(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)
@@ -404,7 +454,16 @@ class MainWindow(QMainWindow):
 
     def is_saved(self) -> bool:
         """No unsaved edits of the line art nor of the colour hints."""
-        return self.document.is_clean() and self.hint_tools.is_clean()
+        return self.state.is_saved()
+
+    @property
+    def ask_before_discarding(self) -> bool:
+        """"Save changes?" on close and open (files.py); off in tests."""
+        return self.files.ask_before_discarding
+
+    @ask_before_discarding.setter
+    def ask_before_discarding(self, on: bool) -> None:
+        self.files.ask_before_discarding = on
 
     def new_sketch(self) -> None:
         if self.files.may_discard():
