@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks._pages import A4_300DPI, FULLBODY_TEST, make_page  # noqa: E402
 from ganime_desktop.core.batch import BatchOptions, run_batch  # noqa: E402
+from ganime_desktop.core.colour_modes import DEFAULT_MODE, MODES, NETWORK_MODE, colour_mode  # noqa: E402
 from ganime_desktop.core.imageio import read_image, write_image_atomic  # noqa: E402
 from ganime_desktop.core.pipeline import ColorizerCache  # noqa: E402
 from ganime_desktop.core.registry import default_registry  # noqa: E402
@@ -67,8 +68,8 @@ def stage_breakdown(colorizer, pages: list[Path], mode: str, out: Path) -> tuple
         for page in pages:
             with stage("decode"):
                 rgb = read_image(page)
-            if mode == "raw":
-                result = colorizer.colorize(rgb, mode="raw")
+            if not colour_mode(mode).uses_regions:  # the network's image: nothing to render
+                result = colorizer.colorize(rgb, mode=mode)
             else:
                 coloured = colorizer.colour_page(rgb)
                 with stage("render"):
@@ -122,7 +123,7 @@ def cli_run(inp: Path, out: Path, name: str, mode: str, models_dirs: list[Path],
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pages", type=int, default=12)
-    p.add_argument("--modes", nargs="+", default=["raw", "shaded"], choices=["raw", "flat", "shaded"])
+    p.add_argument("--modes", nargs="+", default=[NETWORK_MODE, DEFAULT_MODE], choices=MODES)
     p.add_argument("--models-dir", dest="models_dirs", type=Path, action="append", default=[])
     p.add_argument("--model")
     p.add_argument("--device", default="auto")

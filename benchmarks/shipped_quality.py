@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ganime_desktop.core.colour_modes import MODES, NETWORK_MODE, spoken
 from ganime_desktop.core.imageio import read_image
 from ganime_desktop.core.manifest import load_manifest
 from ganime_desktop.core.pipeline import Colorizer
@@ -29,7 +30,8 @@ def main() -> None:
     parser.add_argument("--name", help="a generator of the manifest (default: the default one)")
     parser.add_argument("--manifest", type=Path, default=Path(__file__).resolve().parents[1] / "assets" / "models"
                         / "manifest.json", help="the models' manifest.json (default: the shipped one)")
-    parser.add_argument("--mode", default="raw", help="the app's colour mode: raw, flat or shaded (default: raw)")
+    parser.add_argument("--mode", default=NETWORK_MODE, choices=MODES,
+                        help=f"the app's colour mode: {spoken(MODES)} (default: {NETWORK_MODE})")
     args = parser.parse_args()
     name, manifest = args.name, args.manifest
     generators = [s for s in load_manifest(manifest) if s.kind == "generator"]

@@ -115,6 +115,7 @@ def add_cuda_hint(window, hint: str | None = None) -> QLabel | None:
     label = QLabel("NVIDIA GPU found: <a href='about'>get the CUDA add-on</a>")
     label.setObjectName("cuda_hint")
     label.setToolTip(hint)
+    # Into the window (justified): the note links to its About box, which says how to get the add-on
     label.linkActivated.connect(lambda _link: window.show_about())
     window.statusBar().addPermanentWidget(label)
     window.statusBar().showMessage(hint, 30000)

@@ -83,11 +83,11 @@ def run_app(argv: list[str]) -> int:
 
         scratch = tempfile.TemporaryDirectory(prefix="ganime-screenshot-")
         settings = AppSettings(QSettings(str(Path(scratch.name) / SETTINGS_FILE), QSettings.Format.IniFormat))
-    window = MainWindow(settings=settings, extra_model_dirs=args.models_dir)
-    for notice in window.registry.notices:  # the log; the About box lists them too
+    # Into the window (justified): the launcher makes it and drives it through its public methods
+    # (open the first sketch, colour for --screenshot, close); nothing here reaches into its parts
+    window = MainWindow(settings=settings, extra_model_dirs=args.models_dir, device=args.device)
+    for notice in window.model_notices():  # the log; the About box lists them too
         print(f"ganime: note: {notice}", file=sys.stderr)
-    if args.device:
-        window.models.set_device(args.device)
     open_first_sketch(window, args.sketch, remembered=args.screenshot is None)
     add_cuda_hint(window)  # an NVIDIA GPU without the CUDA add-on: say how to get it
 
@@ -106,19 +106,7 @@ def run_app(argv: list[str]) -> int:
 def open_first_sketch(window, sketch: str | None, remembered: bool = True) -> bool:
     """Open ``sketch``, else (``remembered``) the sketch opened last time, else the sample sketch,
     which opens untitled: a starting point, not a file to overwrite. False if none opened."""
-    last = window.settings.last_sketch() if remembered and not sketch else ""
-    if sketch or last:
-        if window.open_path(sketch or last):
-            return True
-        if last:  # there, but unreadable now: do not try it again
-            window.settings.set_last_sketch(None)
-    sample = sample_sketch_path()
-    if sketch or not sample.is_file() or not window.open_path(sample):
-        return False
-    window.document.untitle(f"{sample.name} (sample)")
-    window.settings.set_last_sketch(None)
-    window.update_title()
-    return True
+    return window.open_first_sketch(sketch, sample_sketch_path(), remembered)
 
 
 def _install_error_dialog(window) -> None:
@@ -142,29 +130,16 @@ def _install_error_dialog(window) -> None:
 def _screenshot(app, window, out: Path) -> int:
     from ganime_desktop.core.imageio import ImageWriteError, write_image_atomic
 
-    from . import compare_panes
     from .qimage import qimage_to_rgb
-    from .workers import wait_until
 
     window.ask_before_discarding = False
     window.resize(1500, 900)
-    defaults = [e.name for e in window.registry.defaults()] or [e.name for e in window.registry.available()]
-    window.reload_models(defaults)
-    window.show()
-    app.processEvents()
-    window.fit_view()
+    problems = window.colour_with_defaults(int(SCREENSHOT_TIMEOUT_S * 1000))
     status = 0
-    if window.models.selected():
-        window.colour_now()
-        idle = wait_until(lambda: not window.controller.is_busy(), window.controller.busy_changed,
-                          int(SCREENSHOT_TIMEOUT_S * 1000))
-        if not idle:
-            status = _fail(f"the models did not finish within {SCREENSHOT_TIMEOUT_S:.0f} s")
-        failed = [p for p in window.compare.panes if p.state != compare_panes.DONE]
-        for pane in failed:
-            status = _fail(f"{pane.title}: {pane.view.message or pane.state}")
-    else:
+    if problems is None:
         print("ganime: no models installed; the screenshot shows how to get them", file=sys.stderr)
+    for problem in problems or []:
+        status = _fail(problem)
     app.processEvents()
     try:
         write_image_atomic(out, qimage_to_rgb(window.grab().toImage()))

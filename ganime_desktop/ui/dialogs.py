@@ -18,6 +18,8 @@ def return_focus(window: QWidget) -> None:
     top = window.window()
     top.activateWindow()
     top.raise_()
+    # Into the window (justified): where its shortcuts work is the window's to say (main_window.py
+    # ``focus_home``); any other top-level window takes the focus itself
     home = getattr(top, "focus_home", None)
     target = home() if callable(home) else top
     target.setFocus(Qt.FocusReason.OtherFocusReason)

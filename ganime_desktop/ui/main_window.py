@@ -21,13 +21,12 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDockWidget,
-    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QProgressBar,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -35,7 +34,6 @@ from PySide6.QtWidgets import (
 
 from ganime_desktop.core.imageio import is_image_path
 from ganime_desktop.core.registry import ModelRegistry, default_registry
-from ganime_desktop.core.sessions import ProviderInfo
 
 from .about import APP_NAME, AboutDialog, about_text
 from .actions import Act, StdKey, ToolControls, build_actions, build_menus, exclusive, follow_history
@@ -44,7 +42,7 @@ from .colorize_controller import ColorizeController
 from .colour_like import LIKE_PANE, ColourLike
 from .colour_tools import ColourTools
 from .colouring import RECOLOUR_DELAY_MS, ColouringSession
-from .compare_panes import ComparePanes
+from .compare_panes import DONE, ComparePanes
 from .dialogs import return_focus, return_focus_after
 from .document import EditHistory, SketchDocument
 from .files import WindowFiles
@@ -59,8 +57,10 @@ from .qimage import rgb_to_qimage
 from .settings import AppSettings
 from .shortcuts_dialog import ShortcutsDialog, shortcut_rows
 from .state import ColouringState
+from .status_widgets import StatusWidgets
 from .tools import TOOLS, ToolBox, tool_acts
-from .view import WHEEL_STEP, SharedView, ZoomLabel
+from .view import WHEEL_STEP, SharedView
+from .workers import wait_until
 
 __all__ = ["RECOLOUR_DELAY_MS", "MainWindow"]
 PANE_LAYOUTS = (("auto", "Panes in one row up to three, then a grid"), ("row", "Panes side by side"),
@@ -69,7 +69,8 @@ PANE_LAYOUTS = (("auto", "Panes in one row up to three, then a grid"), ("row", "
 
 class MainWindow(QMainWindow):
     def __init__(self, registry: ModelRegistry | None = None, settings: AppSettings | None = None,
-                 extra_model_dirs: list[Path] | None = None) -> None:
+                 extra_model_dirs: list[Path] | None = None, device: str | None = None) -> None:
+        """``device``: the models' device for this run (``ganime --device``), else the settings'."""
         super().__init__()
         self.settings = settings or AppSettings()
         self._cli_model_dirs = list(extra_model_dirs or [])
@@ -100,6 +101,8 @@ class MainWindow(QMainWindow):
         self.colour_like = ColourLike(self.state, self.compare, self.colouring, self.settings, self.messages, self)
         self._connect_colour_like()
         self._restore_settings()
+        if device:
+            self.models.set_device(device)
         self.setAcceptDrops(True)
         self.update_title()
 
@@ -205,21 +208,12 @@ class MainWindow(QMainWindow):
             key.setWhatsThis(f"Focus result pane {n} (shown alone if the panes are)")  # in Help → Keyboard shortcuts
 
     def _build_status_bar(self) -> None:
-        self.provider_label = QLabel()
-        self.provider_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.zoom_label = ZoomLabel(self.shared_view)
-        self.busy_bar = QProgressBar()
-        self.busy_bar.setMaximumWidth(160)
-        self.busy_bar.setFormat("%v / %m models")
-        self.busy_bar.hide()
-        self.statusBar().addPermanentWidget(self.busy_bar)
-        self.statusBar().addPermanentWidget(self.zoom_label)
-        self.statusBar().addPermanentWidget(self.provider_label)
-        self._show_provider(None)
+        status = StatusWidgets(self.statusBar(), self.state, self.controller, self.shared_view)
+        self.provider_label, self.zoom_label, self.busy_bar = status.provider_label, status.zoom_label, status.busy_bar
+        self._show_provider = status.show_provider
 
     def _connect(self) -> None:
         s = self.state
-        s.progress_changed.connect(self._show_progress)
         s.reference_changed.connect(self._show_reference)
         s.mode_changed.connect(lambda mode: set_combo_mode(self.tools.mode, mode))
         s.fill_changed.connect(lambda _fill: self.colouring.on_fill_changed())
@@ -244,7 +238,6 @@ class MainWindow(QMainWindow):
         self.compare.alone_changed.connect(self._on_alone_changed)
         c = self.controller
         c.model_broken.connect(self._on_model_broken)
-        c.provider_changed.connect(self._show_provider)
         c.busy_changed.connect(self.state.set_busy)
         s.busy_changed.connect(self._on_busy_changed)
 
@@ -379,16 +372,11 @@ class MainWindow(QMainWindow):
         if not on:
             self.colouring.stop()
 
-    def _show_progress(self, settled: int, asked: int) -> None:
-        self.busy_bar.setRange(0, asked)
-        self.busy_bar.setValue(settled)
-
     def _show_reference(self) -> None:
         rgb = self.state.reference
         self.models.set_reference(self.state.reference_path, QPixmap.fromImage(rgb_to_qimage(rgb)))
 
     def _on_busy_changed(self, busy: bool) -> None:
-        self.busy_bar.setVisible(busy)
         self.actions["cancel"].setEnabled(busy)
         if not busy:
             info = self.controller.provider
@@ -403,19 +391,6 @@ class MainWindow(QMainWindow):
         self.controller.set_device(device)
         self.settings.set_device(device)
         self._show_provider(self.controller.provider)
-
-    def _show_provider(self, info: ProviderInfo | None) -> None:
-        if info is None:
-            text = f"Provider: not used yet (device: {self.controller.device})"
-            tip = "The models run on the first Colour; the provider they get is shown here."
-        else:
-            text = f"Provider: {info.active}"
-            tip = f"Device setting: {info.requested}; running on {info.active}"
-            if info.reason:
-                text += " — CUDA not available"
-                tip += f"\n{info.reason}"
-        self.provider_label.setText(text)
-        self.provider_label.setToolTip(tip)
 
     # --- tools and view ------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
@@ -434,6 +409,43 @@ class MainWindow(QMainWindow):
         self.actions["alone"].setChecked(alone)
         if self.shared_view.fitting is not None:
             QTimer.singleShot(0, self.fit_view)  # the pane's new size
+
+    # --- starting (app.py) ---------------------------------------------------------------------
+    def open_first_sketch(self, sketch: str | None, sample: Path, remembered: bool = True) -> bool:
+        """Open ``sketch``, else (``remembered``) the sketch opened last time, else ``sample``,
+        which opens untitled: a starting point, not a file to overwrite. False if none opened."""
+        last = self.settings.last_sketch() if remembered and not sketch else ""
+        if sketch or last:
+            if self.open_path(sketch or last):
+                return True
+            if last:  # there, but unreadable now: do not try it again
+                self.settings.set_last_sketch(None)
+        if sketch or not sample.is_file() or not self.open_path(sample):
+            return False
+        self.document.untitle(f"{sample.name} (sample)")
+        self.settings.set_last_sketch(None)
+        self.update_title()
+        return True
+
+    def colour_with_defaults(self, timeout_ms: int) -> list[str] | None:
+        """Show the window with the default models (else every available one) ticked, colour the
+        sketch and wait (``ganime --screenshot``): what went wrong, a line each; None without models."""
+        defaults = [e.name for e in self.registry.defaults()] or [e.name for e in self.registry.available()]
+        self.reload_models(defaults)
+        self.show()
+        QApplication.processEvents()
+        self.fit_view()
+        if not self.models.selected():
+            return None
+        self.colour_now()
+        problems = []
+        if not wait_until(lambda: not self.controller.is_busy(), self.controller.busy_changed, timeout_ms):
+            problems.append(f"the models did not finish within {timeout_ms / 1000:.0f} s")
+        return problems + [f"{p.title}: {p.view.message or p.state}" for p in self.compare.panes if p.state != DONE]
+
+    def model_notices(self) -> list[str]:
+        """What the model registry has to say (a user model replacing a shipped one): for the log."""
+        return list(self.registry.notices)
 
     # --- files ---------------------------------------------------------------------------------
     def update_title(self, *_) -> None:

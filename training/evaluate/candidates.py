@@ -161,8 +161,10 @@ def oracle_candidates() -> list[Candidate]:
     mode flat: the error left is what the segmentation itself loses. "oracle, app's rules": flat
     and shaded as the app renders them (regions taken for paper stay white; shaded keeps the
     truth's own darkening inside each region): the ceiling of those modes for a perfect network."""
-    from ganime_desktop.core.colour_modes import PageColouring, region_modes
+    from ganime_desktop.core.colour_modes import COLOUR_MODES, PageColouring, region_modes
     from ganime_desktop.core.regions import segment
+
+    flat = tuple(m.name for m in COLOUR_MODES if m.uses_regions and not m.shading)  # the regions' colours alone
 
     def all_regions(pairs, hints):
         out = []
@@ -180,7 +182,7 @@ def oracle_candidates() -> list[Candidate]:
 
     return [Candidate("oracle flats (true median per region)", "oracle",
                       "each region of the sketch filled with its true median colour, paper regions too",
-                      None, pages=all_regions, modes=("flat",), with_dots=False, table=False,
+                      None, pages=all_regions, modes=flat, with_dots=False, table=False,
                       fill=FillSettings(part_tolerance=0)),
             Candidate("oracle, app's rules", "oracle",
                       "the truth as the network's colour, rendered by the app (paper regions stay white)",
