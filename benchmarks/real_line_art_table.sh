@@ -10,8 +10,11 @@
 #   benchmarks/real_line_art_table.sh [OUT_DIR]          (default runs/real-line-art)
 #
 # Environment: PY (default .venv/bin/python), DATA (default ../shared/data/sketch-pairs-real), MANIFEST
-# (default assets/models/manifest.json), NAMES (default pix2pix-tv), MODES (default "raw flat shaded"),
-# CLOSE_GAPS (off small medium large), PART_TOLERANCE, TABLES_ONLY=1 (only rewrite the table).
+# (default assets/models/manifest.json; several, space-separated, to compare models in one run), NAMES
+# (default pix2pix-tv), MODES (default "raw flat shaded"), DOTS (careful dot counts, default "0 10 40"),
+# SLOPPY (default "40"; empty: none), KINDS (default "extracted hand-drawn"; "kaggle" adds the kg_ pairs
+# alone, the Kaggle-style pages of issue 29), CLOSE_GAPS (off small medium large), PART_TOLERANCE,
+# TABLES_ONLY=1 (only rewrite the table).
 # Writes OUT_DIR/<kind>/ (table.md, modes.csv, results.json, grids: the grids show the copyrighted
 # test art, never commit them) and OUT_DIR/real-line-art-table.md, the tables for docs/colour-modes.md.
 set -euo pipefail
@@ -21,26 +24,37 @@ DATA=${DATA:-../shared/data/sketch-pairs-real}
 MANIFEST=${MANIFEST:-assets/models/manifest.json}
 NAMES=${NAMES:-pix2pix-tv}
 MODES=${MODES:-raw flat shaded}
+DOTS=${DOTS:-0 10 40}
+SLOPPY=${SLOPPY-40}
+KINDS=${KINDS:-extracted hand-drawn}
 OUT=${1:-runs/real-line-art}
 fill=()
+if [[ -n $SLOPPY ]]; then fill+=(--sloppy-dots $SLOPPY); fi
 if [[ -n ${CLOSE_GAPS:-} ]]; then fill+=(--close-gaps "$CLOSE_GAPS"); fi
 if [[ -n ${PART_TOLERANCE:-} ]]; then fill+=(--part-tolerance "$PART_TOLERANCE"); fi
 
 run() {  # run KIND ARGS...
   local kind=$1
   shift
-  # shellcheck disable=SC2086  # NAMES and MODES are lists of words
-  "$PY" -m training evaluate --data "$DATA" --split test --onnx "$MANIFEST" --names $NAMES \
-    --no-nst --no-fast-nst --seed 0 --mode $MODES --hint-dots 0 10 40 --sloppy-dots 40 \
+  # shellcheck disable=SC2086  # MANIFEST, NAMES, MODES and DOTS are lists of words
+  "$PY" -m training evaluate --data "$DATA" --split test --onnx $MANIFEST --names $NAMES \
+    --no-nst --no-fast-nst --seed 0 --mode $MODES --hint-dots $DOTS \
     --image-size 0 --whole-pages --grid 4 "${fill[@]}" "$@" --out "$OUT/$kind"
 }
 
 if [[ -z ${TABLES_ONLY:-} ]]; then
-  run extracted --exclude 'tw_*'
-  run hand-drawn --only 'tw_*'
+  for kind in $KINDS; do
+    case $kind in
+      extracted) run extracted --exclude 'tw_*' ;;
+      hand-drawn) run hand-drawn --only 'tw_*' ;;
+      kaggle) run kaggle --only 'kg_*' ;;
+      *) echo "unknown kind $kind (extracted, hand-drawn, kaggle)" >&2; exit 2 ;;
+    esac
+  done
 fi
 
-"$PY" - "$OUT" extracted hand-drawn <<'PYTHON'
+# shellcheck disable=SC2086  # KINDS is a list of words
+"$PY" - "$OUT" $KINDS <<'PYTHON'
 """One table per kind: a row per (model, mode), ΔE2000 and paper ΔE with each dot set."""
 import json
 import sys

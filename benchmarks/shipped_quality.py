@@ -3,7 +3,9 @@
 Run by hand: .venv/bin/python benchmarks/shipped_quality.py [--name MODEL] [--manifest FILE]
 (default: the default model of assets/models/manifest.json; --manifest scores candidates exported elsewhere)
 Faces: the first 8 test faces (256 px); full body: the 16 test pages at full size (whole figures
-on white paper). XDoG sketches with seed 0; the sketch passed through unchanged is the baseline.
+on white paper); scenes: the 10 test pages at full size (painted backgrounds, unseen by every choice
+before issue 29). XDoG sketches with seed 0; the sketch passed through unchanged is the baseline.
+Real line art has its own script: benchmarks/real_line_art_table.sh.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def main() -> None:
     colorizer = Colorizer(spec, device="cpu")
     print(f"model {spec.name}, working size {spec.input.working_size}, mode {args.mode}")
     for split, sources in (("faces (8)", list_sources(DATA / "anime-faces", "color", "test")[:8]),
-                           ("full body (16)", list_sources(DATA / "anime-fullbody", "color", "test"))):
+                           ("full body (16)", list_sources(DATA / "anime-fullbody", "color", "test")),
+                           ("scenes (10)", list_sources(DATA / "anime-scenes", "color", "test"))):
         model_de, pass_de, paper = [], [], []
         for src in sources:
             truth = read_image(src.color)

@@ -3,7 +3,8 @@
 
 Three steps, the middle one on the GPU machine (docs/gpu-training.md tells the whole story):
 
-  python scripts/device_train.py pack            # here: data + Keras wheels into .device/ (<= ~55 MiB)
+  python scripts/device_train.py pack            # here: data (real line art included) + Keras wheels into
+                                                 # .device/ (<= ~56 MiB)
   python3 scripts/device_train.py remote --out $OUT   # there: train the plan's models with --backend jax
   python scripts/device_train.py unpack FOLDER   # here: the returned files -> runs/<name>/ for export
 
@@ -36,7 +37,14 @@ DATASETS = {  # name under .device/data -> folder under ../shared/data
     "faces": "anime-faces",
     "fullbody": "anime-fullbody",
     "scenes": "anime-scenes",
+    "real": "sketch-pairs-real",  # real line art with its colouring (kaggle layout: colour | sketch); train/ only
 }
+PAGED = {"real"}  # pairs that bring their own sketch: packed as the app sees a page, cropped at that scale
+PAGE_SIZE = 512  # the default model's working size (assets/models/manifest.json)
+# Share of the samples from each set (--data-weights): the synthesized sets as session 6 mixed them
+# (faces 1,200 x 1 : full body 187 x 6 : scenes 94 x 5), three quarters of the whole; the real pairs
+# the last quarter (issue 29).
+SHARES = {"faces": 0.32, "fullbody": 0.30, "scenes": 0.13, "real": 0.25}
 
 # The networks: the shipped models' architecture (ngf 32, 7 levels, resize-conv decoder, reflect
 # padding: the app's inference cost stays as it is), trained on 256 px crops with realistic sketches.
@@ -45,7 +53,7 @@ COMMON = ["--backend", "jax", "--image-size", "256", "--depth", "7", "--ngf", "3
           # Half the samples whole figures on paper, up to the scale of a page the app shrinks to its
           # working size (384 px): session 6's run (0.35, 0.45-1.5) lost on whole full-body pages.
           "--paper-prob", "0.5", "--paper-scale", "0.6", "1.6", "--sketch-style", "mixed",
-          "--batch-size", "32", "--tv-loss", "l1", "--lr", "2e-4", "--d-lr", "2e-4", "--max-steps", "1000000",
+          "--page-size", str(PAGE_SIZE), "--batch-size", "32", "--tv-loss", "l1", "--lr", "2e-4", "--d-lr", "2e-4", "--max-steps", "1000000",
           "--checkpoint-every", "1000", "--keep-checkpoints", "2", "--log-every", "100", "--ema", "0.999"]
 PLAN = {
     "gpu-p2p-tv": [],
@@ -59,17 +67,23 @@ def log(msg: str) -> None:
 
 # ----------------------------------------------------------------------------- pack (here)
 
-def _encode_jpeg(src: Path, dst: Path, short_side: int, quality: int) -> None:
+def _encode_jpeg(src: Path, dst: Path, short_side: int, quality: int, paged: bool = False) -> None:
+    """One image as JPEG: shorter side at most ``short_side``; a ``paged`` pair (colour | sketch side by
+    side) with each half's longer side at most PAGE_SIZE, as the app runs a page."""
     import cv2
     import numpy as np
 
     sys.path.insert(0, str(REPO))
-    from training.data import read_rgb, resize_short_side
+    from training.data import fit_long_side, read_rgb, resize_short_side
 
     rgb = read_rgb(src)
     if rgb is None:
         return
-    rgb = resize_short_side(rgb, short_side)
+    if paged:
+        half = rgb.shape[1] // 2
+        rgb = np.concatenate([fit_long_side(rgb[:, :half], PAGE_SIZE), fit_long_side(rgb[:, half:2 * half], PAGE_SIZE)], 1)
+    else:
+        rgb = resize_short_side(rgb, short_side)
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if ok:
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -86,10 +100,11 @@ def pack(out: Path, shared: Path, faces: int, short_side: int, quality: int, whe
         images = sorted((shared / folder / "train").iterdir())
         if name == "faces":
             images = images[:faces]
-        jobs += [(p, out / "data" / name / "train" / (p.stem + ".jpg")) for p in images
+        jobs += [(p, out / "data" / name / "train" / (p.stem + ".jpg"), name in PAGED) for p in images
                  if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")]
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda job: _encode_jpeg(job[0], job[1], short_side, quality), jobs))
+    with ThreadPoolExecutor(4) as pool:  # real line art keeps quality 95: JPEG smears thin grey lines
+        list(pool.map(lambda job: _encode_jpeg(job[0], job[1], short_side, max(quality, 95) if job[2] else quality,
+                                               job[2]), jobs))
     if wheels:
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
                         "--python-version", "3.12", "--implementation", "cp",
@@ -103,12 +118,10 @@ def pack(out: Path, shared: Path, faces: int, short_side: int, quality: int, whe
 
 # ----------------------------------------------------------------------------- remote (the GPU machine)
 
-def _data_args(data: Path, weights: dict[str, int]) -> list[str]:
-    args = ["--data"]
-    for name, times in weights.items():
-        if (data / name / "train").is_dir():
-            args += [str(data / name)] * times
-    return args
+def _data_args(data: Path, shares: dict[str, float]) -> list[str]:
+    """--data and --data-weights for the packed sets (a set that was not packed is left out)."""
+    names = [n for n in shares if (data / n / "train").is_dir()]
+    return ["--data", *[str(data / n) for n in names], "--data-weights", *[str(shares[n]) for n in names]]
 
 
 def _run(cmd: list[str], env: dict, logfile: Path) -> subprocess.Popen:
@@ -132,7 +145,7 @@ def _split(path: Path, out: Path, stem: str) -> list[str]:
 
 
 def remote(out: Path, minutes: float, device_dir: Path, runs_dir: Path, extra: list[str],
-           weights: dict[str, int], workers: int, install: bool, smoke: bool, plan: dict,
+           weights: dict[str, float], workers: int, install: bool, smoke: bool, plan: dict,
            slack_s: float = 75.0) -> int:
     out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -253,7 +266,7 @@ def dry_run(shared: Path, keep: Path | None) -> int:
     tiny = ["--image-size", "64", "--depth", "6", "--ngf", "8", "--ndf", "8", "--batch-size", "4",
             "--pool-size", "64", "--checkpoint-every", "5", "--log-every", "5", "--load-size", "96"]
     code = remote(out, minutes=0.4, device_dir=device_dir, runs_dir=runs, extra=tiny,
-                  weights={"faces": 1, "fullbody": 1, "scenes": 1}, workers=1, install=False, smoke=False,
+                  weights={"faces": 1, "fullbody": 1, "scenes": 1, "real": 1}, workers=1, install=False, smoke=False,
                   plan=PLAN, slack_s=600.0)  # two CPU compilations side by side on 2 busy cores
     if code:
         return code
@@ -292,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.cmd == "remote":
         return remote(args.out, args.minutes, DEVICE_DIR, Path("/tmp/ganime-runs"), [],
-                      weights={"faces": 1, "fullbody": 6, "scenes": 5}, workers=args.workers, install=True,
+                      weights=SHARES, workers=args.workers, install=True,
                       smoke=not args.no_smoke, plan=PLAN)
     if args.cmd == "unpack":
         unpack(args.folder, args.runs_dir, args.shared)

@@ -184,4 +184,9 @@ def test_device_script_dry_run_trains_returns_and_unpacks(tmp_path):
         cfg = json.loads((run / "config.json").read_text())
         assert cfg["backend"] == "jax" and cfg["sketch_style"] == "mixed"
         assert cfg["data"][0].endswith("anime-faces")  # relocated to the shared data for export and evaluation
+        # the real line art travels too, at its own share, cropped at the app's scale (issue 29)
+        assert cfg["data"][-1].endswith("sketch-pairs-real") and len(cfg["data_weights"]) == len(cfg["data"])
+        assert cfg["page_size"] == 512
+    packed = sorted((tmp_path / "device" / "data" / "real" / "train").glob("*.jpg"))
+    assert packed and not (tmp_path / "device" / "data" / "real" / "test").exists()  # never the test split
     assert json.loads((tmp_path / "runs" / "gpu-p2p-hints" / "config.json").read_text())["hints"] is True

@@ -21,6 +21,7 @@ APPROACHES: dict[str, tuple[str, str, str]] = {
     "fast-nst": ("training.fast_nst", "", "Arbitrary fast style transfer, one forward pass (Magenta)"),
     "evaluate": ("training.evaluate", "", "The paper's Table 1: FID, SSIM, colour error, with baselines"),
     "hint-eval": ("training.hint_eval", "", "Colour-hint models: error with/without simulated hints, region check"),
+    "from-onnx": ("training.onnx_import", "", "A shipped ONNX generator back into a run folder to fine-tune from"),
 }
 
 

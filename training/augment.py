@@ -7,7 +7,9 @@ Both apply the same geometry to colour and sketch alike:
 - placement on white paper: with probability ``paper_prob`` the whole image is scaled so its longer
   side is size x U(paper_scale) and put at a random place on a white canvas, so the model learns
   that blank paper stays white;
-- line darkness x' = 1 - lam (1 - x), lam ~ U(darkness_min, 1) (Ci et al.).
+- line darkness x' = 1 - lam (1 - x), lam ~ U(darkness_min, 1) (Ci et al.);
+- pages at the app's scale (``page_crop``, for real line art that brings its own sketch): the page
+  as the app runs it, zoomed by U(PAGE_ZOOM) only, then a random crop; no placement on paper.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ class AugmentConfig:
     paper_prob: float = 0.3
     paper_scale: tuple[float, float] = (0.45, 0.9)
 
+
+# Real pages reach the app in many sizes; around the scale it runs them at, a little jitter only
+# (the synthesized sets' jitter rescales every image to the crop's size, 2-4x smaller than a page).
+PAGE_ZOOM = (0.8, 1.25)
 
 NO_AUGMENT = AugmentConfig(max_zoom=1.0, flip=False, darkness_min=1.0, paper_prob=0.0)
 
@@ -62,9 +68,29 @@ def on_white_paper(img: np.ndarray, size: int, scale_range: tuple[float, float],
     return canvas
 
 
-def augment_geometry(img: np.ndarray, size: int, cfg: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
-    """HxWxC uint8 (colour, or colour and sketch stacked) -> size x size x C, augmented."""
-    if cfg.paper_prob > 0 and rng.random() < cfg.paper_prob:
+def page_crop(img: np.ndarray, size: int, zoom: tuple[float, float], rng: np.random.Generator) -> np.ndarray:
+    """A size x size crop of a page at about its own scale (x U(zoom)); a page smaller than the crop
+    lies at a random spot on white paper (the sketch channel's paper is white too)."""
+    h, w = img.shape[:2]
+    scale = rng.uniform(*zoom)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    img = _resize(img, nh, nw).reshape(nh, nw, -1)
+    if nh < size or nw < size:
+        canvas = np.full((max(nh, size), max(nw, size), img.shape[2]), 255, np.uint8)
+        top, left = int(rng.integers(0, canvas.shape[0] - nh + 1)), int(rng.integers(0, canvas.shape[1] - nw + 1))
+        canvas[top:top + nh, left:left + nw] = img
+        img, nh, nw = canvas, canvas.shape[0], canvas.shape[1]
+    top, left = int(rng.integers(0, nh - size + 1)), int(rng.integers(0, nw - size + 1))
+    return img[top:top + size, left:left + size]
+
+
+def augment_geometry(img: np.ndarray, size: int, cfg: AugmentConfig, rng: np.random.Generator,
+                     at_page_scale: bool = False) -> np.ndarray:
+    """HxWxC uint8 (colour, or colour and sketch stacked) -> size x size x C, augmented;
+    ``at_page_scale``: a page already at the app's scale (``page_crop``)."""
+    if at_page_scale:
+        out = page_crop(img, size, PAGE_ZOOM, rng)
+    elif cfg.paper_prob > 0 and rng.random() < cfg.paper_prob:
         out = on_white_paper(img, size, cfg.paper_scale, rng)
     else:
         out = random_resized_crop(img, size, cfg.max_zoom, rng)

@@ -153,6 +153,35 @@ def resize_short_side(img: np.ndarray, short_side: int) -> np.ndarray:
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
 
 
+def fit_long_side(img: np.ndarray, long_side: int) -> np.ndarray:
+    """Shrink (never enlarge) so the longer side is at most ``long_side``: a page as the app runs it
+    at a working size of ``long_side`` (core/pipeline.py shrinks larger pages to fit)."""
+    h, w = img.shape[:2]
+    if max(h, w) <= long_side:
+        return img
+    scale = long_side / max(h, w)
+    return cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+def sampling_weights(sources: list[PairSource], folders: list[str], weights: list[float]) -> np.ndarray:
+    """Per-source probabilities for ``--data-weights``: folder i gets ``weights[i] / sum(weights)`` of the
+    samples, spread evenly over its images (a folder named twice adds its weights), so a small set of
+    real pairs can get a fixed share without being listed dozens of times."""
+    if len(weights) != len(folders):
+        raise DataError(f"--data-weights gives {len(weights)} weight(s) for {len(folders)} --data folder(s); "
+                        "give one per folder, in the same order")
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise DataError("--data-weights must be non-negative and not all zero")
+    share: dict[Path, float] = {}
+    for folder, weight in zip(folders, weights, strict=True):
+        share[Path(folder)] = share.get(Path(folder), 0.0) + weight
+    counts: dict[Path | None, int] = {}
+    for src in sources:
+        counts[src.root] = counts.get(src.root, 0) + 1
+    p = np.array([share.get(src.root, 0.0) / counts[src.root] for src in sources], np.float64)
+    return p / p.sum()
+
+
 def default_cache_dir() -> Path:
     """The user's cache of synthesized sketches: ``sketches/`` in the project's cache folder."""
     return user_cache_dir() / "sketches"

@@ -214,11 +214,18 @@ def fit_jax(approach_cls, cfg: dict[str, Any], log=print) -> Path:
 
 def _fit_locked(approach_cls, cfg: dict[str, Any], run: RunDir, sources, loader, log) -> Path:
     from training.approach import augment_config
+    from training.data import sampling_weights
     from training.sample_pool import SamplePool, SampleSpec
 
     seed_without_tensorflow(cfg["seed"])
 
-    spec = SampleSpec(cfg["image_size"], augment_config(cfg), cfg.get("sketch_style", "xdog"), hint_config(cfg))
+    weights = None
+    if cfg.get("data_weights"):
+        weights = tuple(float(w) for w in sampling_weights(sources, cfg["data"], cfg["data_weights"]))
+        log("data shares: " + ", ".join(f"{Path(f).name} {w / sum(cfg['data_weights']):.0%}"
+                                        for f, w in zip(cfg["data"], cfg["data_weights"], strict=True)))
+    spec = SampleSpec(cfg["image_size"], augment_config(cfg), cfg.get("sketch_style", "xdog"), hint_config(cfg),
+                      page_size=cfg.get("page_size"), weights=weights)
     with SamplePool(sources, loader, spec, size=cfg.get("pool_size") or 64 * cfg["batch_size"], workers=cfg.get("workers"),
                     seed=cfg["seed"], log=log) as pool:
         return _train(approach_cls, cfg, run, pool, len(sources), log)

@@ -54,6 +54,15 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--cache-dir", default=None, help="cache for synthesized sketches "
                    "(default: ~/.cache/ganime-studio/sketches)")
     g.add_argument("--limit", type=int, default=None, help="use only the first N images (default: all)")
+    g.add_argument("--data-weights", type=float, nargs="+", default=None, metavar="W",
+                   help="jax: share of the samples drawn from each --data folder, in the same order (folder i: "
+                        "W_i / sum), evenly over its images; e.g. real line art at a fixed share beside large "
+                        "synthesized sets (default: every image alike; name a folder twice to oversample it)")
+    g.add_argument("--page-size", type=int, default=None, metavar="N",
+                   help="jax: crop pairs that bring their own sketch (real line art: kaggle or paired layout) at "
+                        "the app's scale: the whole page shrunk to a longer side of at most N (the model's "
+                        "working size), zoomed by 0.8-1.25 only, never placed on paper (default: cropped like "
+                        "the synthesized pairs)")
 
     g = parser.add_argument_group("run")
     g.add_argument("--run-dir", required=True, help="folder for checkpoints, logs, config and the final "

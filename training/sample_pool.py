@@ -7,7 +7,9 @@ samples decouples the two: the accelerator never waits, and each sample is reuse
 when the CPU is slower (the log reports the reuse). Workers replace the oldest samples first.
 No TensorFlow: this runs where only JAX (or PyTorch) is installed.
 
-Each sample: every worker decodes the images once at ``load_size`` (shorter side); it augments one (training/augment.py), draws
+Each sample: every worker decodes the images once at ``load_size`` (shorter side; with ``page_size``,
+pairs that bring their own sketch, real line art, as the app runs the page: longer side at most
+``page_size``); it picks an image (uniformly, or by ``weights``: ``--data-weights``), augments it (training/augment.py), draws
 its sketch from the colour crop in the run's style (training/sketch_styles.py) unless the data
 brings its own sketches, darkens the lines, and for hint models simulates hints and recolours
 hinted regions (training/hints.py).
@@ -27,7 +29,7 @@ import numpy as np
 from ganime_desktop.core.hints import HINT_CHANNELS, decode_hints
 from training import sketch_styles
 from training.augment import AugmentConfig, augment_geometry, darken_lines
-from training.data import DataError, PairLoader, PairSource, read_rgb
+from training.data import NATIVE_SIZE, DataError, PairLoader, PairSource, fit_long_side, read_rgb
 from training.hints import HintConfig, simulate_training_hints_np
 
 
@@ -37,6 +39,8 @@ class SampleSpec:
     augment: AugmentConfig
     sketch_style: str = "xdog"
     hints: HintConfig | None = None
+    page_size: int | None = None  # pairs with their own sketches: cropped at the app's scale (this working size)
+    weights: tuple[float, ...] | None = None  # per source probabilities (data.sampling_weights); None: uniform
 
 
 @dataclass
@@ -45,6 +49,7 @@ class ImageStore:
 
     colours: list[np.ndarray]
     sketches: list[np.ndarray | None]
+    cdf: np.ndarray | None = None  # cumulative sampling weights; None: every image alike
 
     def __len__(self) -> int:
         return len(self.colours)
@@ -55,10 +60,15 @@ class ImageStore:
         return sum(unique.values())
 
 
-def load_store(sources: list[PairSource], loader: PairLoader) -> ImageStore:
+def load_store(sources: list[PairSource], loader: PairLoader, page_size: int | None = None,
+               weights: tuple[float, ...] | None = None) -> ImageStore:
     """Decode every source at the loader's size; colour-only data keeps no sketch (drawn per sample).
-    A source listed several times (a folder given twice in --data, to weight it) is decoded once and
-    shared."""
+    With ``page_size``, pairs that bring their own sketch are decoded whole and shrunk as the app
+    shrinks a page (longer side at most ``page_size``). A source listed several times (a folder given
+    twice in --data, to weight it) is decoded once and shared."""
+    if weights is not None and len(weights) != len(sources):
+        raise ValueError(f"{len(weights)} sampling weights for {len(sources)} sources")
+    whole = PairLoader(NATIVE_SIZE, loader.seed, loader.cache_dir)
     colours, sketches, seen = [], [], {}
     for src in sources:
         if src in seen:
@@ -72,19 +82,28 @@ def load_store(sources: list[PairSource], loader: PairLoader) -> ImageStore:
                 raise DataError(f"{src.color}: not a readable image")
             colours.append(loader._fit(rgb))
             sketches.append(None)
+        elif page_size is not None:
+            colour, sketch = whole.load(src)
+            colours.append(fit_long_side(colour, page_size))
+            sketches.append(fit_long_side(sketch, page_size))
         else:
             colour, sketch = loader.load(src)
             colours.append(colour)
             sketches.append(sketch)
-    return ImageStore(colours, sketches)
+    cdf = None if weights is None else np.cumsum(np.asarray(weights, np.float64) / np.sum(weights))
+    return ImageStore(colours, sketches, cdf)
 
 
 def make_sample(store: ImageStore, spec: SampleSpec, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """One augmented sample: sketch SxSx1, colour SxSx3 and (hint models) hints SxSx4, all uint8."""
-    index = int(rng.integers(len(store)))
+    if store.cdf is None:
+        index = int(rng.integers(len(store)))
+    else:
+        index = min(int(np.searchsorted(store.cdf, rng.random(), side="right")), len(store) - 1)
     colour, given = store.colours[index], store.sketches[index]
     stacked = colour if given is None else np.concatenate([colour, given[:, :, None]], axis=2)
-    crop = augment_geometry(stacked, spec.image_size, spec.augment, rng)
+    at_page_scale = given is not None and spec.page_size is not None
+    crop = augment_geometry(stacked, spec.image_size, spec.augment, rng, at_page_scale)
     colour = np.ascontiguousarray(crop[:, :, :3])
     sketch = crop[:, :, 3] if given is not None else sketch_styles.synthesize(colour, spec.sketch_style, rng)
     sketch = darken_lines(np.ascontiguousarray(sketch), spec.augment.darkness_min, rng)
@@ -113,7 +132,7 @@ def _init_worker(sources: list[PairSource], loader: PairLoader, spec: SampleSpec
     import cv2
 
     cv2.setNumThreads(1)  # one OpenCV thread per worker: the workers are the parallelism
-    _worker_state.update(store=load_store(sources, loader), spec=spec)
+    _worker_state.update(store=load_store(sources, loader, spec.page_size, spec.weights), spec=spec)
 
 
 def _make_chunk(task: tuple[int, int, int]) -> dict[str, np.ndarray]:

@@ -68,6 +68,10 @@ def fit(approach_cls: type[Approach], cfg: dict[str, Any], log=print) -> Path:
     if cfg.get("sketch_style", "xdog") != "xdog":
         raise TrainingError("--sketch-style mixed draws a sketch per sample in the sample pool, which "
                             "--backend jax uses; the TensorFlow pipeline caches one XDoG sketch per image")
+    for flag, key in (("--data-weights", "data_weights"), ("--page-size", "page_size")):
+        if cfg.get(key) is not None:
+            raise TrainingError(f"{flag} is the sample pool's (--backend jax); with TensorFlow, name a folder "
+                                "several times in --data to weight it")
     sources, loader = prepare_data(cfg, log)  # fails fast on bad data, before any model exists
     with RunLock(run.path, log):  # one run per folder, until this process ends
         run.prepare(cfg, resume=not cfg["no_resume"])

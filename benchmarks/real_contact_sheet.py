@@ -1,0 +1,75 @@
+"""A contact sheet of real test pages coloured before and after (issue 29): sketch | each model | truth.
+
+Run by hand:
+  .venv/bin/python benchmarks/real_contact_sheet.py --model OLD_MANIFEST:NAME --model NEW_MANIFEST:NAME \\
+      [--mode raw] [--pages 4] [--out runs/real-contact-sheet.png]
+
+The first --pages hand-drawn (``tw_``) and the first --pages Kaggle-style (``kg_``) pairs of
+../shared/data/sketch-pairs-real/test (sorted by name, so every run shows the same pages), each
+coloured through the app's pipeline (``Colorizer.colorize``, CPU) in --mode, one row per page at a
+height of 256 px. The sheet shows copyrighted test art: keep it under runs/ (git-ignored), never
+commit it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ganime_desktop.core.manifest import load_manifest
+from ganime_desktop.core.pipeline import Colorizer
+from training.data import NATIVE_SIZE, PairLoader, list_sources
+from training.nst import sketch_rgb
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sketch-pairs-real"
+ROW_HEIGHT = 256
+
+
+def colorizer(spec_text: str) -> tuple[str, Colorizer]:
+    """MANIFEST:NAME (or MANIFEST for its default generator) -> (label, colorizer)."""
+    manifest, _, name = spec_text.partition(":")
+    specs = [s for s in load_manifest(manifest) if s.kind == "generator"]
+    spec = next((s for s in specs if (s.name == name if name else s.default)), None)
+    if spec is None:
+        raise SystemExit(f"no generator {name!r} in {manifest}")
+    return f"{spec.name} ({Path(manifest).parent.name})", Colorizer(spec, device="cpu")
+
+
+def row(images: list[np.ndarray]) -> np.ndarray:
+    h, w = images[0].shape[:2]
+    width = max(1, round(w * ROW_HEIGHT / h))
+    return np.concatenate([cv2.resize(i, (width, ROW_HEIGHT), interpolation=cv2.INTER_AREA) for i in images], 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", action="append", required=True, metavar="MANIFEST[:NAME]",
+                        help="a model to show (give it once per column, before first)")
+    parser.add_argument("--mode", default="raw", help="the app's colour mode (default: %(default)s)")
+    parser.add_argument("--pages", type=int, default=4, help="pages of each kind (default: %(default)s)")
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--out", type=Path, default=Path("runs/real-contact-sheet.png"))
+    args = parser.parse_args()
+    models = [colorizer(m) for m in args.model]
+    sources = list_sources(args.data, "kaggle", "test")
+    chosen = ([s for s in sources if s.color.name.startswith("tw_")][: args.pages]
+              + [s for s in sources if s.color.name.startswith("kg_")][: args.pages])
+    loader = PairLoader(NATIVE_SIZE)
+    rows = []
+    for src in chosen:
+        truth, sketch = loader.load(src)
+        page = sketch_rgb(sketch)
+        rows.append(row([page, *[c.colorize(page, mode=args.mode) for _, c in models], truth]))
+    width = max(r.shape[1] for r in rows)
+    sheet = np.concatenate([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(args.out), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    print(f"{args.out}: {len(rows)} pages ({', '.join(s.color.name for s in chosen)}); columns: sketch | "
+          + " | ".join(label for label, _ in models) + f" | truth; mode {args.mode}")
+
+
+if __name__ == "__main__":
+    main()
