@@ -223,3 +223,51 @@ def test_plain_messages_for_references_that_cannot_be_used(tmp_path):
         load_like_reference(bad_ora)
     with pytest.raises(LikeReferenceError, match="greyscale"):
         reference_from_arrays(np.repeat(gray[:, :, None], 3, axis=2))
+
+
+def _pool(labels, colours, agreement, count):
+    from ganime_desktop.core.colour import rgb8_to_lab
+    from ganime_desktop.core.reference_pool import VotePool
+
+    lab = rgb8_to_lab(np.array(colours, np.uint8)[None])[0]
+    own_paper = np.zeros(count, bool)
+    own_paper[0] = True
+    return VotePool(np.array(labels), lab.astype(np.float32), np.array(agreement, np.float32), own_paper)
+
+
+def test_a_page_matched_in_part_takes_the_colour_its_best_aligned_votes_land_on():
+    # region 1: a few votes where the two line arts agree, landing on red; most where they do
+    # not, landing on blue (the other pose's sleeve): the median of the votes would be blue
+    red, blue = (200, 30, 30), (30, 30, 200)
+    pool = _pool([1] * 10, [red] * 3 + [blue] * 7, [0.99] * 3 + [0.6] * 7, 2)
+    rgb = pool.region_rgb()
+    assert np.abs(rgb[1].astype(int) - red).max() <= 3
+
+
+def test_a_region_whose_votes_agree_badly_takes_its_parts_colour_and_stays_decided():
+    from ganime_desktop.core.reference_colours import ReferenceColours
+
+    red, blue, green = (200, 30, 30), (30, 30, 200), (30, 160, 30)
+    # regions 1 and 2 are one part (strands of one lock of hair); 3 is alone; 0 is the paper
+    labels = [1] * 5 + [2] * 5 + [3] * 5
+    pool = _pool(labels, [red] * 5 + [blue] * 5 + [green] * 5, [0.98] * 5 + [0.6] * 5 + [0.6] * 5, 4)
+    own = pool.region_rgb()
+    colours = ReferenceColours(own, np.array([True, True, True, True]), np.array([True, False, False, False]),
+                               np.ones(4, np.float32), 0.6, pool)
+    network = np.full((4, 3), 128, np.uint8)
+    parts = np.array([0, 1, 1, 3])
+    rgb, paper = colours.apply(network, np.array([True, False, False, False]), parts)
+    assert np.abs(rgb[2].astype(int) - red).max() <= 3  # the badly aligned strand: its part's colour
+    assert np.abs(rgb[3].astype(int) - green).max() <= 3  # alone in its part: its own votes
+    assert np.abs(rgb[1].astype(int) - red).max() <= 3
+    assert paper.tolist() == [True, False, False, False]
+    unpooled, _ = colours.apply(network, np.array([True, False, False, False]))  # without the parts
+    assert np.abs(unpooled[2].astype(int) - blue).max() <= 3
+    labels_map = np.array([[0, 1, 2, 3]])
+    assert colours.mask(labels_map).tolist() == [[255, 255, 255, 255]]  # still all from the reference
+
+
+def test_a_page_that_matches_the_whole_reference_keeps_each_regions_own_votes(reference):
+    gray, _, _ = draw(PARTS, (320, 256), angle=14.0, scale=0.85, shift=(0.04, -0.06), mirror=True)
+    colours = match_page(gray, segment(gray), reference)
+    assert colours.score >= 0.85 and colours.pool is None

@@ -44,7 +44,7 @@ from .gap_close import GAP_LEVELS, PaperLevels
 from .hint_fill import FillSettings, HintFill, PageTargets, pack, unpack
 from .hints import check_hints
 from .layers import Layers
-from .parts import RegionGraph, part_labels
+from .parts import DEFAULT_TOLERANCE, RegionGraph, part_labels
 from .preprocess import MAX_LINE_GAIN
 from .reference_colours import ReferenceColours
 from .regions import Regions, ndimage, segment
@@ -277,7 +277,11 @@ class PageColouring:
         background = r.is_background | (r.is_open & (median_lab[:, 0] >= OPEN_PAPER_LIGHTNESS)
                                         & (chroma <= OPEN_PAPER_CHROMA))
         if self.reference is not None:  # issue 28: the reference decides the regions it shows
-            rgb, background = self.reference.apply(rgb, background)
+            # a page that matches the reference only in part pools votes over the network's
+            # parts (core/reference_pool.py), made here with the network's own paper
+            parts = (part_labels(r, self._graph, median_lab, background, DEFAULT_TOLERANCE)
+                     if self.reference.pool is not None else None)
+            rgb, background = self.reference.apply(rgb, background, parts)
         rgb[background] = 255  # the paper stays white unless hinted
         labels, paper, colour, seen = self._samples
         luma = self._clean_luma(colour[None], seen[None]).ravel()  # one row: rgb_to_gray works by rows

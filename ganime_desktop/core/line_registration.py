@@ -279,6 +279,13 @@ def register(page_gray: np.ndarray, ref: PreparedLines,
              should_cancel: Callable[[], bool] | None = None) -> Correspondence:
     """The page's line art onto the prepared reference: global search, then bending (every
     hypothesis at the coarse levels; the one that agrees best after them to the end)."""
+    return register_several(page_gray, ref, 1, should_cancel=should_cancel)[0]
+
+
+def register_several(page_gray: np.ndarray, ref: PreparedLines, count: int, below: float = 1.0,
+                     should_cancel: Callable[[], bool] | None = None) -> list[Correspondence]:
+    """``register``'s best correspondence first, then, when its score is under ``below``, the
+    next best hypotheses (after the coarse levels) bent to the end too: ``count`` at most."""
     page = {side: ink_image(page_gray, side) for side in {ALIGN_SIDE, *LEVELS}}
     align_shapes = (page[ALIGN_SIDE].shape, ref.pyramid[ALIGN_SIDE].shape)
     hypotheses = search(page[ALIGN_SIDE], ref)
@@ -289,9 +296,14 @@ def register(page_gray: np.ndarray, ref: PreparedLines,
         for side, iterations in zip(LEVELS[:COMPARED_LEVELS], ITERATIONS, strict=False):
             level, v = _bend_at(page, ref, hyp, align_shapes, side, iterations, level, v, should_cancel)
         candidates.append((level.score(v), hyp, level, v))
-    _score, hyp, level, v = max(candidates, key=lambda c: c[0])
-    for side, iterations in zip(LEVELS[COMPARED_LEVELS:], ITERATIONS[COMPARED_LEVELS:], strict=True):
-        level, v = _bend_at(page, ref, hyp, align_shapes, side, iterations, level, v, should_cancel)
-    y, x = level.normalised(v)
-    return Correspondence(y.astype(np.float32), x.astype(np.float32), level.score(v),
-                          level.agreement(v, AGREEMENT_SIGMA), hyp)
+    candidates.sort(key=lambda c: -c[0])
+    out: list[Correspondence] = []
+    for _score, hyp, level, v in candidates[:count]:
+        for side, iterations in zip(LEVELS[COMPARED_LEVELS:], ITERATIONS[COMPARED_LEVELS:], strict=True):
+            level, v = _bend_at(page, ref, hyp, align_shapes, side, iterations, level, v, should_cancel)
+        y, x = level.normalised(v)
+        out.append(Correspondence(y.astype(np.float32), x.astype(np.float32), level.score(v),
+                                  level.agreement(v, AGREEMENT_SIGMA), hyp))
+        if out[0].score >= below:
+            break
+    return out

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .reference_pool import VotePool
+
 
 @dataclass(frozen=True, eq=False)
 class ReferenceColours:
@@ -19,25 +21,32 @@ class ReferenceColours:
     ``paper``: (count,) bool, decided regions that the reference shows as blank paper (white,
     no shading); ``confidence``: (count,) float32 0..1, the share of the region's samples that
     agree with its decision (0 where undecided); ``score``: how well the page's line art
-    matched the reference's (normalised correlation after registration, 0..1)."""
+    matched the reference's (normalised correlation after registration, 0..1); ``pool``: the
+    votes kept when the page matched the reference only in part (core/reference_pool.py), so
+    that ``apply`` can pool a region's with its part's."""
 
     rgb: np.ndarray
     decided: np.ndarray
     paper: np.ndarray
     confidence: np.ndarray
     score: float = 0.0
+    pool: VotePool | None = None
 
     @property
     def count(self) -> int:
         return int(self.decided.size)
 
-    def apply(self, rgb: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The network's region colours and paper flags -> the same with the reference's decisions."""
+    def apply(self, rgb: np.ndarray, background: np.ndarray,
+              parts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The network's region colours and paper flags -> the same with the reference's decisions.
+        ``parts``: (count,) each region's part in the network's colouring (core/parts.py), for a
+        page that matched the reference only in part (``pool``)."""
         if rgb.shape[0] != self.count:
             raise ValueError(f"reference colours for {self.count} regions, the page has {rgb.shape[0]}")
         rgb = rgb.copy()
         colour = self.decided & ~self.paper
-        rgb[colour] = self.rgb[colour]
+        ours = self.rgb if self.pool is None or parts is None else self.pool.with_parts(self.rgb, colour, parts)
+        rgb[colour] = ours[colour]
         background = np.where(self.decided, self.paper, background)
         rgb[background] = 255
         return rgb, background

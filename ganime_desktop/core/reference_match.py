@@ -22,6 +22,11 @@ its pixels land on:
 What the line art alone cannot tell: another character standing where the reference's stood
 takes the reference's colours (measured: docs/reference-colouring.md).
 
+A page that matches the reference only in part (another pose: the registration's score under
+``CROSS_POSE_SCORE``) colours its decided regions from votes weighted by the local agreement of
+the two line arts, pooled over two registrations and, for a region whose votes agree badly, over
+its part (core/reference_pool.py); which regions are decided does not change.
+
 Each region's ``confidence`` is the share of its votes behind its decision. Measured in
 benchmarks/reference_colouring.py and docs/reference-colouring.md.
 """
@@ -36,9 +41,10 @@ import numpy as np
 from .cancel import check
 from .colour import lab_to_rgb, rgb8_to_lab
 from .colour_modes import OPEN_PAPER_CHROMA, OPEN_PAPER_LIGHTNESS, region_medians
-from .line_registration import Correspondence, PreparedLines, prepare, register
+from .line_registration import Correspondence, PreparedLines, prepare, register_several
 from .preprocess import scale_to_fit
 from .reference_colours import ReferenceColours
+from .reference_pool import CROSS_POSE_SCORE, FUSED_HYPOTHESES, VotePool
 from .regions import Regions, segment
 from .resize import AREA, resize
 
@@ -108,24 +114,50 @@ def _median_lab(labels: np.ndarray, lab: np.ndarray, count: int) -> np.ndarray:
     return med
 
 
-def region_votes(regions: Regions, reference: LikeReference, where: Correspondence) -> ReferenceColours:
-    """Each region's decision from the reference colours its pixels land on (module docstring)."""
-    count = regions.count
-    labels, y, x = _votes(regions)
+def _landing(reference: LikeReference, where: Correspondence, y: np.ndarray,
+             x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(usable, ground, iy, ix) of page points carried into the reference: usable where they land
+    inside it off its lines; ground: what they land on there."""
     ry, rx = where.lookup(y, x)
     rh, rw = reference.line_pixels.shape
     iy, ix = np.floor(ry * rh).astype(np.int64), np.floor(rx * rw).astype(np.int64)
     inside = (iy >= 0) & (iy < rh) & (ix >= 0) & (ix < rw)
     iy, ix = np.clip(iy, 0, rh - 1), np.clip(ix, 0, rw - 1)
-    usable = inside & ~reference.line_pixels[iy, ix]
-    ground = reference.ground[iy, ix]
+    return inside & ~reference.line_pixels[iy, ix], reference.ground[iy, ix], iy, ix
+
+
+def _voters(regions: Regions, labels: np.ndarray, usable: np.ndarray, ground: np.ndarray) -> np.ndarray:
+    """The votes on a colour: the page's paper takes the colour of the reference's backdrop only;
+    a figure's region (or an open shape) the colour of the figure or of a backdrop."""
+    paper_page = regions.is_background & ~regions.is_open
+    return usable & np.where(paper_page[labels], ground == BACKDROP, ground != BLANK)
+
+
+def _pool(regions: Regions, reference: LikeReference, wheres: list[Correspondence], labels: np.ndarray,
+          y: np.ndarray, x: np.ndarray) -> VotePool:
+    """Every hypothesis's votes on a colour, with the local agreement where each landed."""
+    parts = []
+    for where in wheres:
+        usable, ground, iy, ix = _landing(reference, where, y, x)
+        keep = _voters(regions, labels, usable, ground)
+        parts.append((labels[keep], rgb8_to_lab(reference.colour[iy[keep], ix[keep]]),
+                      where._at(where.agreement, y[keep], x[keep])))
+    return VotePool(*(np.concatenate(a) for a in zip(*parts, strict=True)),
+                    own_paper=regions.is_background | regions.is_open)
+
+
+def region_votes(regions: Regions, reference: LikeReference, where: Correspondence,
+                 others: list[Correspondence] | tuple = ()) -> ReferenceColours:
+    """Each region's decision from the reference colours its pixels land on (module docstring).
+    ``others``: the next best registrations, whose votes colour a page that matches the
+    reference only in part (``where.score`` under CROSS_POSE_SCORE: core/reference_pool.py)."""
+    count = regions.count
+    labels, y, x = _votes(regions)
+    usable, ground, iy, ix = _landing(reference, where, y, x)
     n_all = np.bincount(labels, minlength=count)
     n_usable = np.bincount(labels[usable], minlength=count)
     n_blank = np.bincount(labels[usable & (ground == BLANK)], minlength=count)
-    # The page's paper takes the colour of the reference's backdrop only; a figure's region (or an
-    # open shape) the colour of the figure or of a backdrop.
-    paper_page = regions.is_background & ~regions.is_open
-    voters = usable & np.where(paper_page[labels], ground == BACKDROP, ground != BLANK)
+    voters = _voters(regions, labels, usable, ground)
     n_colour = np.bincount(labels[voters], minlength=count)
     lab = _median_lab(labels[voters], rgb8_to_lab(reference.colour[iy[voters], ix[voters]]), count)
     rgb = np.clip(lab_to_rgb(lab) * 255.0 + 0.5, 0, 255).astype(np.uint8)
@@ -137,9 +169,13 @@ def region_votes(regions: Regions, reference: LikeReference, where: Corresponden
     support = np.where(paper, n_blank, np.where(colour, n_colour, 0)) / np.maximum(n_all, 1)
     if where.score < MIN_SCORE:
         decided = np.zeros(count, bool)
+    pool = None
+    if MIN_SCORE <= where.score < CROSS_POSE_SCORE:  # matched in part: votes weighted by agreement
+        pool = _pool(regions, reference, [where, *others][:FUSED_HYPOTHESES], labels, y, x)
+        rgb[colour] = pool.region_rgb()[colour]
     rgb[paper | (n_colour == 0)] = 255  # (no colour votes: an undecided region, white for tidiness)
     return ReferenceColours(rgb, decided, paper & decided, np.where(decided, support, 0.0).astype(np.float32),
-                            float(where.score))
+                            float(where.score), pool)
 
 
 def match_page(gray: np.ndarray, regions: Regions, reference: LikeReference,
@@ -147,9 +183,9 @@ def match_page(gray: np.ndarray, regions: Regions, reference: LikeReference,
     """The reference's decisions for the regions of one page (HxW uint8 line art and its regions)."""
     if regions.shape != gray.shape:
         raise ValueError(f"regions {regions.shape} of another page than {gray.shape}")
-    where = register(gray, reference.lines, should_cancel)
+    where, *others = register_several(gray, reference.lines, FUSED_HYPOTHESES, CROSS_POSE_SCORE, should_cancel)
     check(should_cancel)
-    return region_votes(regions, reference, where)
+    return region_votes(regions, reference, where, others)
 
 
 def recolour_raw(raw: np.ndarray, regions: Regions, colours: ReferenceColours) -> np.ndarray:
