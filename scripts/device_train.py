@@ -57,7 +57,8 @@ COMMON = ["--backend", "jax", "--image-size", "256", "--depth", "7", "--ngf", "3
           "--checkpoint-every", "1000", "--keep-checkpoints", "2", "--log-every", "100", "--ema", "0.999"]
 PLAN = {
     "gpu-p2p-tv": [],
-    "gpu-p2p-hints": ["--hints"],
+    # hints placed in parts in their part's median colour, and an L1 over each hinted part (issue 29)
+    "gpu-p2p-hints": ["--hints", "--hint-placement", "parts", "--lambda-hint-region", "50"],
 }
 
 

@@ -189,4 +189,5 @@ def test_device_script_dry_run_trains_returns_and_unpacks(tmp_path):
         assert cfg["page_size"] == 512
     packed = sorted((tmp_path / "device" / "data" / "real" / "train").glob("*.jpg"))
     assert packed and not (tmp_path / "device" / "data" / "real" / "test").exists()  # never the test split
-    assert json.loads((tmp_path / "runs" / "gpu-p2p-hints" / "config.json").read_text())["hints"] is True
+    hint_cfg = json.loads((tmp_path / "runs" / "gpu-p2p-hints" / "config.json").read_text())
+    assert hint_cfg["hints"] is True and hint_cfg["hint_placement"] == "parts" and hint_cfg["lambda_hint_region"] > 0

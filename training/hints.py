@@ -15,6 +15,13 @@ hints everywhere, so neither does the simulation (after Zhang et al. 2017 and Ci
 Later hints cover earlier ones. Sizes are fractions of the image's shorter side, so a hint
 looks the same relative to the picture at 64 px and at 512 px.
 
+With ``placement="parts"`` (issue 29) hints are placed as an artist places them in the app: each
+dot or short stroke inside one closed region of the line art, its centre ``PART_GAP`` of the shorter
+side or more from any line, in the region's true median colour, and never across the region's
+lines; the same counts as above. The hint model is then trained on what it will be given, and
+``hinted_region_mask`` names the regions a hint asks to colour, for a loss over the whole region
+(``--lambda-hint-region``, training/jax_trainer.py).
+
 Hints that only ever repeat the true colours teach a model to follow a hint only where it
 agrees with what the model would have guessed anyway (a face is skin-coloured with or without a
 hint), and an artist asks for colours the data set never had. So in training, with probability
@@ -37,6 +44,9 @@ import numpy as np
 
 from ganime_desktop.core.hints import HINT_CHANNELS
 
+HINT_PLACEMENTS = ("anywhere", "parts")
+PART_GAP = 0.008  # x the shorter side: 1 px at 128, 4 px at 512 (training/hint_dots.py's careful dots)
+
 
 @dataclass(frozen=True)
 class HintConfig:
@@ -50,6 +60,7 @@ class HintConfig:
     stroke_width: tuple[float, float] = (0.015, 0.05)
     tolerance: float = 0.2  # Euclidean RGB distance in [0, 1] units
     recolour_prob: float = 0.0  # per hinted region, training only (see the module docstring)
+    placement: str = "anywhere"  # or "parts": inside closed regions, in their median colour
 
     def __post_init__(self):
         if not 0.0 <= self.no_hint_prob <= 1.0:
@@ -58,6 +69,8 @@ class HintConfig:
             raise ValueError(f"the recolouring probability must be in [0, 1], got {self.recolour_prob}")
         if self.max_points < 1 or self.max_strokes < 0:
             raise ValueError("max_points must be >= 1 and max_strokes >= 0")
+        if self.placement not in HINT_PLACEMENTS:
+            raise ValueError(f"unknown hint placement {self.placement!r}; use one of {', '.join(HINT_PLACEMENTS)}")
 
 
 def _count(rng: np.random.Generator, minimum: int, maximum: int) -> int:
@@ -119,6 +132,58 @@ def paper_regions(gray01: np.ndarray, threshold: float = 0.8) -> tuple[int, np.n
     return cv2.connectedComponents(paper, connectivity=4, ltype=cv2.CV_32S)
 
 
+def simulate_part_hints_np(color01: np.ndarray, gray01: np.ndarray, cfg: HintConfig, seed) -> np.ndarray:
+    """Hints placed in parts (``placement="parts"``): HxWx4 float32 like ``simulate_hints_np``. Each hint
+    picks a centre at least PART_GAP x the shorter side from any line, inside a closed region, and
+    paints a dot (or a short stroke) clipped to that region in the region's true median colour.
+    Fewer hints where fewer centres qualify; none on a page without closed regions."""
+    color01 = np.asarray(color01, np.float32)
+    h, w = color01.shape[:2]
+    out = np.zeros((h, w, HINT_CHANNELS), np.float32)
+    rng = np.random.default_rng([int(v) & 0xFFFFFFFF for v in np.ravel(seed)])
+    if rng.random() < cfg.no_hint_prob:
+        return out
+    count, labels = paper_regions(gray01)
+    if count <= 1:
+        return out
+    short = float(min(h, w))
+    clearance = cv2.distanceTransform((labels > 0).astype(np.uint8), cv2.DIST_L2, 3)
+    ys, xs = np.nonzero(clearance >= max(1.0, PART_GAP * short))
+    if ys.size == 0:
+        return out
+    kinds = [False] * _count(rng, 1, cfg.max_points) + [True] * _count(rng, 0, cfg.max_strokes)
+    medians: dict[int, np.ndarray] = {}
+    for stroke in kinds:
+        i = int(rng.integers(ys.size))
+        y0, x0 = int(ys[i]), int(xs[i])
+        label = int(labels[y0, x0])
+        if label not in medians:
+            medians[label] = np.median(color01[labels == label], axis=0)
+        local = np.zeros((h, w), np.uint8)
+        if stroke:
+            angle, length = rng.uniform(0, 2 * np.pi), rng.uniform(*cfg.stroke_length) * short / 2.0
+            end = (int(round(x0 + length * np.cos(angle))), int(round(y0 + length * np.sin(angle))))
+            width = max(1, int(round(rng.uniform(*cfg.stroke_width) * short)))
+            cv2.line(local, (x0, y0), end, 1, thickness=width, lineType=cv2.LINE_8)
+        else:
+            radius = max(1, int(round(min(rng.uniform(*cfg.point_radius) * short, clearance[y0, x0]))))
+            cv2.circle(local, (x0, y0), radius, 1, thickness=-1, lineType=cv2.LINE_8)
+        covered = (local > 0) & (labels == label)  # an artist's dab stays inside the part it colours
+        out[covered, :3] = medians[label] * 2.0 - 1.0
+        out[covered, 3] = 1.0
+    return out
+
+
+def hinted_region_mask(hints: np.ndarray, gray01: np.ndarray) -> np.ndarray:
+    """HxW bool: the closed regions holding a hint, out to their lines (as ``recolour_hinted_regions``
+    takes them), and the hinted pixels themselves: where a hint asks for its colour."""
+    _, labels = paper_regions(gray01)
+    mask = hints[..., 3] > 0
+    hinted = np.unique(labels[mask & (labels > 0)])
+    region = np.isin(labels, hinted[hinted > 0]).astype(np.uint8)
+    return (cv2.dilate(region, np.ones((3, 3), np.uint8)) > 0) | mask
+
+
 def recolour_hinted_regions(color01: np.ndarray, hints: np.ndarray, gray01: np.ndarray, prob: float,
                             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Hue-rotate, with probability ``prob`` each, the regions holding a hint: the colour and the
@@ -149,7 +214,10 @@ def simulate_training_hints_np(color01: np.ndarray, gray01: np.ndarray, cfg: Hin
     """Hints for a training sample, with hinted regions recoloured (``cfg.recolour_prob``):
     (hints HxWx4, target colour HxWx3 in [0, 1])."""
     color01 = np.asarray(color01, np.float32)
-    hints = simulate_hints_np(color01, cfg, seed)
+    if cfg.placement == "parts":
+        hints = simulate_part_hints_np(color01, np.asarray(gray01, np.float32), cfg, seed)
+    else:
+        hints = simulate_hints_np(color01, cfg, seed)
     if cfg.recolour_prob <= 0 or not hints[..., 3].any():
         return hints, color01
     rng = np.random.default_rng([*(int(v) & 0xFFFFFFFF for v in np.ravel(seed)), 1])
@@ -171,4 +239,5 @@ def hint_config(cfg: dict) -> HintConfig | None:
     return HintConfig(no_hint_prob=cfg.get("no_hint_prob", HintConfig.no_hint_prob),
                       max_points=cfg.get("max_hint_points", HintConfig.max_points),
                       max_strokes=cfg.get("max_hint_strokes", HintConfig.max_strokes),
-                      recolour_prob=cfg.get("hint_recolour_prob", HintConfig.recolour_prob))
+                      recolour_prob=cfg.get("hint_recolour_prob", HintConfig.recolour_prob),
+                      placement=cfg.get("hint_placement", HintConfig.placement))

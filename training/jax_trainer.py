@@ -55,11 +55,17 @@ def make_step(approach, cfg: dict[str, Any]):
     batch_size = cfg["batch_size"]
     decay = float(cfg.get("ema", 0.0))
 
-    def g_loss_fn(g_tv, g_ntv, d_tv, d_ntv, x, colour):
+    hint_weight = float(cfg.get("lambda_hint_region", 0.0)) if cfg.get("hints") else 0.0
+
+    def g_loss_fn(g_tv, g_ntv, d_tv, d_ntv, x, colour, region):
         fake, g_ntv = gen.stateless_call(g_tv, g_ntv, x, training=True)
         fake_logits, _ = disc.stateless_call(d_tv, d_ntv, jnp.concatenate([x, fake], -1), training=True)
         terms = approach.generator_terms(fake, colour, fake_logits)
-        total = losses.average(approach.generator_total(terms), batch_size)
+        per_example = approach.generator_total(terms)
+        if hint_weight > 0:  # the hinted colour across each hinted region, however small the region
+            terms["g_hint_region"] = losses.masked_l1(fake, colour, region)
+            per_example = per_example + hint_weight * terms["g_hint_region"]
+        total = losses.average(per_example, batch_size)
         return total, (fake, g_ntv, {k: jnp.mean(v) for k, v in terms.items()})
 
     def d_loss_fn(d_tv, d_ntv, x, colour, fake):
@@ -70,8 +76,9 @@ def make_step(approach, cfg: dict[str, Any]):
     def step(state, batch):
         g_tv, g_ntv, d_tv, d_ntv, g_ov, d_ov, ema = state
         x, colour = to_model_inputs(batch, jnp)
+        region = batch["hint_region"].astype(jnp.float32) / 255.0 if hint_weight > 0 else None
         (g_loss, (fake, g_ntv, terms)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
-            g_tv, g_ntv, d_tv, d_ntv, x, colour)
+            g_tv, g_ntv, d_tv, d_ntv, x, colour, region)
         # D's update uses D before G's update changed anything, as the TensorFlow step does.
         (d_loss, d_ntv), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
             d_tv, d_ntv, x, colour, jax.lax.stop_gradient(fake))
@@ -225,7 +232,8 @@ def _fit_locked(approach_cls, cfg: dict[str, Any], run: RunDir, sources, loader,
         log("data shares: " + ", ".join(f"{Path(f).name} {w / sum(cfg['data_weights']):.0%}"
                                         for f, w in zip(cfg["data"], cfg["data_weights"], strict=True)))
     spec = SampleSpec(cfg["image_size"], augment_config(cfg), cfg.get("sketch_style", "xdog"), hint_config(cfg),
-                      page_size=cfg.get("page_size"), weights=weights)
+                      page_size=cfg.get("page_size"), weights=weights,
+                      hint_region=bool(cfg.get("hints")) and cfg.get("lambda_hint_region", 0.0) > 0)
     with SamplePool(sources, loader, spec, size=cfg.get("pool_size") or 64 * cfg["batch_size"], workers=cfg.get("workers"),
                     seed=cfg["seed"], log=log) as pool:
         return _train(approach_cls, cfg, run, pool, len(sources), log)

@@ -27,6 +27,14 @@ def l1(a, b):
     return per_example_mean(ops.abs(a - b))
 
 
+def masked_l1(a, b, mask):
+    """Per-example mean |a - b| over the pixels where ``mask`` ([B, H, W, 1] in [0, 1]) is set: every
+    masked region counts fully however small it is; an example without any mask adds 0."""
+    flat = lambda x: ops.reshape(x, (ops.shape(x)[0], -1))  # noqa: E731
+    weighted = ops.sum(flat(ops.abs(a - b) * mask), axis=1)
+    return weighted / (ops.sum(flat(mask), axis=1) * ops.shape(a)[-1] + 1e-6)
+
+
 def total_variation(images, kind: str):
     """Per-example total variation, summed over pixels like tf.image.total_variation.
 

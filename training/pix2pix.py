@@ -86,6 +86,12 @@ class Pix2Pix(Approach):
                        help="chance that a closed region holding a hint gets its colour (and its hints) "
                             "hue-rotated, so the model learns to follow hints of any colour over their whole "
                             "region (default: %(default)s)")
+        h.add_argument("--hint-placement", default="anywhere", choices=["anywhere", "parts"],
+                       help="where simulated hints go: anywhere on the picture, or as an artist places them, inside "
+                            "closed regions of the line art in each region's median colour (default: %(default)s)")
+        h.add_argument("--lambda-hint-region", type=float, default=0.0,
+                       help="jax: weight of an L1 term over the regions holding a hint (the colour a hint asks "
+                            "for, across its region); 0 is off (default: %(default)s)")
 
     def build(self):
         c = self.cfg

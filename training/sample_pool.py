@@ -30,7 +30,7 @@ from ganime_desktop.core.hints import HINT_CHANNELS, decode_hints
 from training import sketch_styles
 from training.augment import AugmentConfig, augment_geometry, darken_lines
 from training.data import NATIVE_SIZE, DataError, PairLoader, PairSource, fit_long_side, read_rgb
-from training.hints import HintConfig, simulate_training_hints_np
+from training.hints import HintConfig, hinted_region_mask, simulate_training_hints_np
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class SampleSpec:
     hints: HintConfig | None = None
     page_size: int | None = None  # pairs with their own sketches: cropped at the app's scale (this working size)
     weights: tuple[float, ...] | None = None  # per source probabilities (data.sampling_weights); None: uniform
+    hint_region: bool = False  # hint models: also the mask of the regions holding a hint (--lambda-hint-region)
 
 
 @dataclass
@@ -114,6 +115,9 @@ def make_sample(store: ImageStore, spec: SampleSpec, rng: np.random.Generator) -
                                                    sketch.astype(np.float32) / 255.0, spec.hints, seed)
         sample["hints"] = hints_to_uint8(hints)
         sample["colour"] = (target * 255.0 + 0.5).clip(0, 255).astype(np.uint8)
+        if spec.hint_region:
+            region = hinted_region_mask(hints, sketch.astype(np.float32) / 255.0)
+            sample["hint_region"] = (region[:, :, None] * 255).astype(np.uint8)
     return sample
 
 
@@ -163,6 +167,8 @@ class SamplePool:
         self.arrays = {"sketch": np.empty((size, s, s, 1), np.uint8), "colour": np.empty((size, s, s, 3), np.uint8)}
         if spec.hints is not None:
             self.arrays["hints"] = np.empty((size, s, s, HINT_CHANNELS), np.uint8)
+            if spec.hint_region:
+                self.arrays["hint_region"] = np.empty((size, s, s, 1), np.uint8)
         self._lock = threading.Lock()
         self._next_slot = 0
         self.produced = 0

@@ -68,6 +68,9 @@ def fit(approach_cls: type[Approach], cfg: dict[str, Any], log=print) -> Path:
     if cfg.get("sketch_style", "xdog") != "xdog":
         raise TrainingError("--sketch-style mixed draws a sketch per sample in the sample pool, which "
                             "--backend jax uses; the TensorFlow pipeline caches one XDoG sketch per image")
+    if cfg.get("lambda_hint_region", 0.0) > 0:
+        raise TrainingError("--lambda-hint-region needs the hinted regions the sample pool marks: train with "
+                            "--backend jax")
     for flag, key in (("--data-weights", "data_weights"), ("--page-size", "page_size")):
         if cfg.get(key) is not None:
             raise TrainingError(f"{flag} is the sample pool's (--backend jax); with TensorFlow, name a folder "
