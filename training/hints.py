@@ -132,7 +132,19 @@ def paper_regions(gray01: np.ndarray, threshold: float = 0.8) -> tuple[int, np.n
     return cv2.connectedComponents(paper, connectivity=4, ltype=cv2.CV_32S)
 
 
-def simulate_part_hints_np(color01: np.ndarray, gray01: np.ndarray, cfg: HintConfig, seed) -> np.ndarray:
+def _region_labels(gray01: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    """``paper_regions``' labels, unless a caller that needs them several times made them once."""
+    return paper_regions(gray01)[1] if labels is None else labels
+
+
+def _hinted_labels(labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The labels of the closed regions that hold a hinted pixel."""
+    hinted = np.unique(labels[mask & (labels > 0)])
+    return hinted[hinted > 0]
+
+
+def simulate_part_hints_np(color01: np.ndarray, gray01: np.ndarray, cfg: HintConfig, seed,
+                           labels: np.ndarray | None = None) -> np.ndarray:
     """Hints placed in parts (``placement="parts"``): HxWx4 float32 like ``simulate_hints_np``. Each hint
     picks a centre at least PART_GAP x the shorter side from any line, inside a closed region, and
     paints a dot (or a short stroke) clipped to that region in the region's true median colour.
@@ -143,8 +155,8 @@ def simulate_part_hints_np(color01: np.ndarray, gray01: np.ndarray, cfg: HintCon
     rng = np.random.default_rng([int(v) & 0xFFFFFFFF for v in np.ravel(seed)])
     if rng.random() < cfg.no_hint_prob:
         return out
-    count, labels = paper_regions(gray01)
-    if count <= 1:
+    labels = _region_labels(gray01, labels)
+    if not labels.any():
         return out
     short = float(min(h, w))
     clearance = cv2.distanceTransform((labels > 0).astype(np.uint8), cv2.DIST_L2, 3)
@@ -174,24 +186,23 @@ def simulate_part_hints_np(color01: np.ndarray, gray01: np.ndarray, cfg: HintCon
     return out
 
 
-def hinted_region_mask(hints: np.ndarray, gray01: np.ndarray) -> np.ndarray:
+def hinted_region_mask(hints: np.ndarray, gray01: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
     """HxW bool: the closed regions holding a hint, out to their lines (as ``recolour_hinted_regions``
     takes them), and the hinted pixels themselves: where a hint asks for its colour."""
-    _, labels = paper_regions(gray01)
+    labels = _region_labels(gray01, labels)
     mask = hints[..., 3] > 0
-    hinted = np.unique(labels[mask & (labels > 0)])
-    region = np.isin(labels, hinted[hinted > 0]).astype(np.uint8)
+    region = np.isin(labels, _hinted_labels(labels, mask)).astype(np.uint8)
     return (cv2.dilate(region, np.ones((3, 3), np.uint8)) > 0) | mask
 
 
 def recolour_hinted_regions(color01: np.ndarray, hints: np.ndarray, gray01: np.ndarray, prob: float,
-                            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+                            rng: np.random.Generator, labels: np.ndarray | None = None
+                            ) -> tuple[np.ndarray, np.ndarray]:
     """Hue-rotate, with probability ``prob`` each, the regions holding a hint: the colour and the
     hint colours in them by the same random angle. Returns new (colour01, hints)."""
-    _, labels = paper_regions(gray01)
+    labels = _region_labels(gray01, labels)
     mask = hints[..., 3] > 0
-    hinted = np.unique(labels[mask & (labels > 0)])
-    chosen = [int(label) for label in hinted if rng.random() < prob]
+    chosen = [int(label) for label in _hinted_labels(labels, mask) if rng.random() < prob]
     if not chosen:
         return color01, hints
     hsv = cv2.cvtColor(np.ascontiguousarray(color01, np.float32), cv2.COLOR_RGB2HSV)  # H in [0, 360)
@@ -210,18 +221,20 @@ def recolour_hinted_regions(color01: np.ndarray, hints: np.ndarray, gray01: np.n
 
 
 def simulate_training_hints_np(color01: np.ndarray, gray01: np.ndarray, cfg: HintConfig,
-                               seed) -> tuple[np.ndarray, np.ndarray]:
+                               seed, labels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Hints for a training sample, with hinted regions recoloured (``cfg.recolour_prob``):
-    (hints HxWx4, target colour HxWx3 in [0, 1])."""
+    (hints HxWx4, target colour HxWx3 in [0, 1]). ``labels``: the sketch's ``paper_regions``, when
+    the caller needs them too (made here otherwise)."""
     color01 = np.asarray(color01, np.float32)
     if cfg.placement == "parts":
-        hints = simulate_part_hints_np(color01, np.asarray(gray01, np.float32), cfg, seed)
+        hints = simulate_part_hints_np(color01, np.asarray(gray01, np.float32), cfg, seed, labels)
     else:
         hints = simulate_hints_np(color01, cfg, seed)
     if cfg.recolour_prob <= 0 or not hints[..., 3].any():
         return hints, color01
     rng = np.random.default_rng([*(int(v) & 0xFFFFFFFF for v in np.ravel(seed)), 1])
-    colour, hints = recolour_hinted_regions(color01, hints, np.asarray(gray01, np.float32), cfg.recolour_prob, rng)
+    colour, hints = recolour_hinted_regions(color01, hints, np.asarray(gray01, np.float32), cfg.recolour_prob, rng,
+                                            labels)
     return hints, colour.astype(np.float32)
 
 

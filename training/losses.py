@@ -9,9 +9,14 @@ from __future__ import annotations
 from keras import ops
 
 
+def _per_example(x):
+    """[B, ...] -> [B, N]: each example's values in a row."""
+    return ops.reshape(x, (ops.shape(x)[0], -1))
+
+
 def per_example_mean(x):
     """Mean over every axis but the batch."""
-    return ops.mean(ops.reshape(x, (ops.shape(x)[0], -1)), axis=1)
+    return ops.mean(_per_example(x), axis=1)
 
 
 def bce_logits(logits, target: float):
@@ -30,9 +35,8 @@ def l1(a, b):
 def masked_l1(a, b, mask):
     """Per-example mean |a - b| over the pixels where ``mask`` ([B, H, W, 1] in [0, 1]) is set: every
     masked region counts fully however small it is; an example without any mask adds 0."""
-    flat = lambda x: ops.reshape(x, (ops.shape(x)[0], -1))  # noqa: E731
-    weighted = ops.sum(flat(ops.abs(a - b) * mask), axis=1)
-    return weighted / (ops.sum(flat(mask), axis=1) * ops.shape(a)[-1] + 1e-6)
+    weighted = ops.sum(_per_example(ops.abs(a - b) * mask), axis=1)
+    return weighted / (ops.sum(_per_example(mask), axis=1) * ops.shape(a)[-1] + 1e-6)
 
 
 def total_variation(images, kind: str):

@@ -30,7 +30,7 @@ from ganime_desktop.core.hints import HINT_CHANNELS, decode_hints
 from training import sketch_styles
 from training.augment import AugmentConfig, augment_geometry, darken_lines
 from training.data import NATIVE_SIZE, DataError, PairLoader, PairSource, fit_long_side, read_rgb
-from training.hints import HintConfig, hinted_region_mask, simulate_training_hints_np
+from training.hints import HintConfig, hinted_region_mask, paper_regions, simulate_training_hints_np
 
 
 @dataclass(frozen=True)
@@ -111,13 +111,14 @@ def make_sample(store: ImageStore, spec: SampleSpec, rng: np.random.Generator) -
     sample = {"sketch": sketch[:, :, None], "colour": colour}
     if spec.hints is not None:
         seed = rng.integers(0, 2**31 - 1, size=2)
-        hints, target = simulate_training_hints_np(colour.astype(np.float32) / 255.0,
-                                                   sketch.astype(np.float32) / 255.0, spec.hints, seed)
+        gray01 = sketch.astype(np.float32) / 255.0
+        labels = paper_regions(gray01)[1] if spec.hint_region else None  # made once for hints and mask
+        hints, target = simulate_training_hints_np(colour.astype(np.float32) / 255.0, gray01, spec.hints, seed,
+                                                   labels)
         sample["hints"] = hints_to_uint8(hints)
         sample["colour"] = (target * 255.0 + 0.5).clip(0, 255).astype(np.uint8)
         if spec.hint_region:
-            region = hinted_region_mask(hints, sketch.astype(np.float32) / 255.0)
-            sample["hint_region"] = (region[:, :, None] * 255).astype(np.uint8)
+            sample["hint_region"] = (hinted_region_mask(hints, gray01, labels)[:, :, None] * 255).astype(np.uint8)
     return sample
 
 
