@@ -85,6 +85,32 @@ def test_overfitting_two_pairs_lowers_l1(faces_dir):
     assert float(last["g_l1"]) < 0.6 * np.mean(first)
 
 
+def test_frozen_batch_norms_keep_their_statistics_while_the_convolutions_learn():
+    """--freeze-norm (fine-tuning at batch 4 on a new mix of data): the generator's batch norms are
+    not trained and a training step leaves their moving statistics as they were."""
+    import keras
+
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 64, 64, 3)).astype("float32")
+    approach = Pix2Pix(_config(freeze_norm=True), tf.distribute.get_strategy())
+    approach.build()
+    norms = [layer for layer in approach.generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert norms and all(not layer.trainable_weights for layer in norms)
+    before = [[w.copy() for w in layer.get_weights()] for layer in norms]
+    conv = next(layer for layer in approach.generator.layers if isinstance(layer, keras.layers.Conv2D))
+    kernel = conv.get_weights()[0].copy()
+    approach.train_step(tf.constant(x), tf.constant(x[::-1].copy()))
+    for layer, old in zip(norms, before, strict=True):
+        for now, then in zip(layer.get_weights(), old, strict=True):
+            np.testing.assert_array_equal(now, then)
+    assert not np.allclose(kernel, conv.get_weights()[0])
+    learning = Pix2Pix(_config(), tf.distribute.get_strategy())  # without the flag the statistics move
+    learning.build()
+    stats = [layer for layer in learning.generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    mean = stats[0].get_weights()[2].copy()
+    learning.train_step(tf.constant(x), tf.constant(x[::-1].copy()))
+    assert not np.allclose(mean, stats[0].get_weights()[2])
+
+
 @pytest.mark.slow
 def test_mirrored_step_over_two_logical_cpus():
     code = """

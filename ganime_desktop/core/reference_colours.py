@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .reference_pool import VotePool
+from .reference_pool import VotePool, hedged
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,12 +40,15 @@ class ReferenceColours:
               parts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The network's region colours and paper flags -> the same with the reference's decisions.
         ``parts``: (count,) each region's part in the network's colouring (core/parts.py), for a
-        page that matched the reference only in part (``pool``)."""
+        page that matched the reference only in part (``pool``): its decided regions pool their
+        part's votes and are hedged with the network's colour (core/reference_pool.py)."""
         if rgb.shape[0] != self.count:
             raise ValueError(f"reference colours for {self.count} regions, the page has {rgb.shape[0]}")
         rgb = rgb.copy()
         colour = self.decided & ~self.paper
-        ours = self.rgb if self.pool is None or parts is None else self.pool.with_parts(self.rgb, colour, parts)
+        ours = self.rgb
+        if self.pool is not None and parts is not None:  # matched in part: pooled, and hedged with the network
+            ours = hedged(self.pool.with_parts(self.rgb, colour, parts), rgb)
         rgb[colour] = ours[colour]
         background = np.where(self.decided, self.paper, background)
         rgb[background] = 255
