@@ -235,12 +235,12 @@ def _pool(labels, colours, agreement, count):
     return VotePool(np.array(labels), lab.astype(np.float32), np.array(agreement, np.float32), own_paper)
 
 
-def _hedged_toward_network(rgb, reference_rgb, network_rgb) -> bool:
-    """``rgb`` lies a third of the way from the reference's colour to the network's (CIE Lab)."""
+def _hedged_toward_network(rgb, reference_rgb, network_rgb, share=0.5) -> bool:
+    """``rgb`` lies ``share`` of the way from the reference's colour to the network's (CIE Lab)."""
     from ganime_desktop.core.colour import rgb8_to_lab
 
     lab, ref, net = (rgb8_to_lab(np.array(c, np.uint8)[None])[0] for c in (rgb, reference_rgb, network_rgb))
-    return bool(np.abs(lab - (ref * 2 / 3 + net / 3)).max() <= 1.5)
+    return bool(np.abs(lab - (ref * (1 - share) + net * share)).max() <= 1.5)
 
 
 def test_a_page_matched_in_part_takes_the_colour_its_best_aligned_votes_land_on():
@@ -271,6 +271,14 @@ def test_a_region_whose_votes_agree_badly_takes_its_parts_colour_and_stays_decid
     assert paper.tolist() == [True, False, False, False]
     unpooled, _ = colours.apply(network, np.array([True, False, False, False]))  # without the parts
     assert np.abs(unpooled[2].astype(int) - blue).max() <= 3
+    # the better the page matched, the less the network's colour counts: none at CROSS_POSE_SCORE
+    from ganime_desktop.core.reference_pool import CROSS_POSE_SCORE, network_share
+
+    assert network_share(0.6) == 0.5 and 0 < network_share(0.8) < 0.5 == network_share(0.1)
+    assert network_share(CROSS_POSE_SCORE) == 0.0
+    closer = ReferenceColours(own, colours.decided, colours.paper, colours.confidence, 0.8, pool)
+    rgb, _ = closer.apply(network, np.array([True, False, False, False]), parts)
+    assert _hedged_toward_network(rgb[3], green, network[3], network_share(0.8))
     labels_map = np.array([[0, 1, 2, 3]])
     assert colours.mask(labels_map).tolist() == [[255, 255, 255, 255]]  # still all from the reference
 

@@ -48,7 +48,7 @@ class ReferenceColours:
         colour = self.decided & ~self.paper
         ours = self.rgb
         if self.pool is not None and parts is not None:  # matched in part: pooled, and hedged with the network
-            ours = hedged(self.pool.with_parts(self.rgb, colour, parts), rgb)
+            ours = hedged(self.pool.with_parts(self.rgb, colour, parts), rgb, self.score)
         rgb[colour] = ours[colour]
         background = np.where(self.decided, self.paper, background)
         rgb[background] = 255

@@ -17,11 +17,13 @@ colour, those under 0.88 no nearer than the network's own guess). So there:
   takes the weighted mean of its part's votes instead (core/parts.py: the regions the network
   coloured alike, separated only by interior lines: strands of one lock of hair), when the
   part has other regions;
-- and each decided region's colour is hedged with the network's own: ``NETWORK_SHARE`` of the
-  way from the reference's colour toward the network's (CIE Lab). Across poses the two are
-  independent guesses, each often wrong, and a point between two guesses is nearer the truth
-  on average than either (train portraits 22.05 -> 21.69; a share of 0.2 ... 0.5, or one
-  that grows as the agreement or the registration's score falls: 21.62 ... 21.76, a plateau).
+- and each decided region's colour is hedged with the network's own: moved from the reference's
+  colour toward the network's (CIE Lab) by a share that grows as the registration's score falls
+  below CROSS_POSE_SCORE, up to ``MAX_NETWORK_SHARE`` at ``SHARE_SPAN`` below it. Across poses
+  the two are independent guesses, each often wrong, and a point between two guesses is nearer
+  the truth on average than either (train portraits 22.05 -> 21.62; a constant share of 0.2 ...
+  0.5: 21.68 ... 21.76, but a constant share also hedged the same drawing moved, where the
+  reference is right: the hand-drawn warp protocol lost 0.17).
 
 Which regions the reference decides does not change (the mask still says which parts came from
 it); only their colours. The numbers (train portraits / test portraits / the other direction /
@@ -40,7 +42,8 @@ CROSS_POSE_SCORE = 0.85  # below this registration score the page matches the re
 FUSED_HYPOTHESES = 2  # registrations whose votes are pooled there
 AGREEMENT_POWER = 16  # a vote's weight: the local agreement of the two inks where it landed, to this power
 PART_AGREEMENT = 0.93  # a decided region whose votes agree less than this on average takes its part's colour
-NETWORK_SHARE = 1 / 3  # how far a decided region's colour moves toward the network's there
+MAX_NETWORK_SHARE = 0.5  # how far a decided region's colour moves toward the network's, at most ...
+SHARE_SPAN = 0.2  # ... reached this far below CROSS_POSE_SCORE (a score of 0.65)
 
 
 def _weighted_mean(groups: np.ndarray, lab: np.ndarray, weight: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -53,10 +56,15 @@ def _rgb8(lab: np.ndarray) -> np.ndarray:
     return np.clip(lab_to_rgb(lab.astype(np.float32)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
-def hedged(reference_rgb: np.ndarray, network_rgb: np.ndarray) -> np.ndarray:
-    """(count, 3) uint8: each colour moved ``NETWORK_SHARE`` of the way toward the network's, in Lab."""
-    lab = rgb8_to_lab(reference_rgb) * (1 - NETWORK_SHARE) + rgb8_to_lab(network_rgb) * NETWORK_SHARE
-    return _rgb8(lab)
+def network_share(score: float) -> float:
+    """How far a region's colour moves toward the network's on a page registered with ``score``."""
+    return MAX_NETWORK_SHARE * float(np.clip((CROSS_POSE_SCORE - score) / SHARE_SPAN, 0.0, 1.0))
+
+
+def hedged(reference_rgb: np.ndarray, network_rgb: np.ndarray, score: float) -> np.ndarray:
+    """(count, 3) uint8: each colour moved ``network_share(score)`` of the way toward the network's, in Lab."""
+    share = network_share(score)
+    return _rgb8(rgb8_to_lab(reference_rgb) * (1 - share) + rgb8_to_lab(network_rgb) * share)
 
 
 @dataclass(frozen=True, eq=False)
