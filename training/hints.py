@@ -245,6 +245,11 @@ def hint_overlay(inputs):
     return sketch * (1.0 - mask) + hint_rgb
 
 
+def hint_region_weight(cfg: dict) -> float:
+    """The weight of the L1 over hinted regions (``--lambda-hint-region``); 0 for models without hints."""
+    return float(cfg.get("lambda_hint_region", 0.0)) if cfg.get("hints") else 0.0
+
+
 def hint_config(cfg: dict) -> HintConfig | None:
     """The run's hint simulation, or None for a model without hints (``--hints`` not given)."""
     if not cfg.get("hints"):

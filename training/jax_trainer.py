@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from training.errors import TrainingError
-from training.hints import hint_config
+from training.hints import hint_config, hint_region_weight
 from training.run_config import RunDir, StopRequested, prepare_data, write_json_atomic
 from training.run_lock import RunLock
 
@@ -55,7 +55,7 @@ def make_step(approach, cfg: dict[str, Any]):
     batch_size = cfg["batch_size"]
     decay = float(cfg.get("ema", 0.0))
 
-    hint_weight = float(cfg.get("lambda_hint_region", 0.0)) if cfg.get("hints") else 0.0
+    hint_weight = hint_region_weight(cfg)
 
     def g_loss_fn(g_tv, g_ntv, d_tv, d_ntv, x, colour, region):
         fake, g_ntv = gen.stateless_call(g_tv, g_ntv, x, training=True)
@@ -233,7 +233,7 @@ def _fit_locked(approach_cls, cfg: dict[str, Any], run: RunDir, sources, loader,
                                         for f, w in zip(cfg["data"], cfg["data_weights"], strict=True)))
     spec = SampleSpec(cfg["image_size"], augment_config(cfg), cfg.get("sketch_style", "xdog"), hint_config(cfg),
                       page_size=cfg.get("page_size"), weights=weights,
-                      hint_region=bool(cfg.get("hints")) and cfg.get("lambda_hint_region", 0.0) > 0)
+                      hint_region=hint_region_weight(cfg) > 0)
     with SamplePool(sources, loader, spec, size=cfg.get("pool_size") or 64 * cfg["batch_size"], workers=cfg.get("workers"),
                     seed=cfg["seed"], log=log) as pool:
         return _train(approach_cls, cfg, run, pool, len(sources), log)

@@ -36,15 +36,14 @@ from training.losses import bce_logits, l1, per_example_mean, total_variation
 PERCEPTUAL_LAYER = "block4_conv3"
 
 
-def freeze_batch_norms(model: keras.Model) -> int:
+def freeze_batch_norms(model: keras.Model) -> None:
     """Batch norms that neither learn nor update their statistics (Keras runs a non-trainable
     BatchNormalization in inference mode even in a training step): a fine-tune at batch 4 on a
     new mix of data otherwise re-estimates the statistics the network was trained with from a
-    few samples at a time. Returns how many were frozen."""
-    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    for layer in norms:
-        layer.trainable = False
-    return len(norms)
+    few samples at a time."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
 
 
 class Pix2Pix(Approach):

@@ -112,7 +112,7 @@ def make_sample(store: ImageStore, spec: SampleSpec, rng: np.random.Generator) -
     if spec.hints is not None:
         seed = rng.integers(0, 2**31 - 1, size=2)
         gray01 = sketch.astype(np.float32) / 255.0
-        labels = paper_regions(gray01)[1] if spec.hint_region else None  # made once for hints and mask
+        labels = paper_regions(gray01)[1]  # made once: part hints, their recolouring and the hinted-region mask
         hints, target = simulate_training_hints_np(colour.astype(np.float32) / 255.0, gray01, spec.hints, seed,
                                                    labels)
         sample["hints"] = hints_to_uint8(hints)

@@ -26,8 +26,7 @@ A page that matches the reference only in part (another pose: the registration's
 ``CROSS_POSE_SCORE``) colours its decided regions from votes weighted by the local agreement of
 the two line arts, pooled over two registrations and, for a region whose votes agree badly, over
 its part, then hedged toward the network's colour, the more the worse the page matched
-(core/reference_pool.py);
-which regions are decided does not change.
+(core/reference_pool.py); which regions are decided does not change.
 
 Each region's ``confidence`` is the share of its votes behind its decision. Measured in
 benchmarks/reference_colouring.py and docs/reference-colouring.md.
