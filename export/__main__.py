@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "checkpoints from step A to B, which evens out GAN oscillation; choose with `evaluate --curves`. "
                    "Runs of either backend (a JAX run's checkpoints give its generator's moving average when it "
                    "kept one, as its generator.keras)")
+    p.add_argument("--blend-start", type=float, metavar="SHARE", help="blend this share (0-1) of the weights the "
+                   "run started from (its --init-from) into the exported ones, weight by weight: a fine-tune "
+                   "keeps much of what it gained and forgets less of what its start knew (WiSE-FT); choose the "
+                   "share on validation pages (docs/models.md)")
     p.add_argument("--default", action="store_true", help="mark the model as shown by default in the app")
     p.add_argument("--approach", help="approach for a .keras file without config.json "
                    "(pix2pix, pix2pix-tv, cyclegan, ...)")
@@ -122,6 +126,7 @@ def _export(args) -> int:
         description=args.description, fp16=args.fp16 or args.only == "fp16", int8=args.int8 or args.only == "int8",
         data=args.data, only=args.only,
         working_size=args.working_size, default=args.default, approach=args.approach, checkpoint=args.checkpoint,
+        blend_start=args.blend_start,
         tolerance=args.tolerance, min_ssim=args.min_ssim, cpu_int8=args.cpu_int8,
         gate_data=tuple(args.gate_data) if args.gate_data else None, clean_graph=not args.raw_graph)
     try:

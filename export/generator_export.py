@@ -26,7 +26,7 @@ from export.clean_graph import clean_generator
 from export.cpu_int8 import CPU_INT8_SUFFIX, GATE_DATA, build_cpu_int8, provenance_record
 from export.manifest_entry import check_name, display_name_for, export_date, generator_entry, variant_name
 from export.provenance import portable_path, training_record
-from export.run_source import read_evaluation, resolve_source, restore_checkpoint
+from export.run_source import blend_with_start, read_evaluation, resolve_source, restore_checkpoint
 from export.sketches import SketchSet, random_batch, resolve_data_dir
 from ganime_desktop.core.errors import GanimeError
 from ganime_desktop.core.hints import HINT_CHANNELS
@@ -72,6 +72,7 @@ class ExportRequest:
     approach: str | None = None
     only: str | None = None  # "fp16" | "int8": install only that variant, under NAME (fp32 is still the reference)
     checkpoint: str | None = None  # a step, a checkpoint prefix or a range A-B (mean weights) instead of the final
+    blend_start: float | None = None  # this share of the run's starting weights blended in (WiSE-FT)
     tolerance: float = parity.PARITY_TOLERANCE
     min_ssim: float = parity.SSIM_THRESHOLD
     cpu_int8: bool = False  # also an int8 CPU model, if it passes the gate
@@ -105,6 +106,9 @@ def export_generator(req: ExportRequest, log: Callable[[str], None] = print) -> 
     if req.checkpoint is not None:
         src = restore_checkpoint(model, src, req.checkpoint)
         log(f"weights from {src.state['checkpoint']} (step {src.steps})")
+    if req.blend_start is not None:
+        src = blend_with_start(model, src, req.blend_start)
+        log(f"weights: {src.state['checkpoint']}")
     channels = input_channels(model)
     depth = encoder_depth(model)
     multiple = 2**depth

@@ -21,6 +21,10 @@ from training.model_loading import (
     GENERATOR_FILE,
     CheckpointGone,
     CheckpointMismatch,
+    ModelLoadError,
+    generator_from_config,
+    load_keras_model,
+    read_config,
     restore_generator,
     select_checkpoints,
 )
@@ -160,4 +164,43 @@ def restore_checkpoint(model, src: ExportSource, checkpoint: str) -> ExportSourc
     described = (portable_path(chosen[0].path) if len(chosen) == 1 else  # no absolute path in a shipped manifest
                  f"mean of {len(chosen)} checkpoints: {', '.join(c.name for c in chosen)}")
     state = {**src.state, "steps": chosen[-1].step, "checkpoint": described}
+    return ExportSource(src.keras_path, src.run_dir, src.config, state)
+
+
+def blend_with_start(model, src: ExportSource, share: float) -> ExportSource:
+    """Move every weight of ``model`` (the fine-tuned generator) ``share`` of the way back to the
+    weights the run started from (its ``--init-from``): weight-space ensembling of a fine-tune with
+    its start (WiSE-FT, Wortsman et al. 2022, "Robust fine-tuning of zero-shot models"). A fine-tune
+    on a small new set gains there and forgets elsewhere; along the straight line between the two
+    weight sets the loss stays low (both come from one start), and a point on it keeps much of each.
+    Choose ``share`` on validation pages of both kinds (docs/models.md)."""
+    from training.errors import TrainingError
+    from training.warm_start import resolve_checkpoint
+
+    if not 0.0 < share < 1.0:
+        raise SourceError(f"--blend-start {share}: give the start's share as a number between 0 and 1")
+    start_path = src.config.get("init_from")
+    if not start_path:
+        raise SourceError(f"{src.run_dir or src.keras_path}: --blend-start needs a run that started from another "
+                          "run's weights (--init-from); this one trained from scratch")
+    try:
+        checkpoint, start_dir = resolve_checkpoint(start_path)
+        if checkpoint is None:
+            start = load_keras_model(start_dir / GENERATOR_FILE)
+        else:
+            start = generator_from_config(read_config(start_dir))
+            restore_generator(start, checkpoint)
+    except (TrainingError, ModelLoadError, CheckpointMismatch, CheckpointGone) as exc:
+        raise SourceError(f"--blend-start: the run's start {start_path} cannot be read "
+                          f"({str(exc).splitlines()[0]}); put it back where the run found it") from None
+    tuned, initial = model.get_weights(), start.get_weights()
+    if [w.shape for w in tuned] != [w.shape for w in initial]:
+        raise SourceError(f"--blend-start: the start {start_path} has other weight shapes than this generator "
+                          "(a start widened by --hints, or other architecture flags); blend only runs whose "
+                          "generator kept the start's architecture")
+    model.set_weights([((1.0 - share) * t + share * i.astype("float64")).astype(t.dtype)
+                       for t, i in zip(tuned, initial, strict=True)])
+    described = src.state.get("checkpoint") or portable_path(src.keras_path)
+    state = {**src.state, "checkpoint": f"{described}, blended with {share:g} of its start {portable_path(start_dir)}",
+             "blend_start": {"share": share, "start": portable_path(start_dir)}}
     return ExportSource(src.keras_path, src.run_dir, src.config, state)

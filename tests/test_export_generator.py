@@ -269,6 +269,46 @@ def test_export_of_a_chosen_checkpoint_holds_its_weights_not_the_final_ones(runs
     assert np.abs(run_session(cpu_session(entry.file_path("generator")), x) - chosen).max() < 1e-4
 
 
+def test_blend_start_exports_the_weights_moved_back_toward_the_runs_start(runs, tmp_path, capsys):
+    start = tmp_path / "start"
+    shutil.copytree(run_dir_for("pix2pix-d6", runs), start)
+    tuned = tmp_path / "tuned"  # a fine-tune of it: other weights, and --init-from in its config
+    shutil.copytree(start, tuned)
+    model = load_keras_model(start / "generator.keras")
+    initial = model.get_weights()
+    rng = np.random.default_rng(7)
+    for v in model.trainable_weights:
+        v.assign(v.numpy() + rng.normal(0, 0.05, v.shape).astype(v.dtype))
+    model.save(tuned / "generator.keras")
+    config = json.loads((tuned / "config.json").read_text())
+    (tuned / "config.json").write_text(json.dumps({**config, "init_from": str(start)}))
+    x = np.random.default_rng(8).uniform(-1, 1, (1, 64, 64, 3)).astype(np.float32)
+    tuned_out = keras_predict(model, x)
+    model.set_weights([0.75 * t + 0.25 * i for t, i in zip(model.get_weights(), initial, strict=True)])
+    blended = keras_predict(model, x)
+    assert np.abs(blended - tuned_out).max() > 1e-2
+
+    out = tmp_path / "models"
+    assert main([str(tuned), "--name", "p2p-blend", "--out-dir", str(out), "--blend-start", "0.25"]) == 0
+    entry = _entries(out)["p2p-blend"]
+    assert np.abs(run_session(cpu_session(entry.file_path("generator")), x) - blended).max() < 1e-4
+    assert "blended with 0.25 of its start" in entry.provenance["checkpoint"]
+    capsys.readouterr()
+    assert main(["--check", "--manifest", str(out / "manifest.json")]) == 0  # not held against generator.keras
+
+    # a share outside (0, 1), a run that trained from scratch, or one whose start is gone: said, nothing written
+    assert main([str(tuned), "--name", "p2p-all", "--out-dir", str(out), "--blend-start", "1"]) == 1
+    assert "between 0 and 1" in capsys.readouterr().err
+    (tuned / "config.json").write_text(json.dumps(config))
+    assert main([str(tuned), "--name", "p2p-none", "--out-dir", str(out), "--blend-start", "0.5"]) == 1
+    assert "--init-from" in capsys.readouterr().err
+    (tuned / "config.json").write_text(json.dumps({**config, "init_from": str(tmp_path / "gone")}))
+    assert main([str(tuned), "--name", "p2p-gone", "--out-dir", str(out), "--blend-start", "0.5"]) == 1
+    err = capsys.readouterr().err
+    assert "gone" in err and "Traceback" not in err
+    assert set(_entries(out)) == {"p2p-blend"}
+
+
 def test_only_fp16_ships_the_checked_half_size_model_under_its_own_name(pix2pix_export, tmp_path):
     run, full = pix2pix_export
     out = tmp_path / "models"

@@ -120,15 +120,18 @@ def test_tensorflow_refuses_the_pools_data_flags(tmp_path, faces_dir):
     assert res.returncode == 2 and "--data-weights is the sample pool's" in res.stderr
 
 
-def test_shipped_onnx_generator_comes_back_to_keras_exactly(faces_dir):
-    """The default model's ONNX file (batch norms folded into the convolutions) rebuilt as a Keras
-    generator: the same colours in inference, and in training mode on the calibration crops nearly so."""
+@pytest.mark.parametrize("name", ["pix2pix-tv", "pix2pix-hints"])
+def test_shipped_onnx_generator_comes_back_to_keras_exactly(name, faces_dir):
+    """A shipped ONNX file (batch norms folded into the convolutions) rebuilt as a Keras generator:
+    the same colours in inference, and in training mode on the calibration crops nearly so. The hint
+    model's inputs are the sketch and simulated hints (7 channels)."""
     from ganime_desktop.core.manifest import load_manifest
     from training.onnx_import import calibration_sketches, import_generator, onnx_colours
 
-    spec = next(s for s in load_manifest(REPO / "assets" / "models" / "manifest.json") if s.default)
+    spec = next(s for s in load_manifest(REPO / "assets" / "models" / "manifest.json") if s.name == name)
     cfg = {**spec.provenance["config"], "sketch_style": "mixed", "max_zoom": 1.4, "paper_prob": 0.5}
     sketches = calibration_sketches(cfg, [str(faces_dir)], 32, seed=0)
+    assert sketches.shape[-1] == (7 if spec.input.hint_channels else 3)
     generator, diff = import_generator(spec.file_path("generator"), cfg, sketches)
     assert diff <= 1e-3
     probe = sketches[:8]

@@ -126,7 +126,7 @@ def calibrate(generator, norms: list, sketches: np.ndarray, batch: int = 16) -> 
 
 
 def onnx_colours(path: Path, sketches: np.ndarray) -> np.ndarray:
-    """The ONNX file's output for N x S x S x 3 sketches in [-1, 1] (onnxruntime on the CPU)."""
+    """The ONNX file's output for N x S x S x 3 (or 7) generator inputs in [-1, 1] (onnxruntime on the CPU)."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -141,8 +141,8 @@ def import_generator(onnx_path: Path, cfg: dict[str, Any], sketches: np.ndarray)
     from training.architecture import Architecture
 
     arch = Architecture.from_config(cfg)
-    if arch.hints or arch.generator_norm != "batch":
-        raise TrainingError("the import knows Pix2Pix generators with batch norm and no hint inputs")
+    if arch.generator_norm != "batch":
+        raise TrainingError("the import knows Pix2Pix generators with batch norm")
     generator = arch.build_generator()
     norms = load_folded(generator, onnx_initializers(onnx_path))
     calibrate(generator, norms, sketches)
@@ -155,10 +155,12 @@ def import_generator(onnx_path: Path, cfg: dict[str, Any], sketches: np.ndarray)
 
 
 def calibration_sketches(cfg: dict[str, Any], data: list[str], count: int, seed: int) -> np.ndarray:
-    """``count`` training-like sketches (N x S x S x 3 in [-1, 1]): crops of the data as the run
-    trained on them (training/sample_pool.make_sample, its sketch style and augmentation)."""
+    """``count`` training-like generator inputs (N x S x S x 3 in [-1, 1], or x 7 for a hint model: the
+    sketch and simulated hints): crops of the data as the run trained on them
+    (training/sample_pool.make_sample, its sketch style, augmentation and hints)."""
     from training.augment import AugmentConfig
     from training.data import PairLoader, list_sources
+    from training.hints import hint_config
     from training.sample_pool import SampleSpec, load_store, make_sample, to_model_inputs
 
     sources = [s for folder in data for s in list_sources(folder, "auto", "train")]
@@ -166,9 +168,9 @@ def calibration_sketches(cfg: dict[str, Any], data: list[str], count: int, seed:
     sources = [sources[i] for i in rng.choice(len(sources), size=min(len(sources), 4 * count), replace=False)]
     store = load_store(sources, PairLoader(load_size=int(cfg.get("load_size") or cfg["image_size"]), seed=seed))
     augment = AugmentConfig(max_zoom=float(cfg.get("max_zoom", 1.4)), paper_prob=float(cfg.get("paper_prob", 0.5)))
-    spec = SampleSpec(int(cfg["image_size"]), augment, cfg.get("sketch_style", "mixed"))
+    spec = SampleSpec(int(cfg["image_size"]), augment, cfg.get("sketch_style", "mixed"), hints=hint_config(cfg))
     samples = [make_sample(store, spec, rng) for _ in range(count)]
-    batch = {"sketch": np.stack([s["sketch"] for s in samples]), "colour": np.stack([s["colour"] for s in samples])}
+    batch = {key: np.stack([s[key] for s in samples]) for key in samples[0]}
     return np.ascontiguousarray(to_model_inputs(batch)[0])
 
 
