@@ -179,12 +179,16 @@ def blend_with_start(model, src: ExportSource, share: float) -> ExportSource:
 
     if not 0.0 < share < 1.0:
         raise SourceError(f"--blend-start {share}: give the start's share as a number between 0 and 1")
-    start_path = src.config.get("init_from")
+    # the weights the warm start actually read (recorded by training/warm_start.py), else --init-from
+    start_path = (src.config.get("initialised_from") or {}).get("checkpoint") or src.config.get("init_from")
     if not start_path:
         raise SourceError(f"{src.run_dir or src.keras_path}: --blend-start needs a run that started from another "
                           "run's weights (--init-from); this one trained from scratch")
     try:
-        checkpoint, start_dir = resolve_checkpoint(start_path)
+        if str(start_path).endswith(".keras"):  # a run that kept only its generator
+            checkpoint, start_dir = None, Path(start_path).parent
+        else:
+            checkpoint, start_dir = resolve_checkpoint(start_path)
         if checkpoint is None:
             start = load_keras_model(start_dir / GENERATOR_FILE)
         else:
