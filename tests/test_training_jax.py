@@ -70,7 +70,7 @@ step = make_step(approach, cfg)
 state = initial_state(approach)
 first = []
 for i in range(60):
-    state, out = step(state, batch)
+    state, out = step(state, batch, None)
     if i < 3:
         first.append(float(out["g_l1"]))
 last = {{k: float(v) for k, v in out.items()}}
@@ -84,6 +84,85 @@ print("ok", first, last["g_l1"])
     res = _python(code)
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.startswith("ok")
+
+
+@pytest.mark.slow
+def test_start_penalty_holds_the_fine_tune_near_the_weights_it_started_from(faces_dir, tmp_path):
+    """L2-SP: the same steps from the same start drift far less with the penalty; the logged distance is
+    the squared distance of the weights the step saw; a resumed run pulls toward the saved start."""
+    code = f"""
+import numpy as np, keras
+from pathlib import Path
+from training import data
+from training.errors import TrainingError
+from training.pix2pix import Pix2Pix
+from training.run_config import RunDir
+from training.jax_trainer import make_step, initial_state, start_weights, write_back, START_WEIGHTS_FILE
+sources = data.list_sources({str(faces_dir)!r}, "color", "test")[:2]
+loader = data.PairLoader(load_size=64)
+pairs = [loader.load(s) for s in sources]
+batch = {{"colour": np.stack([c[:64, :64] for c, _ in pairs]), "sketch": np.stack([s[:64, :64, None] for _, s in pairs])}}
+base = dict(image_size=64, ngf=8, ndf=8, norm="batch", upsample="resize", padding="reflect", lambda_l1=100.0,
+            tv_loss="l1", lambda_tv=1e-4, lr=2e-3, d_lr=2e-4, beta1=0.5, beta2=0.999, adam_epsilon=1e-7,
+            batch_size=2, ema=0.0, hints=False, freeze_norm=True, init_from="a run")
+
+def distance(a, b):
+    return sum(float(np.sum((np.asarray(x, np.float64) - np.asarray(y, np.float64)) ** 2)) for x, y in zip(a, b))
+
+drift, logged = {{}}, []
+for weight in (0.0, 3.0):
+    cfg = dict(base, lambda_start_penalty=weight)
+    keras.utils.set_random_seed(0)
+    approach = Pix2Pix(cfg)
+    approach.build()
+    run = RunDir({str(tmp_path)!r} + f"/run-{{weight}}")
+    run.path.mkdir(parents=True)
+    anchor = start_weights(run, approach, cfg, fresh=True)
+    start = [np.array(v.value) for v in approach.generator.trainable_variables]
+    step = make_step(approach, cfg)
+    state = initial_state(approach)
+    for i in range(25):
+        before = [np.array(v) for v in state[0]]
+        state, out = step(state, batch, anchor)
+        if weight > 0 and i in (10, 24):
+            logged.append((float(out["g_start_distance"]), distance(before, start)))
+    drift[weight] = distance(state[0], start)
+    if weight > 0:
+        assert (run.path / START_WEIGHTS_FILE).is_file()
+        write_back(approach, state)  # as a resumed run: its weights moved on from the start
+        for var in approach.generator.trainable_variables:
+            var.assign(np.asarray(var.value) + 0.5)
+        again = start_weights(run, approach, cfg, fresh=False)
+        assert distance(again, start) == 0.0, distance(again, start)
+        (run.path / START_WEIGHTS_FILE).unlink()
+        try:
+            start_weights(run, approach, cfg, fresh=False)
+            raise AssertionError("a resumed run without its start weights must stop")
+        except TrainingError as exc:
+            assert START_WEIGHTS_FILE in str(exc) and "resume without it" in str(exc), exc
+assert drift[3.0] < 0.5 * drift[0.0], drift
+for got, want in logged:
+    assert got > 0 and abs(got - want) <= 1e-3 * want, logged
+print("ok", drift, logged)
+"""
+    res = _python(code)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.startswith("ok")
+
+
+def test_start_penalty_needs_a_start_and_the_jax_backend(tmp_path):
+    from training import trainer
+    from training.errors import TrainingError
+    from training.jax_trainer import check_supported
+
+    with pytest.raises(TrainingError, match="--init-from"):
+        check_supported({"lambda_start_penalty": 1.0})
+    with pytest.raises(TrainingError, match="0 \\(off\\) or more"):
+        check_supported({"lambda_start_penalty": -1.0, "init_from": "runs/x"})
+    check_supported({"lambda_start_penalty": 1.0, "init_from": "runs/x"})
+    with pytest.raises(TrainingError, match="--backend jax only"):
+        trainer.fit(None, {"run_dir": str(tmp_path / "run"), "batch_size": 4, "lambda_start_penalty": 1.0})
+    assert not (tmp_path / "run").exists()
 
 
 def _newest_checkpoint(run: Path) -> int:

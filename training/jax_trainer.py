@@ -11,10 +11,12 @@ run's ``--sketch-style`` and simulate hints while the accelerator trains.
 
 Beyond the TensorFlow trainer: an exponential moving average of the generator's weights
 (``--ema``; Yazici et al. 2019 show averaging GAN weights beats the last iterate), saved as the
-final generator.keras; ``--max-minutes`` for runs with a fixed time budget. Checkpoints are
+final generator.keras; ``--max-minutes`` for runs with a fixed time budget; ``--lambda-start-penalty``
+for fine-tunes, a pull of the generator's weights toward those it started from (L2-SP, Li et al. 2018,
+"Explicit inductive bias for transfer learning with convolutional networks"). Checkpoints are
 portable (training/portable_checkpoint.py); a killed run resumes at its last one with the same
 command, and ``python -m export`` reads the run as it reads a TensorFlow one.
-Not on JAX (yet): ``--gan-loss wgan-gp``, ``--lambda-perceptual``, ``--init-from``, CycleGAN.
+Not on JAX (yet): ``--gan-loss wgan-gp``, ``--lambda-perceptual``, CycleGAN.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from training.hints import hint_config, hint_region_weight
 from training.run_config import RunDir, StopRequested, prepare_data, write_json_atomic
 from training.run_lock import RunLock
 
+START_WEIGHTS_FILE = "start_generator.weights.h5"  # the L2-SP anchor, kept so a resumed run pulls toward it
+
 
 def check_supported(cfg: dict[str, Any]) -> None:
     if cfg.get("gan_loss", "bce") != "bce":
@@ -40,10 +44,18 @@ def check_supported(cfg: dict[str, Any]) -> None:
         raise TrainingError("--lambda-perceptual trains with --backend tensorflow only")
     if not 0.0 <= cfg.get("ema", 0.0) < 1.0:
         raise TrainingError("--ema must be in [0, 1)")
+    penalty = cfg.get("lambda_start_penalty", 0.0)
+    if penalty < 0:
+        raise TrainingError("--lambda-start-penalty must be 0 (off) or more")
+    if penalty > 0 and not cfg.get("init_from"):
+        raise TrainingError("--lambda-start-penalty pulls a fine-tune toward the weights it started from: give "
+                            "those with --init-from RUN")
 
 
 def make_step(approach, cfg: dict[str, Any]):
-    """The jitted train step: (state, uint8 batch) -> (state, mean losses)."""
+    """The jitted train step: (state, uint8 batch, start weights or None) -> (state, mean losses).
+    The start weights (the generator's trainable values when the fine-tune began) are an argument,
+    not a constant of the compiled step, and are never donated: every step reads them."""
     import jax
     import jax.numpy as jnp
 
@@ -56,8 +68,9 @@ def make_step(approach, cfg: dict[str, Any]):
     decay = float(cfg.get("ema", 0.0))
 
     hint_weight = hint_region_weight(cfg)
+    start_weight = float(cfg.get("lambda_start_penalty", 0.0))
 
-    def g_loss_fn(g_tv, g_ntv, d_tv, d_ntv, x, colour, region):
+    def g_loss_fn(g_tv, g_ntv, d_tv, d_ntv, x, colour, region, start):
         fake, g_ntv = gen.stateless_call(g_tv, g_ntv, x, training=True)
         fake_logits, _ = disc.stateless_call(d_tv, d_ntv, jnp.concatenate([x, fake], -1), training=True)
         terms = approach.generator_terms(fake, colour, fake_logits)
@@ -66,6 +79,9 @@ def make_step(approach, cfg: dict[str, Any]):
             terms["g_hint_region"] = losses.masked_l1(fake, colour, region)
             per_example = per_example + hint_weight * terms["g_hint_region"]
         total = losses.average(per_example, batch_size)
+        if start_weight > 0:  # L2-SP: once per step, not per example
+            terms["g_start_distance"] = sum(jnp.sum(jnp.square(w - w0)) for w, w0 in zip(g_tv, start, strict=True))
+            total = total + start_weight * terms["g_start_distance"]
         return total, (fake, g_ntv, {k: jnp.mean(v) for k, v in terms.items()})
 
     def d_loss_fn(d_tv, d_ntv, x, colour, fake):
@@ -73,12 +89,12 @@ def make_step(approach, cfg: dict[str, Any]):
         fake_logits, d_ntv = disc.stateless_call(d_tv, d_ntv, jnp.concatenate([x, fake], -1), training=True)
         return losses.average(approach.discriminator_terms(real_logits, fake_logits), batch_size), d_ntv
 
-    def step(state, batch):
+    def step(state, batch, start):
         g_tv, g_ntv, d_tv, d_ntv, g_ov, d_ov, ema = state
         x, colour = to_model_inputs(batch, jnp)
         region = batch["hint_region"].astype(jnp.float32) / 255.0 if hint_weight > 0 else None
         (g_loss, (fake, g_ntv, terms)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
-            g_tv, g_ntv, d_tv, d_ntv, x, colour, region)
+            g_tv, g_ntv, d_tv, d_ntv, x, colour, region, start)
         # D's update uses D before G's update changed anything, as the TensorFlow step does.
         (d_loss, d_ntv), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
             d_tv, d_ntv, x, colour, jax.lax.stop_gradient(fake))
@@ -113,6 +129,34 @@ def write_back(approach, state) -> None:
                               (approach.g_opt.variables, g_ov), (approach.d_opt.variables, d_ov)):
         for var, value in zip(variables, values, strict=True):
             var.assign(value)
+
+
+def start_weights(run: RunDir, approach, cfg: dict[str, Any], fresh: bool):
+    """The generator's trainable values the L2-SP term pulls toward, or None when it is off. A run that
+    just warm-started saves them (RUN/start_generator.weights.h5); a resumed run reads them back, so
+    it pulls toward the same start even if the run it started from has trained on since."""
+    if cfg.get("lambda_start_penalty", 0.0) <= 0:
+        return None
+    import jax.numpy as jnp
+
+    from training import portable_checkpoint
+
+    g = approach.generator
+    path = run.path / START_WEIGHTS_FILE
+    if fresh:
+        tmp = run.path / f".{START_WEIGHTS_FILE}.tmp.weights.h5"  # Keras insists on the suffix
+        g.save_weights(tmp)
+        tmp.replace(path)
+        return [jnp.array(v.value, copy=True) for v in g.trainable_variables]  # the step donates the variables' own
+    if not path.is_file():
+        raise TrainingError(f"{path} is missing: --lambda-start-penalty resumes only a run that started with it; "
+                            "resume without it, or start a new --run-dir")
+    try:
+        by_path = {w.path: value for w, value in zip(g.weights, portable_checkpoint.load_weights_arrays(g, path),
+                                                      strict=True)}
+    except ValueError as exc:
+        raise TrainingError(f"cannot read the start weights {path}: {exc}") from None
+    return [jnp.asarray(by_path[v.path]) for v in g.trainable_variables]
 
 
 def ema_as_weights(approach, ema) -> list:
@@ -254,6 +298,7 @@ def _train(approach_cls, cfg, run: RunDir, pool, n_sources: int, log) -> Path:
         networks = {"generator": approach.generator, "discriminator": approach.discriminator}
         cfg["initialised_from"] = warm_start(approach_cls, cfg, networks, None, log)
         write_json_atomic(run.config_path, cfg)
+    anchor = start_weights(run, approach, cfg, fresh=start == 0)
     state = initial_state(approach, ema)  # after the warm start: the moving average starts from its weights
     step_fn = make_step(approach, cfg)
 
@@ -269,7 +314,7 @@ def _train(approach_cls, cfg, run: RunDir, pool, n_sources: int, log) -> Path:
     seen, t_window, compiled, t_compile = 0, None, False, time.perf_counter()
     with StopRequested() as stop:
         while s < total_steps and not stop.flag and time.monotonic() < deadline:
-            state, losses = step_fn(state, pool.batch(rng, cfg["batch_size"]))
+            state, losses = step_fn(state, pool.batch(rng, cfg["batch_size"]), anchor)
             s += 1
             if not compiled:  # the first step compiles: keep it out of the speed figure
                 jax.block_until_ready(losses)

@@ -66,6 +66,10 @@ class Pix2Pix(Approach):
         g.add_argument("--freeze-norm", action="store_true",
                        help="fine-tuning (--init-from): the generator's batch norms keep the statistics and "
                             "scales they start with, instead of learning from batches of a few mixed samples")
+        g.add_argument("--lambda-start-penalty", type=float, default=0.0,
+                       help="jax, fine-tuning (--init-from): weight of the squared distance of the generator's "
+                            "weights from the weights it started with (L2-SP), so it learns the new data without "
+                            "drifting from what it knew; 0 is off (default: %(default)s)")
         g.add_argument("--lambda-l1", type=float, default=100.0, help="L1 weight (default: %(default)s)")
         g.add_argument("--tv-loss", default="none", choices=["none", "l1", "l2"],
                        help="total-variation loss: anisotropic l1 or isotropic l2 (default: %(default)s)")
