@@ -47,21 +47,28 @@ def test_keras_ops_losses_equal_tensorflow_reference():
     assert float(losses.average(tf.constant([1.0, 2.0, 3.0]), 6)) == pytest.approx(1.0)
 
 
-@pytest.mark.slow
-def test_jax_steps_overfit_two_pairs(faces_dir):
-    code = f"""
+def _two_pairs_setup(faces_dir: Path) -> str:
+    """Code that loads two test faces as one 64 px batch and a tiny pix2pix config ``CFG`` to vary."""
+    return f"""
 import numpy as np, keras
-assert keras.backend.backend() == "jax"
 from training import data
 from training.pix2pix import Pix2Pix
-from training.jax_trainer import make_step, initial_state, write_back
 sources = data.list_sources({str(faces_dir)!r}, "color", "test")[:2]
 loader = data.PairLoader(load_size=64)
 pairs = [loader.load(s) for s in sources]
 batch = {{"colour": np.stack([c[:64, :64] for c, _ in pairs]), "sketch": np.stack([s[:64, :64, None] for _, s in pairs])}}
-cfg = dict(image_size=64, ngf=8, ndf=8, norm="batch", upsample="resize", padding="reflect", lambda_l1=100.0,
+CFG = dict(image_size=64, ngf=8, ndf=8, norm="batch", upsample="resize", padding="reflect", lambda_l1=100.0,
            tv_loss="l1", lambda_tv=1e-4, lr=2e-3, d_lr=2e-4, beta1=0.5, beta2=0.999, adam_epsilon=1e-7,
            batch_size=2, ema=0.99, hints=False)
+"""
+
+
+@pytest.mark.slow
+def test_jax_steps_overfit_two_pairs(faces_dir):
+    code = _two_pairs_setup(faces_dir) + """
+assert keras.backend.backend() == "jax"
+from training.jax_trainer import make_step, initial_state, write_back
+cfg = CFG
 keras.utils.set_random_seed(0)
 approach = Pix2Pix(cfg)
 approach.build()
@@ -73,9 +80,9 @@ for i in range(60):
     state, out = step(state, batch, None)
     if i < 3:
         first.append(float(out["g_l1"]))
-last = {{k: float(v) for k, v in out.items()}}
+last = {k: float(v) for k, v in out.items()}
 write_back(approach, state)
-assert set(last) == {{"g_total", "g_gan", "g_l1", "g_tv", "d"}}, last
+assert set(last) == {"g_total", "g_gan", "g_l1", "g_tv", "d"}, last
 assert all(np.isfinite(v) for v in last.values()), last
 assert last["g_l1"] < 0.6 * np.mean(first), (first, last)
 assert not np.allclose(before, approach.generator.trainable_variables[0].numpy())
@@ -90,21 +97,11 @@ print("ok", first, last["g_l1"])
 def test_start_penalty_holds_the_fine_tune_near_the_weights_it_started_from(faces_dir, tmp_path):
     """L2-SP: the same steps from the same start drift far less with the penalty; the logged distance is
     the squared distance of the weights the step saw; a resumed run pulls toward the saved start."""
-    code = f"""
-import numpy as np, keras
-from pathlib import Path
-from training import data
+    code = _two_pairs_setup(faces_dir) + f"""
 from training.errors import TrainingError
-from training.pix2pix import Pix2Pix
 from training.run_config import RunDir
 from training.jax_trainer import make_step, initial_state, start_weights, write_back, START_WEIGHTS_FILE
-sources = data.list_sources({str(faces_dir)!r}, "color", "test")[:2]
-loader = data.PairLoader(load_size=64)
-pairs = [loader.load(s) for s in sources]
-batch = {{"colour": np.stack([c[:64, :64] for c, _ in pairs]), "sketch": np.stack([s[:64, :64, None] for _, s in pairs])}}
-base = dict(image_size=64, ngf=8, ndf=8, norm="batch", upsample="resize", padding="reflect", lambda_l1=100.0,
-            tv_loss="l1", lambda_tv=1e-4, lr=2e-3, d_lr=2e-4, beta1=0.5, beta2=0.999, adam_epsilon=1e-7,
-            batch_size=2, ema=0.0, hints=False, freeze_norm=True, init_from="a run")
+base = dict(CFG, ema=0.0, freeze_norm=True, init_from="a run")
 
 def distance(a, b):
     return sum(float(np.sum((np.asarray(x, np.float64) - np.asarray(y, np.float64)) ** 2)) for x, y in zip(a, b))
