@@ -185,10 +185,7 @@ def blend_with_start(model, src: ExportSource, share: float) -> ExportSource:
         raise SourceError(f"{src.run_dir or src.keras_path}: --blend-start needs a run that started from another "
                           "run's weights (--init-from); this one trained from scratch")
     try:
-        if str(start_path).endswith(".keras"):  # a run that kept only its generator
-            checkpoint, start_dir = None, Path(start_path).parent
-        else:
-            checkpoint, start_dir = resolve_checkpoint(start_path)
+        checkpoint, start_dir = resolve_checkpoint(start_path)
         if checkpoint is None:
             start = load_keras_model(start_dir / GENERATOR_FILE)
         else:

@@ -296,6 +296,14 @@ def test_blend_start_exports_the_weights_moved_back_toward_the_runs_start(runs, 
     capsys.readouterr()
     assert main(["--check", "--manifest", str(out / "manifest.json")]) == 0  # not held against generator.keras
 
+    # the weights the warm start recorded reading (a run that kept only its generator.keras) win over
+    # --init-from, which may name a run that has trained on or gone since
+    (tuned / "config.json").write_text(json.dumps({**config, "init_from": str(tmp_path / "moved-on"),
+                                                   "initialised_from": {"checkpoint": str(start / "generator.keras")}}))
+    assert main([str(tuned), "--name", "p2p-recorded", "--out-dir", str(out), "--blend-start", "0.25"]) == 0
+    entry = _entries(out)["p2p-recorded"]
+    assert np.abs(run_session(cpu_session(entry.file_path("generator")), x) - blended).max() < 1e-4
+
     # a share outside (0, 1), a run that trained from scratch, or one whose start is gone: said, nothing written
     assert main([str(tuned), "--name", "p2p-all", "--out-dir", str(out), "--blend-start", "1"]) == 1
     assert "between 0 and 1" in capsys.readouterr().err
@@ -306,7 +314,7 @@ def test_blend_start_exports_the_weights_moved_back_toward_the_runs_start(runs, 
     assert main([str(tuned), "--name", "p2p-gone", "--out-dir", str(out), "--blend-start", "0.5"]) == 1
     err = capsys.readouterr().err
     assert "gone" in err and "Traceback" not in err
-    assert set(_entries(out)) == {"p2p-blend"}
+    assert set(_entries(out)) == {"p2p-blend", "p2p-recorded"}
 
 
 def test_only_fp16_ships_the_checked_half_size_model_under_its_own_name(pix2pix_export, tmp_path):

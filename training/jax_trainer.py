@@ -152,11 +152,17 @@ def start_weights(run: RunDir, approach, cfg: dict[str, Any], fresh: bool):
         raise TrainingError(f"{path} is missing: --lambda-start-penalty resumes only a run that started with it; "
                             "resume without it, or start a new --run-dir")
     try:
-        by_path = {w.path: value for w, value in zip(g.weights, portable_checkpoint.load_weights_arrays(g, path),
-                                                      strict=True)}
+        saved = portable_checkpoint.load_weights_arrays(g, path)
     except ValueError as exc:
         raise TrainingError(f"cannot read the start weights {path}: {exc}") from None
-    return [jnp.asarray(by_path[v.path]) for v in g.trainable_variables]
+    return [jnp.asarray(v) for v in _in_variable_order(g, saved, g.trainable_variables)]
+
+
+def _in_variable_order(model, weight_values: list, variables) -> list:
+    """Values given in ``model.weights`` order, rearranged for ``variables`` (a variable that is not a
+    weight, such as a seed generator's state, keeps its own value)."""
+    by_path = {w.path: value for w, value in zip(model.weights, weight_values, strict=True)}
+    return [by_path.get(v.path, v.value) for v in variables]
 
 
 def ema_as_weights(approach, ema) -> list:
@@ -193,8 +199,7 @@ def restore_checkpoint(run: RunDir, approach, log) -> tuple[int, list | None]:
                                             "discriminator_optimizer": approach.d_opt})
     except ValueError as exc:
         raise TrainingError(f"cannot resume from {latest}: {exc}") from None
-    by_path = {w.path: value for w, value in zip(g.weights, ema_weights, strict=True)}
-    ema = [by_path.get(v.path, v.value) for v in [*g.trainable_variables, *g.non_trainable_variables]]
+    ema = _in_variable_order(g, ema_weights, [*g.trainable_variables, *g.non_trainable_variables])
     log(f"resumed from {latest} at step {step}")
     return step, ema
 

@@ -41,8 +41,11 @@ def resolve_checkpoint(source: str | Path) -> tuple[Checkpoint | None, Path]:
     """(checkpoint, run folder) for a run folder, its checkpoints/ folder, or a checkpoint inside it
     (either trainer's: RUN/checkpoints/ckpt-N of TensorFlow or the JAX trainer's ckpt-N/ folder).
     The checkpoint is None for a run folder that kept only its final generator.keras (a run brought
-    back from the GPU machine): then only the generator can start from it."""
+    back from the GPU machine), or for RUN/generator.keras itself (what a warm start from such a run
+    records): then only the generator can start from it."""
     path = Path(source)
+    if path.name == GENERATOR_FILE and path.is_file() and (path.parent / CONFIG_FILE).is_file():
+        return None, path.parent
     checkpoint = checkpoint_at(path)
     if checkpoint is None and path.is_dir():
         run_dir = path.parent if path.name == CHECKPOINTS_DIR else path
