@@ -63,6 +63,25 @@ CFG = dict(image_size=64, ngf=8, ndf=8, norm="batch", upsample="resize", padding
 """
 
 
+def _fine_tune_setup(faces_dir: Path, root: Path) -> str:
+    """The two-pair setup and ``fine_tune(cfg, name)``: a seeded generator as a fine-tune's start, its run
+    folder under ``root``, the start the pulls aim at, the step and its state."""
+    return _two_pairs_setup(faces_dir) + f"""
+from training.run_config import RunDir
+from training.jax_trainer import make_step, initial_state, start_weights, write_back, START_WEIGHTS_FILE
+base = dict(CFG, ema=0.0, freeze_norm=True, init_from="a run")
+
+def fine_tune(cfg, name):
+    keras.utils.set_random_seed(0)
+    approach = Pix2Pix(cfg)
+    approach.build()
+    run = RunDir({str(root)!r} + "/" + name)
+    run.path.mkdir(parents=True)
+    anchor = start_weights(run, approach, cfg, fresh=True)
+    return approach, run, anchor, make_step(approach, cfg)
+"""
+
+
 @pytest.mark.slow
 def test_jax_steps_overfit_two_pairs(faces_dir):
     code = _two_pairs_setup(faces_dir) + """
@@ -97,26 +116,17 @@ print("ok", first, last["g_l1"])
 def test_start_penalty_holds_the_fine_tune_near_the_weights_it_started_from(faces_dir, tmp_path):
     """L2-SP: the same steps from the same start drift far less with the penalty; the logged distance is
     the squared distance of the weights the step saw; a resumed run pulls toward the saved start."""
-    code = _two_pairs_setup(faces_dir) + f"""
+    code = _fine_tune_setup(faces_dir, tmp_path) + """
 from training.errors import TrainingError
-from training.run_config import RunDir
-from training.jax_trainer import make_step, initial_state, start_weights, write_back, START_WEIGHTS_FILE
-base = dict(CFG, ema=0.0, freeze_norm=True, init_from="a run")
 
 def distance(a, b):
     return sum(float(np.sum((np.asarray(x, np.float64) - np.asarray(y, np.float64)) ** 2)) for x, y in zip(a, b))
 
-drift, logged = {{}}, []
+drift, logged = {}, []
 for weight in (0.0, 3.0):
     cfg = dict(base, lambda_start_penalty=weight)
-    keras.utils.set_random_seed(0)
-    approach = Pix2Pix(cfg)
-    approach.build()
-    run = RunDir({str(tmp_path)!r} + f"/run-{{weight}}")
-    run.path.mkdir(parents=True)
-    anchor = start_weights(run, approach, cfg, fresh=True)
+    approach, run, anchor, step = fine_tune(cfg, f"run-{weight}")
     start = [np.array(v.value) for v in approach.generator.trainable_variables]
-    step = make_step(approach, cfg)
     state = initial_state(approach)
     for i in range(25):
         before = [np.array(v) for v in state[0]]
@@ -130,17 +140,56 @@ for weight in (0.0, 3.0):
         for var in approach.generator.trainable_variables:
             var.assign(np.asarray(var.value) + 0.5)
         again = start_weights(run, approach, cfg, fresh=False)
-        assert distance(again, start) == 0.0, distance(again, start)
+        assert distance(again[0], start) == 0.0, distance(again[0], start)
+        assert distance(again[1], [v.value for v in approach.generator.non_trainable_variables]) == 0.0
         (run.path / START_WEIGHTS_FILE).unlink()
         try:
             start_weights(run, approach, cfg, fresh=False)
             raise AssertionError("a resumed run without its start weights must stop")
         except TrainingError as exc:
-            assert START_WEIGHTS_FILE in str(exc) and "resume without it" in str(exc), exc
+            assert START_WEIGHTS_FILE in str(exc) and "resume without them" in str(exc), exc
 assert drift[3.0] < 0.5 * drift[0.0], drift
 for got, want in logged:
     assert got > 0 and abs(got - want) <= 1e-3 * want, logged
 print("ok", drift, logged)
+"""
+    res = _python(code)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.startswith("ok")
+
+
+@pytest.mark.slow
+def test_start_outputs_keep_the_start_colouring_of_drawn_sketches_only(faces_dir, tmp_path):
+    """Learning without Forgetting: a sample whose sketch was drawn learns the start generator's colouring
+    in place of its truth, so it keeps it; a pair with a real sketch adds nothing to the pull and still
+    learns its truth (through the shared weights the pull slows it too, in this tiny net)."""
+    code = _fine_tune_setup(faces_dir, tmp_path) + """
+from training.model_loading import keras_colour
+batch["drawn"] = np.array([[1], [0]], np.uint8)
+sketches = np.repeat(batch["sketch"], 3, axis=3)
+
+def colour_error(a, b):
+    return [float(np.mean(np.abs(x.astype(np.float32) - y.astype(np.float32)))) for x, y in zip(a, b)]
+
+moved = {}
+for weight in (0.0, 100.0):
+    cfg = dict(base, lambda_start_outputs=weight)
+    approach, run, anchor, step = fine_tune(cfg, f"run-{weight}")
+    assert (anchor is None) == (weight == 0)
+    before = keras_colour(approach.generator, sketches)
+    state = initial_state(approach)
+    for i in range(30):
+        state, out = step(state, batch, anchor)
+    if weight > 0:
+        state, none_drawn = step(state, dict(batch, drawn=np.zeros((2, 1), np.uint8)), anchor)
+        assert float(none_drawn["g_start_outputs"]) == 0.0, none_drawn
+    write_back(approach, state)
+    after = keras_colour(approach.generator, sketches)
+    moved[weight] = (colour_error(before, after), colour_error(before, batch["colour"]),
+                     colour_error(after, batch["colour"]))
+assert moved[100.0][0][0] < 0.5 * moved[0.0][0][0], moved  # the drawn sample keeps the start's colouring
+assert moved[100.0][2][1] < 0.9 * moved[100.0][1][1], moved  # the real pair still learns its truth
+print("ok", moved)
 """
     res = _python(code)
     assert res.returncode == 0, res.stderr[-3000:]
@@ -157,8 +206,14 @@ def test_start_penalty_needs_a_start_and_the_jax_backend(tmp_path):
     with pytest.raises(TrainingError, match="0 \\(off\\) or more"):
         check_supported({"lambda_start_penalty": -1.0, "init_from": "runs/x"})
     check_supported({"lambda_start_penalty": 1.0, "init_from": "runs/x"})
+    with pytest.raises(TrainingError, match="--lambda-start-outputs pulls"):
+        check_supported({"lambda_start_outputs": 1.0})
+    with pytest.raises(TrainingError, match="--lambda-start-outputs must be 0"):
+        check_supported({"lambda_start_outputs": -1.0, "init_from": "runs/x"})
     with pytest.raises(TrainingError, match="--backend jax only"):
         trainer.fit(None, {"run_dir": str(tmp_path / "run"), "batch_size": 4, "lambda_start_penalty": 1.0})
+    with pytest.raises(TrainingError, match="--lambda-start-outputs trains with --backend jax only"):
+        trainer.fit(None, {"run_dir": str(tmp_path / "run"), "batch_size": 4, "lambda_start_outputs": 1.0})
     assert not (tmp_path / "run").exists()
 
 

@@ -64,6 +64,23 @@ def test_weighted_store_draws_only_where_the_weight_is(tmp_path):
     assert reds == {120, 160}  # the red channel names the page: b's two pages, never a's
 
 
+def test_samples_say_whether_their_sketch_was_drawn(tmp_path):
+    """--lambda-start-outputs holds only samples whose sketch the pool drew from a colour image."""
+    real = list_sources(_kaggle_folder(tmp_path / "real", 1, 32, 32, tone=120))
+    colour_only = tmp_path / "colour" / "train"
+    colour_only.mkdir(parents=True)
+    cv2.imwrite(str(colour_only / "0.png"), np.full((32, 32, 3), 160, np.uint8))
+    sources = real + list_sources(tmp_path / "colour", "color")
+    store = load_store(sources, PairLoader(load_size=32))
+    spec = SampleSpec(32, AugmentConfig(max_zoom=1.0, paper_prob=0.0, darkness_min=1.0), mark_drawn=True)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        sample = make_sample(store, spec, rng)
+        page = int(np.median(sample["colour"][..., 0]))  # 120: the real pair (red 120); 160: the colour image
+        assert sample["drawn"].tolist() == [int(page == 160)], (page, sample["drawn"])
+    assert "drawn" not in make_sample(store, SampleSpec(32, spec.augment), rng)
+
+
 def test_pages_are_cropped_at_the_apps_scale(tmp_path):
     """A 1024 px page with 8 px stripes: the app runs it at 512 (stripes 4 px), so crops at the
     page's scale show stripes about 4 px wide; the synthesized sets' jitter would shrink the page

@@ -11,9 +11,12 @@ run's ``--sketch-style`` and simulate hints while the accelerator trains.
 
 Beyond the TensorFlow trainer: an exponential moving average of the generator's weights
 (``--ema``; Yazici et al. 2019 show averaging GAN weights beats the last iterate), saved as the
-final generator.keras; ``--max-minutes`` for runs with a fixed time budget; ``--lambda-start-penalty``
-for fine-tunes, a pull of the generator's weights toward those it started from (L2-SP, Li et al. 2018,
-"Explicit inductive bias for transfer learning with convolutional networks"). Checkpoints are
+final generator.keras; ``--max-minutes`` for runs with a fixed time budget; for fine-tunes,
+``--lambda-start-penalty``, a pull of the generator's weights toward those it started from (L2-SP, Li
+et al. 2018, "Explicit inductive bias for transfer learning with convolutional networks"), and
+``--lambda-start-outputs``, the start generator's colourings of drawn sketches as their targets in
+place of the truth (Learning without Forgetting, Li & Hoiem 2016); pairs with real sketches learn
+their truth. Checkpoints are
 portable (training/portable_checkpoint.py); a killed run resumes at its last one with the same
 command, and ``python -m export`` reads the run as it reads a TensorFlow one.
 Not on JAX (yet): ``--gan-loss wgan-gp``, ``--lambda-perceptual``, CycleGAN.
@@ -34,7 +37,8 @@ from training.hints import hint_config, hint_region_weight
 from training.run_config import RunDir, StopRequested, prepare_data, write_json_atomic
 from training.run_lock import RunLock
 
-START_WEIGHTS_FILE = "start_generator.weights.h5"  # the L2-SP anchor, kept so a resumed run pulls toward it
+START_WEIGHTS_FILE = "start_generator.weights.h5"  # the start the pulls aim at, kept so a resumed run pulls toward it
+START_PULLS = ("lambda_start_penalty", "lambda_start_outputs")
 
 
 def check_supported(cfg: dict[str, Any]) -> None:
@@ -44,18 +48,23 @@ def check_supported(cfg: dict[str, Any]) -> None:
         raise TrainingError("--lambda-perceptual trains with --backend tensorflow only")
     if not 0.0 <= cfg.get("ema", 0.0) < 1.0:
         raise TrainingError("--ema must be in [0, 1)")
-    penalty = cfg.get("lambda_start_penalty", 0.0)
-    if penalty < 0:
-        raise TrainingError("--lambda-start-penalty must be 0 (off) or more")
-    if penalty > 0 and not cfg.get("init_from"):
-        raise TrainingError("--lambda-start-penalty pulls a fine-tune toward the weights it started from: give "
-                            "those with --init-from RUN")
+    for key in START_PULLS:
+        flag = "--" + key.replace("_", "-")
+        if cfg.get(key, 0.0) < 0:
+            raise TrainingError(f"{flag} must be 0 (off) or more")
+        if cfg.get(key, 0.0) > 0 and not cfg.get("init_from"):
+            raise TrainingError(f"{flag} pulls a fine-tune toward the generator it started from: give "
+                                "that with --init-from RUN")
+
+
+def pulls_toward_start(cfg: dict[str, Any]) -> bool:
+    return any(cfg.get(key, 0.0) > 0 for key in START_PULLS)
 
 
 def make_step(approach, cfg: dict[str, Any]):
-    """The jitted train step: (state, uint8 batch, start weights or None) -> (state, mean losses).
-    The start weights (the generator's trainable values when the fine-tune began) are an argument,
-    not a constant of the compiled step, and are never donated: every step reads them."""
+    """The jitted train step: (state, uint8 batch, start or None) -> (state, mean losses). The start
+    (the generator's trainable and non-trainable values when the fine-tune began) is an argument, not
+    a constant of the compiled step, and is never donated: every step reads it."""
     import jax
     import jax.numpy as jnp
 
@@ -69,8 +78,10 @@ def make_step(approach, cfg: dict[str, Any]):
 
     hint_weight = hint_region_weight(cfg)
     start_weight = float(cfg.get("lambda_start_penalty", 0.0))
+    outputs_weight = float(cfg.get("lambda_start_outputs", 0.0))
+    l1_weight = float(cfg.get("lambda_l1", 100.0))
 
-    def g_loss_fn(g_tv, g_ntv, d_tv, d_ntv, x, colour, region, start):
+    def g_loss_fn(g_tv, g_ntv, d_tv, d_ntv, x, colour, region, start, kept):
         fake, g_ntv = gen.stateless_call(g_tv, g_ntv, x, training=True)
         fake_logits, _ = disc.stateless_call(d_tv, d_ntv, jnp.concatenate([x, fake], -1), training=True)
         terms = approach.generator_terms(fake, colour, fake_logits)
@@ -78,9 +89,14 @@ def make_step(approach, cfg: dict[str, Any]):
         if hint_weight > 0:  # the hinted colour across each hinted region, however small the region
             terms["g_hint_region"] = losses.masked_l1(fake, colour, region)
             per_example = per_example + hint_weight * terms["g_hint_region"]
+        if outputs_weight > 0:  # a drawn sketch learns the start's colouring in place of its truth
+            teacher, drawn = kept
+            to_start = losses.l1(fake, teacher)
+            terms["g_start_outputs"] = to_start * drawn
+            per_example = per_example + drawn * (outputs_weight * to_start - l1_weight * terms["g_l1"])
         total = losses.average(per_example, batch_size)
         if start_weight > 0:  # L2-SP: once per step, not per example
-            terms["g_start_distance"] = sum(jnp.sum(jnp.square(w - w0)) for w, w0 in zip(g_tv, start, strict=True))
+            terms["g_start_distance"] = sum(jnp.sum(jnp.square(w - w0)) for w, w0 in zip(g_tv, start[0], strict=True))
             total = total + start_weight * terms["g_start_distance"]
         return total, (fake, g_ntv, {k: jnp.mean(v) for k, v in terms.items()})
 
@@ -93,8 +109,12 @@ def make_step(approach, cfg: dict[str, Any]):
         g_tv, g_ntv, d_tv, d_ntv, g_ov, d_ov, ema = state
         x, colour = to_model_inputs(batch, jnp)
         region = batch["hint_region"].astype(jnp.float32) / 255.0 if hint_weight > 0 else None
+        kept = None
+        if outputs_weight > 0:  # the start generator as the app runs it (inference mode)
+            teacher, _ = gen.stateless_call(start[0], start[1], x, training=False)
+            kept = (jax.lax.stop_gradient(teacher), batch["drawn"][:, 0].astype(jnp.float32))
         (g_loss, (fake, g_ntv, terms)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
-            g_tv, g_ntv, d_tv, d_ntv, x, colour, region, start)
+            g_tv, g_ntv, d_tv, d_ntv, x, colour, region, start, kept)
         # D's update uses D before G's update changed anything, as the TensorFlow step does.
         (d_loss, d_ntv), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
             d_tv, d_ntv, x, colour, jax.lax.stop_gradient(fake))
@@ -132,10 +152,11 @@ def write_back(approach, state) -> None:
 
 
 def start_weights(run: RunDir, approach, cfg: dict[str, Any], fresh: bool):
-    """The generator's trainable values the L2-SP term pulls toward, or None when it is off. A run that
-    just warm-started saves them (RUN/start_generator.weights.h5); a resumed run reads them back, so
-    it pulls toward the same start even if the run it started from has trained on since."""
-    if cfg.get("lambda_start_penalty", 0.0) <= 0:
+    """The generator's (trainable, non-trainable) values when the fine-tune began, which the start pulls
+    aim at, or None when both are off. A run that just warm-started saves them
+    (RUN/start_generator.weights.h5); a resumed run reads them back, so it pulls toward the same start
+    even if the run it started from has trained on since."""
+    if not pulls_toward_start(cfg):
         return None
     import jax.numpy as jnp
 
@@ -147,15 +168,17 @@ def start_weights(run: RunDir, approach, cfg: dict[str, Any], fresh: bool):
         tmp = run.path / f".{START_WEIGHTS_FILE}.tmp.weights.h5"  # Keras insists on the suffix
         g.save_weights(tmp)
         tmp.replace(path)
-        return [jnp.array(v.value, copy=True) for v in g.trainable_variables]  # the step donates the variables' own
+        return tuple([jnp.array(v.value, copy=True) for v in variables]  # the step donates the variables' own
+                     for variables in (g.trainable_variables, g.non_trainable_variables))
     if not path.is_file():
-        raise TrainingError(f"{path} is missing: --lambda-start-penalty resumes only a run that started with it; "
-                            "resume without it, or start a new --run-dir")
+        raise TrainingError(f"{path} is missing: --lambda-start-penalty and --lambda-start-outputs resume only a "
+                            "run that started with one of them; resume without them, or start a new --run-dir")
     try:
         saved = portable_checkpoint.load_weights_arrays(g, path)
     except ValueError as exc:
         raise TrainingError(f"cannot read the start weights {path}: {exc}") from None
-    return [jnp.asarray(v) for v in _in_variable_order(g, saved, g.trainable_variables)]
+    return tuple([jnp.asarray(v) for v in _in_variable_order(g, saved, variables)]
+                 for variables in (g.trainable_variables, g.non_trainable_variables))
 
 
 def _in_variable_order(model, weight_values: list, variables) -> list:
@@ -282,7 +305,7 @@ def _fit_locked(approach_cls, cfg: dict[str, Any], run: RunDir, sources, loader,
                                         for f, w in zip(cfg["data"], cfg["data_weights"], strict=True)))
     spec = SampleSpec(cfg["image_size"], augment_config(cfg), cfg.get("sketch_style", "xdog"), hint_config(cfg),
                       page_size=cfg.get("page_size"), weights=weights,
-                      hint_region=hint_region_weight(cfg) > 0)
+                      hint_region=hint_region_weight(cfg) > 0, mark_drawn=cfg.get("lambda_start_outputs", 0.0) > 0)
     with SamplePool(sources, loader, spec, size=cfg.get("pool_size") or 64 * cfg["batch_size"], workers=cfg.get("workers"),
                     seed=cfg["seed"], log=log) as pool:
         return _train(approach_cls, cfg, run, pool, len(sources), log)

@@ -70,6 +70,11 @@ class Pix2Pix(Approach):
                        help="jax, fine-tuning (--init-from): weight of the squared distance of the generator's "
                             "weights from the weights it started with (L2-SP), so it learns the new data without "
                             "drifting from what it knew; 0 is off (default: %(default)s)")
+        g.add_argument("--lambda-start-outputs", type=float, default=0.0,
+                       help="jax, fine-tuning (--init-from): a drawn (synthesized) sketch learns the colouring the "
+                            "generator it started from gives it, in place of its truth, with this weight in the "
+                            "L1's place (Learning without Forgetting); pairs that bring real sketches learn their "
+                            "truth; 0 is off (default: %(default)s)")
         g.add_argument("--lambda-l1", type=float, default=100.0, help="L1 weight (default: %(default)s)")
         g.add_argument("--tv-loss", default="none", choices=["none", "l1", "l2"],
                        help="total-variation loss: anisotropic l1 or isotropic l2 (default: %(default)s)")

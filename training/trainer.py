@@ -71,8 +71,10 @@ def fit(approach_cls: type[Approach], cfg: dict[str, Any], log=print) -> Path:
     if cfg.get("lambda_hint_region", 0.0) > 0:
         raise TrainingError("--lambda-hint-region needs the hinted regions the sample pool marks: train with "
                             "--backend jax")
-    if cfg.get("lambda_start_penalty", 0.0) > 0:
-        raise TrainingError("--lambda-start-penalty trains with --backend jax only")
+    for flag, key in (("--lambda-start-penalty", "lambda_start_penalty"),
+                      ("--lambda-start-outputs", "lambda_start_outputs")):
+        if cfg.get(key, 0.0) > 0:
+            raise TrainingError(f"{flag} trains with --backend jax only")
     for flag, key in (("--data-weights", "data_weights"), ("--page-size", "page_size")):
         if cfg.get(key) is not None:
             raise TrainingError(f"{flag} is the sample pool's (--backend jax); with TensorFlow, name a folder "
