@@ -165,7 +165,7 @@ def test_start_outputs_keep_the_start_colouring_of_drawn_sketches_only(faces_dir
     learns its truth (through the shared weights the pull slows it too, in this tiny net)."""
     code = _fine_tune_setup(faces_dir, tmp_path) + """
 from training.model_loading import keras_colour
-batch["drawn"] = np.array([[1], [0]], np.uint8)
+batch["held"] = np.array([[1], [0]], np.uint8)
 sketches = np.repeat(batch["sketch"], 3, axis=3)
 
 def colour_error(a, b):
@@ -181,7 +181,7 @@ for weight in (0.0, 100.0):
     for i in range(30):
         state, out = step(state, batch, anchor)
     if weight > 0:
-        state, none_drawn = step(state, dict(batch, drawn=np.zeros((2, 1), np.uint8)), anchor)
+        state, none_drawn = step(state, dict(batch, held=np.zeros((2, 1), np.uint8)), anchor)
         assert float(none_drawn["g_start_outputs"]) == 0.0, none_drawn
     write_back(approach, state)
     after = keras_colour(approach.generator, sketches)

@@ -64,21 +64,36 @@ def test_weighted_store_draws_only_where_the_weight_is(tmp_path):
     assert reds == {120, 160}  # the red channel names the page: b's two pages, never a's
 
 
-def test_samples_say_whether_their_sketch_was_drawn(tmp_path):
-    """--lambda-start-outputs holds only samples whose sketch the pool drew from a colour image."""
-    real = list_sources(_kaggle_folder(tmp_path / "real", 1, 32, 32, tone=120))
-    colour_only = tmp_path / "colour" / "train"
-    colour_only.mkdir(parents=True)
-    cv2.imwrite(str(colour_only / "0.png"), np.full((32, 32, 3), 160, np.uint8))
-    sources = real + list_sources(tmp_path / "colour", "color")
+def test_samples_say_whether_they_are_held_to_the_start(tmp_path):
+    """--lambda-start-outputs holds samples whose sketch the pool drew from a colour image, of every
+    folder or of the --start-outputs-data folders; pairs with their own sketch never."""
+    from training.errors import TrainingError
+    from training.jax_trainer import held_to_start
+
+    real_dir = _kaggle_folder(tmp_path / "real", 1, 32, 32, tone=120)
+    for tone in (160, 200):
+        folder = tmp_path / f"colour{tone}" / "train"
+        folder.mkdir(parents=True)
+        cv2.imwrite(str(folder / "0.png"), np.full((32, 32, 3), tone, np.uint8))
+    folders = [str(real_dir), str(tmp_path / "colour160"), str(tmp_path / "colour200")]
+    sources = list_sources(real_dir) + list_sources(folders[1], "color") + list_sources(folders[2], "color")
     store = load_store(sources, PairLoader(load_size=32))
-    spec = SampleSpec(32, AugmentConfig(max_zoom=1.0, paper_prob=0.0, darkness_min=1.0), mark_drawn=True)
+    cfg = {"lambda_start_outputs": 100.0, "data": folders}
     rng = np.random.default_rng(0)
-    for _ in range(20):
-        sample = make_sample(store, spec, rng)
-        page = int(np.median(sample["colour"][..., 0]))  # 120: the real pair (red 120); 160: the colour image
-        assert sample["drawn"].tolist() == [int(page == 160)], (page, sample["drawn"])
-    assert "drawn" not in make_sample(store, SampleSpec(32, spec.augment), rng)
+    for named, held_pages in ((None, {160, 200}), ([folders[2]], {200})):
+        held = held_to_start(sources, dict(cfg, start_outputs_data=named))
+        spec = SampleSpec(32, AugmentConfig(max_zoom=1.0, paper_prob=0.0, darkness_min=1.0), held_sources=held)
+        pages = set()
+        for _ in range(30):
+            sample = make_sample(store, spec, rng)
+            page = int(np.median(sample["colour"][..., 0]))  # the red channel names the page: 120 the real pair
+            assert sample["held"].tolist() == [int(page in held_pages)], (named, page, sample["held"])
+            pages.add(page)
+        assert pages == {120, 160, 200}
+    assert held_to_start(sources, dict(cfg, lambda_start_outputs=0.0)) is None
+    assert "held" not in make_sample(store, SampleSpec(32, spec.augment), rng)
+    with pytest.raises(TrainingError, match="not a --data folder"):
+        held_to_start(sources, dict(cfg, start_outputs_data=[str(tmp_path / "elsewhere")]))
 
 
 def test_pages_are_cropped_at_the_apps_scale(tmp_path):

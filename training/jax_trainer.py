@@ -61,6 +61,22 @@ def pulls_toward_start(cfg: dict[str, Any]) -> bool:
     return any(cfg.get(key, 0.0) > 0 for key in START_PULLS)
 
 
+def held_to_start(sources, cfg: dict[str, Any]) -> tuple[bool, ...] | None:
+    """Per source, whether its drawn sketches learn the start's colouring (--lambda-start-outputs): those
+    of the --start-outputs-data folders, or of every folder when none is named; None when it is off."""
+    if cfg.get("lambda_start_outputs", 0.0) <= 0:
+        return None
+    folders = cfg.get("start_outputs_data")
+    if not folders:
+        return tuple(True for _ in sources)
+    named = {Path(f) for f in folders}
+    unknown = sorted(str(f) for f in named - {Path(d) for d in cfg["data"]})
+    if unknown:
+        raise TrainingError(f"--start-outputs-data names {', '.join(unknown)}, not a --data folder: name "
+                            "folders exactly as --data gives them")
+    return tuple(src.root in named for src in sources)
+
+
 def make_step(approach, cfg: dict[str, Any]):
     """The jitted train step: (state, uint8 batch, start or None) -> (state, mean losses). The start
     (the generator's trainable and non-trainable values when the fine-tune began) is an argument, not
@@ -90,10 +106,10 @@ def make_step(approach, cfg: dict[str, Any]):
             terms["g_hint_region"] = losses.masked_l1(fake, colour, region)
             per_example = per_example + hint_weight * terms["g_hint_region"]
         if outputs_weight > 0:  # a drawn sketch learns the start's colouring in place of its truth
-            teacher, drawn = kept
+            teacher, held = kept
             to_start = losses.l1(fake, teacher)
-            terms["g_start_outputs"] = to_start * drawn
-            per_example = per_example + drawn * (outputs_weight * to_start - l1_weight * terms["g_l1"])
+            terms["g_start_outputs"] = to_start * held
+            per_example = per_example + held * (outputs_weight * to_start - l1_weight * terms["g_l1"])
         total = losses.average(per_example, batch_size)
         if start_weight > 0:  # L2-SP: once per step, not per example
             terms["g_start_distance"] = sum(jnp.sum(jnp.square(w - w0)) for w, w0 in zip(g_tv, start[0], strict=True))
@@ -112,7 +128,7 @@ def make_step(approach, cfg: dict[str, Any]):
         kept = None
         if outputs_weight > 0:  # the start generator as the app runs it (inference mode)
             teacher, _ = gen.stateless_call(start[0], start[1], x, training=False)
-            kept = (jax.lax.stop_gradient(teacher), batch["drawn"][:, 0].astype(jnp.float32))
+            kept = (jax.lax.stop_gradient(teacher), batch["held"][:, 0].astype(jnp.float32))
         (g_loss, (fake, g_ntv, terms)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
             g_tv, g_ntv, d_tv, d_ntv, x, colour, region, start, kept)
         # D's update uses D before G's update changed anything, as the TensorFlow step does.
@@ -305,7 +321,7 @@ def _fit_locked(approach_cls, cfg: dict[str, Any], run: RunDir, sources, loader,
                                         for f, w in zip(cfg["data"], cfg["data_weights"], strict=True)))
     spec = SampleSpec(cfg["image_size"], augment_config(cfg), cfg.get("sketch_style", "xdog"), hint_config(cfg),
                       page_size=cfg.get("page_size"), weights=weights,
-                      hint_region=hint_region_weight(cfg) > 0, mark_drawn=cfg.get("lambda_start_outputs", 0.0) > 0)
+                      hint_region=hint_region_weight(cfg) > 0, held_sources=held_to_start(sources, cfg))
     with SamplePool(sources, loader, spec, size=cfg.get("pool_size") or 64 * cfg["batch_size"], workers=cfg.get("workers"),
                     seed=cfg["seed"], log=log) as pool:
         return _train(approach_cls, cfg, run, pool, len(sources), log)

@@ -75,6 +75,9 @@ class Pix2Pix(Approach):
                             "generator it started from gives it, in place of its truth, with this weight in the "
                             "L1's place (Learning without Forgetting); pairs that bring real sketches learn their "
                             "truth; 0 is off (default: %(default)s)")
+        g.add_argument("--start-outputs-data", nargs="+", default=None, metavar="FOLDER",
+                       help="with --lambda-start-outputs: only the drawn sketches of these --data folders learn "
+                            "the start's colouring, the others their truth (default: every folder's)")
         g.add_argument("--lambda-l1", type=float, default=100.0, help="L1 weight (default: %(default)s)")
         g.add_argument("--tv-loss", default="none", choices=["none", "l1", "l2"],
                        help="total-variation loss: anisotropic l1 or isotropic l2 (default: %(default)s)")

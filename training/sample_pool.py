@@ -42,7 +42,9 @@ class SampleSpec:
     page_size: int | None = None  # pairs with their own sketches: cropped at the app's scale (this working size)
     weights: tuple[float, ...] | None = None  # per source probabilities (data.sampling_weights); None: uniform
     hint_region: bool = False  # hint models: also the mask of the regions holding a hint (--lambda-hint-region)
-    mark_drawn: bool = False  # also whether each sample's sketch was drawn here (--lambda-start-outputs)
+    # --lambda-start-outputs: per source, whether its drawn sketches learn the start's colouring; each
+    # sample then says whether it does ("held": drawn here, from such a source). None: no such mark.
+    held_sources: tuple[bool, ...] | None = None
 
 
 @dataclass
@@ -110,8 +112,8 @@ def make_sample(store: ImageStore, spec: SampleSpec, rng: np.random.Generator) -
     sketch = crop[:, :, 3] if given is not None else sketch_styles.synthesize(colour, spec.sketch_style, rng)
     sketch = darken_lines(np.ascontiguousarray(sketch), spec.augment.darkness_min, rng)
     sample = {"sketch": sketch[:, :, None], "colour": colour}
-    if spec.mark_drawn:
-        sample["drawn"] = np.full((1,), given is None, np.uint8)
+    if spec.held_sources is not None:
+        sample["held"] = np.full((1,), given is None and spec.held_sources[index], np.uint8)
     if spec.hints is not None:
         seed = rng.integers(0, 2**31 - 1, size=2)
         gray01 = sketch.astype(np.float32) / 255.0
@@ -173,8 +175,8 @@ class SamplePool:
             self.arrays["hints"] = np.empty((size, s, s, HINT_CHANNELS), np.uint8)
             if spec.hint_region:
                 self.arrays["hint_region"] = np.empty((size, s, s, 1), np.uint8)
-        if spec.mark_drawn:
-            self.arrays["drawn"] = np.empty((size, 1), np.uint8)
+        if spec.held_sources is not None:
+            self.arrays["held"] = np.empty((size, 1), np.uint8)
         self._lock = threading.Lock()
         self._next_slot = 0
         self.produced = 0
