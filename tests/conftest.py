@@ -30,6 +30,15 @@ def fullbody_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def real_pairs_dir() -> Path:
+    """Real sketches with their true colours (issue 29)."""
+    path = SHARED_DATA / "sketch-pairs-real"
+    if not path.is_dir():
+        pytest.skip(f"real data not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
 def bundle() -> Path:
     """dist/ganime, built once per session (or reused when fresh): the frozen-app tests
     (test_bundle.py) and the installer tests (test_packaging.py) share it. Slow the first time."""
