@@ -13,29 +13,27 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
-@pytest.fixture(scope="session")
-def faces_dir() -> Path:
-    path = SHARED_DATA / "anime-faces"
+def _shared_data(name: str) -> Path:
+    path = SHARED_DATA / name
     if not path.is_dir():
         pytest.skip(f"real data not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def faces_dir() -> Path:
+    return _shared_data("anime-faces")
 
 
 @pytest.fixture(scope="session")
 def fullbody_dir() -> Path:
-    path = SHARED_DATA / "anime-fullbody"
-    if not path.is_dir():
-        pytest.skip(f"real data not found at {path}")
-    return path
+    return _shared_data("anime-fullbody")
 
 
 @pytest.fixture(scope="session")
 def real_pairs_dir() -> Path:
     """Real sketches with their true colours (issue 29)."""
-    path = SHARED_DATA / "sketch-pairs-real"
-    if not path.is_dir():
-        pytest.skip(f"real data not found at {path}")
-    return path
+    return _shared_data("sketch-pairs-real")
 
 
 @pytest.fixture(scope="session")
