@@ -38,7 +38,11 @@ from training.run_config import RunDir, StopRequested, prepare_data, write_json_
 from training.run_lock import RunLock
 
 START_WEIGHTS_FILE = "start_generator.weights.h5"  # the start the pulls aim at, kept so a resumed run pulls toward it
-START_PULLS = ("lambda_start_penalty", "lambda_start_outputs")
+START_PULLS = ("lambda_start_penalty", "lambda_start_outputs")  # config keys of the fine-tunes' pulls (JAX only)
+
+
+def flag_of(key: str) -> str:
+    return "--" + key.replace("_", "-")
 
 
 def check_supported(cfg: dict[str, Any]) -> None:
@@ -49,7 +53,7 @@ def check_supported(cfg: dict[str, Any]) -> None:
     if not 0.0 <= cfg.get("ema", 0.0) < 1.0:
         raise TrainingError("--ema must be in [0, 1)")
     for key in START_PULLS:
-        flag = "--" + key.replace("_", "-")
+        flag = flag_of(key)
         if cfg.get(key, 0.0) < 0:
             raise TrainingError(f"{flag} must be 0 (off) or more")
         if cfg.get(key, 0.0) > 0 and not cfg.get("init_from"):

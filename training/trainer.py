@@ -71,10 +71,11 @@ def fit(approach_cls: type[Approach], cfg: dict[str, Any], log=print) -> Path:
     if cfg.get("lambda_hint_region", 0.0) > 0:
         raise TrainingError("--lambda-hint-region needs the hinted regions the sample pool marks: train with "
                             "--backend jax")
-    for flag, key in (("--lambda-start-penalty", "lambda_start_penalty"),
-                      ("--lambda-start-outputs", "lambda_start_outputs")):
+    from training.jax_trainer import START_PULLS, flag_of
+
+    for key in START_PULLS:
         if cfg.get(key, 0.0) > 0:
-            raise TrainingError(f"{flag} trains with --backend jax only")
+            raise TrainingError(f"{flag_of(key)} trains with --backend jax only")
     for flag, key in (("--data-weights", "data_weights"), ("--page-size", "page_size")):
         if cfg.get(key) is not None:
             raise TrainingError(f"{flag} is the sample pool's (--backend jax); with TensorFlow, name a folder "
