@@ -210,6 +210,9 @@ def test_start_penalty_needs_a_start_and_the_jax_backend(tmp_path):
         check_supported({"lambda_start_outputs": 1.0})
     with pytest.raises(TrainingError, match="--lambda-start-outputs must be 0"):
         check_supported({"lambda_start_outputs": -1.0, "init_from": "runs/x"})
+    with pytest.raises(TrainingError, match="--start-outputs-data chooses the folders"):
+        check_supported({"start_outputs_data": ["faces"], "init_from": "runs/x"})
+    check_supported({"start_outputs_data": ["faces"], "lambda_start_outputs": 100.0, "init_from": "runs/x"})
     with pytest.raises(TrainingError, match="--backend jax only"):
         trainer.fit(None, {"run_dir": str(tmp_path / "run"), "batch_size": 4, "lambda_start_penalty": 1.0})
     with pytest.raises(TrainingError, match="--lambda-start-outputs trains with --backend jax only"):

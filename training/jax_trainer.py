@@ -59,6 +59,10 @@ def check_supported(cfg: dict[str, Any]) -> None:
         if cfg.get(key, 0.0) > 0 and not cfg.get("init_from"):
             raise TrainingError(f"{flag} pulls a fine-tune toward the generator it started from: give "
                                 "that with --init-from RUN")
+    if cfg.get("start_outputs_data") and cfg.get("lambda_start_outputs", 0.0) <= 0:
+        # the folders only choose whose sketches learn the start's colourings: alone they would do nothing
+        raise TrainingError("--start-outputs-data chooses the folders --lambda-start-outputs holds to the start's "
+                            "colourings: give --lambda-start-outputs W (100 was used) or leave the folders out")
 
 
 def pulls_toward_start(cfg: dict[str, Any]) -> bool:
