@@ -1,7 +1,6 @@
 """The validation split of the fine-tunes on real line art (issue 29, docs/models.md): 21 of the 127
-pairs of ``sketch-pairs-real/train`` held out, every 4th Kaggle-style ``kg_`` page (from the 2nd) and
-every 7th hand-drawn ``tw_`` page (from the 3rd), by sorted name; the other 106 (and every
-``db_``/``hd_``/``lx_`` pair) train.
+pairs of ``sketch-pairs-real/train`` held out (``training/real_validation.py`` says which); the other
+106 train.
 
 Run by hand: .venv/bin/python benchmarks/real_validation_split.py [OUT] (default /tmp/real-split)
 Writes OUT/train-root/train/ (give ``--data OUT/train-root`` to training) and OUT/val-root/test/
@@ -14,18 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sketch-pairs-real"
-HELD_OUT = {"kg_": (4, 1), "tw_": (7, 2)}  # prefix: (every n-th, starting at index k) of the sorted names
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from training.real_validation import held_out  # noqa: E402  (the repository's package, run as a script)
 
-
-def held_out(names: list[str]) -> set[str]:
-    out = set()
-    for prefix, (every, first) in HELD_OUT.items():
-        kind = sorted(n for n in names if n.startswith(prefix))
-        out.update(kind[first::every])
-    return out
+DATA = REPO.parent / "shared" / "data" / "sketch-pairs-real"
 
 
 def _place(src: Path, dst: Path) -> None:

@@ -8,6 +8,10 @@ Three steps, the middle one on the GPU machine (docs/gpu-training.md tells the w
   python3 scripts/device_train.py remote --out $OUT   # there: train the plan's models with --backend jax
   python scripts/device_train.py unpack FOLDER   # here: the returned files -> runs/<name>/ for export
 
+``--plan finetune`` (pack, remote and dry-run alike) fine-tunes the shipped default model instead of
+training two from scratch: run R's recipe (docs/models.md) at the GPU's batch; its start travels as fp16
+weights, and the real pairs it trains on leave out the validation pages that choose among runs.
+
 ``dry-run`` does all three here on the CPU with tiny settings (about a minute), through the same code.
 ``remote`` first runs a 3-step smoke training so a broken environment fails in seconds, not minutes;
 each run stops itself after ``--minutes`` (checkpoint and final model saved), and a run that hangs is
@@ -61,6 +65,17 @@ PLAN = {
     "gpu-p2p-hints": ["--hints", "--hint-placement", "parts", "--lambda-hint-region", "50"],
 }
 
+# The fine-tune of the shipped default model at the GPU's batch: run R's recipe (docs/models.md,
+# "`pix2pix-tv` since session 14"; 1,700 steps at batch 4 on the CPU) with its flags and shares: the
+# batch norms frozen, L2-SP toward the start, the scenes' drawn sketches held to the start's colourings,
+# a small GAN weight. --init-from and --start-outputs-data are added where the folders are known.
+FINETUNE = {"gpu-p2p-tv-ft": ["--freeze-norm", "--lambda-start-penalty", "10", "--lambda-start-outputs", "100",
+                              "--lr", "5e-5", "--d-lr", "1e-4", "--lambda-gan", "0.05"]}
+FINETUNE_SHARES = {"faces": 0.45, "fullbody": 0.15, "scenes": 0.15, "real": 0.25}
+FINETUNE_HELD = "scenes"  # the set whose drawn sketches learn the start's colourings
+FINETUNE_FACES = 700  # fewer faces than a run from scratch packs: the start's 14 MiB must fit the 64 MiB
+PLANS = {"scratch": (PLAN, SHARES), "finetune": (FINETUNE, FINETUNE_SHARES)}
+
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
@@ -91,8 +106,14 @@ def _encode_jpeg(src: Path, dst: Path, short_side: int, quality: int, paged: boo
         np.asarray(buf).tofile(str(dst))
 
 
-def pack(out: Path, shared: Path, faces: int, short_side: int, quality: int, wheels: bool) -> None:
+def pack(out: Path, shared: Path, faces: int, short_side: int, quality: int, wheels: bool,
+         start: Path | None = None) -> None:
+    """The data (and the wheels) into ``out``; with ``start`` (a run folder: a fine-tune's start) also
+    that generator, and the real pairs without the validation pages that choose among fine-tunes."""
     from concurrent.futures import ThreadPoolExecutor
+
+    sys.path.insert(0, str(REPO))
+    from training.real_validation import held_out
 
     if out.exists():
         shutil.rmtree(out)
@@ -101,6 +122,9 @@ def pack(out: Path, shared: Path, faces: int, short_side: int, quality: int, whe
         images = sorted((shared / folder / "train").iterdir())
         if name == "faces":
             images = images[:faces]
+        if name == "real" and start is not None:
+            val = held_out([p.name for p in images])
+            images = [p for p in images if p.name not in val]
         jobs += [(p, out / "data" / name / "train" / (p.stem + ".jpg"), name in PAGED) for p in images
                  if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")]
     with ThreadPoolExecutor(4) as pool:  # real line art keeps quality 95: JPEG smears thin grey lines
@@ -112,9 +136,48 @@ def pack(out: Path, shared: Path, faces: int, short_side: int, quality: int, whe
                         *[a for tag in ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64",
                                         "any") for a in ("--platform", tag)],
                         "-d", str(out / "wheels"), *WHEELS], check=True)
+    if start is not None:
+        pack_start(start, out / "start")
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     counts = {n: len(list((out / "data" / n / "train").glob("*.jpg"))) for n in DATASETS}
     log(f"packed {out}: {size / 2**20:.1f} MiB ({counts})")
+
+
+def pack_start(run: Path, out: Path) -> None:
+    """A fine-tune's start (a run folder's generator) as fp16 weights and its config: half the bytes of a
+    .keras file, which the 64 MiB that travel cannot spare. Logs how far the rounding moves its colours."""
+    import numpy as np
+
+    from training.model_loading import generator_from_config, load_run_generator, read_config
+
+    model = load_run_generator(run)
+    weights = [np.asarray(w).astype(np.float16) for w in model.get_weights()]
+    out.mkdir(parents=True, exist_ok=True)
+    np.savez(out / "weights.npz", *weights)
+    (out / "config.json").write_text(json.dumps(read_config(run), indent=2) + "\n")
+    rounded = generator_from_config(read_config(run))
+    rounded.set_weights([w.astype(np.float32) for w in weights])
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 128, 128, rounded.input_shape[-1])).astype(np.float32)
+    diff = float(np.abs(np.asarray(model(x, training=False)) - np.asarray(rounded(x, training=False))).max())
+    log(f"packed the start {run} as fp16 weights ({(out / 'weights.npz').stat().st_size / 2**20:.1f} MiB; "
+        f"max colour change {diff:.1e} of the range 2)")
+
+
+def restore_start(packed: Path, run: Path) -> None:
+    """(on the GPU machine) The packed start as a run folder that --init-from reads."""
+    import numpy as np
+
+    from training.model_loading import generator_from_config
+    from training.run_config import RunDir
+
+    cfg = json.loads((packed / "config.json").read_text())
+    model = generator_from_config(cfg)
+    with np.load(packed / "weights.npz") as stored:
+        model.set_weights([stored[f"arr_{i}"].astype(np.float32) for i in range(len(stored.files))])
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    RunDir(run).save_model(model, "generator.keras")
+    log(f"restored the start as {run / 'generator.keras'}")
 
 
 # ----------------------------------------------------------------------------- remote (the GPU machine)
@@ -148,6 +211,8 @@ def _split(path: Path, out: Path, stem: str) -> list[str]:
 def remote(out: Path, minutes: float, device_dir: Path, runs_dir: Path, extra: list[str],
            weights: dict[str, float], workers: int, install: bool, smoke: bool, plan: dict,
            slack_s: float = 75.0) -> int:
+    """Train the plan's runs side by side; a plan of fine-tunes (``device_dir/start`` was packed) starts
+    each from that generator."""
     out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
            # two runs share the GPU: neither may take the default 75 % of its memory
@@ -178,9 +243,22 @@ def remote(out: Path, minutes: float, device_dir: Path, runs_dir: Path, extra: l
             shutil.copy(smoke_log, out / "smoke.log")
             return 3
         log("smoke training ok")
+    start_args = []
+    if plan is FINETUNE:
+        if not (device_dir / "start").is_dir():
+            log(f"{device_dir / 'start'}: no start packed; pack with --plan finetune")
+            return 2
+        start_log = runs_dir / "start.log"
+        proc = _run([sys.executable, str(Path(__file__).resolve()), "restore-start", str(device_dir / "start"),
+                     str(runs_dir / "start")], env, start_log)
+        if proc.wait(timeout=300) != 0:
+            log("restoring the start failed:\n" + _tail(start_log))
+            return 3
+        start_args = ["--init-from", str(runs_dir / "start"), "--start-outputs-data", str(data / FINETUNE_HELD)]
     procs = {}
     for name, args in plan.items():
-        cmd = [sys.executable, "-m", "training", "pix2pix", *COMMON, *_data_args(data, weights), *args, *extra,
+        cmd = [sys.executable, "-m", "training", "pix2pix", *COMMON, *_data_args(data, weights), *args, *start_args,
+               *extra,
                "--workers", str(workers), "--max-minutes", str(minutes), "--run-dir", str(runs_dir / name)]
         procs[name] = _run(cmd, env, runs_dir / f"{name}.log")
         log(f"started {name}: {' '.join(cmd[2:])}")
@@ -258,17 +336,33 @@ def _relocate_data(config_path: Path, shared: Path) -> None:
 
 # ----------------------------------------------------------------------------- dry run (here, CPU)
 
-def dry_run(shared: Path, keep: Path | None) -> int:
+def _tiny_start(run: Path) -> Path:
+    """A small untrained generator with the dry run's networks, standing in for the shipped model."""
+    sys.path.insert(0, str(REPO))
+    from training.model_loading import generator_from_config
+    from training.run_config import RunDir
+
+    cfg = {"approach": "pix2pix", "image_size": 64, "depth": 6, "ngf": 8, "ndf": 8, "upsample": "resize",
+           "padding": "reflect", "norm": "batch", "hints": False}
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text(json.dumps(cfg))
+    RunDir(run).save_model(generator_from_config(cfg), "generator.keras")
+    return run
+
+
+def dry_run(shared: Path, keep: Path | None, plan_name: str = "scratch") -> int:
     import tempfile
 
     work = Path(keep or tempfile.mkdtemp(prefix="ganime-device-dry-"))
     device_dir, out, runs = work / "device", work / "out", work / "remote-runs"
-    pack(device_dir, shared, faces=24, short_side=128, quality=90, wheels=False)
+    plan, _ = PLANS[plan_name]
+    start = _tiny_start(work / "tiny-start") if plan is FINETUNE else None
+    pack(device_dir, shared, faces=24, short_side=128, quality=90, wheels=False, start=start)
     tiny = ["--image-size", "64", "--depth", "6", "--ngf", "8", "--ndf", "8", "--batch-size", "4",
             "--pool-size", "64", "--checkpoint-every", "5", "--log-every", "5", "--load-size", "96"]
     code = remote(out, minutes=0.4, device_dir=device_dir, runs_dir=runs, extra=tiny,
                   weights={"faces": 1, "fullbody": 1, "scenes": 1, "real": 1}, workers=1, install=False, smoke=False,
-                  plan=PLAN, slack_s=600.0)  # two CPU compilations side by side on 2 busy cores
+                  plan=plan, slack_s=600.0)  # two CPU compilations side by side on 2 busy cores
     if code:
         return code
     for path in out.iterdir():
@@ -284,7 +378,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("pack")
     p.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
-    p.add_argument("--faces", type=int, default=1200)
+    p.add_argument("--plan", choices=sorted(PLANS), default="scratch")
+    p.add_argument("--start", type=Path, default=None, help="--plan finetune: the run folder to fine-tune (make "
+                   "one from the shipped default with: python -m training from-onnx --data ../shared/data/anime-faces "
+                   "--run-dir runs/shipped-start)")
+    p.add_argument("--faces", type=int, default=None, help=f"faces to pack (default: 1200; {FINETUNE_FACES} "
+                   "for a fine-tune, whose start takes the room)")
     p.add_argument("--short-side", type=int, default=384)
     p.add_argument("--quality", type=int, default=90)
     p = sub.add_parser("remote")
@@ -293,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
                    "with start-up and the smoke run the command takes about 1.5 min more)")
     p.add_argument("--workers", type=int, default=7)
     p.add_argument("--no-smoke", action="store_true", help="skip the 3-step smoke run (a machine already proven)")
+    p.add_argument("--plan", choices=sorted(PLANS), default="scratch")
     p = sub.add_parser("unpack")
     p.add_argument("folder", type=Path)
     p.add_argument("--runs-dir", type=Path, default=REPO / "runs")
@@ -300,18 +400,32 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("dry-run")
     p.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
     p.add_argument("--keep", type=Path, default=None, help="work folder to keep (default: a temporary one)")
+    p.add_argument("--plan", choices=sorted(PLANS), default="scratch")
+    p = sub.add_parser("restore-start")  # remote's own step, in the environment it trains in
+    p.add_argument("packed", type=Path)
+    p.add_argument("run", type=Path)
     args = parser.parse_args(argv)
     if args.cmd == "pack":
-        pack(DEVICE_DIR, args.shared, args.faces, args.short_side, args.quality, wheels=True)
+        finetune = args.plan == "finetune"
+        if finetune and args.start is None:
+            parser.error("--plan finetune needs --start RUN: the run folder to fine-tune")
+        faces = args.faces or (FINETUNE_FACES if finetune else 1200)
+        pack(DEVICE_DIR, args.shared, faces, args.short_side, args.quality, wheels=True,
+             start=args.start if finetune else None)
         return 0
     if args.cmd == "remote":
+        plan, shares = PLANS[args.plan]
         return remote(args.out, args.minutes, DEVICE_DIR, Path("/tmp/ganime-runs"), [],
-                      weights=SHARES, workers=args.workers, install=True,
-                      smoke=not args.no_smoke, plan=PLAN)
+                      weights=shares, workers=args.workers, install=True,
+                      smoke=not args.no_smoke, plan=plan)
     if args.cmd == "unpack":
         unpack(args.folder, args.runs_dir, args.shared)
         return 0
-    return dry_run(args.shared, args.keep)
+    if args.cmd == "restore-start":
+        sys.path.insert(0, str(REPO))
+        restore_start(args.packed, args.run)
+        return 0
+    return dry_run(args.shared, args.keep, args.plan)
 
 
 if __name__ == "__main__":

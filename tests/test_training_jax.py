@@ -325,3 +325,28 @@ def test_device_script_dry_run_trains_returns_and_unpacks(tmp_path):
     assert packed and not (tmp_path / "device" / "data" / "real" / "test").exists()  # never the test split
     hint_cfg = json.loads((tmp_path / "runs" / "gpu-p2p-hints" / "config.json").read_text())
     assert hint_cfg["hints"] is True and hint_cfg["hint_placement"] == "parts" and hint_cfg["lambda_hint_region"] > 0
+
+
+@pytest.mark.slow
+def test_device_script_fine_tune_plan_starts_from_the_packed_generator(tmp_path, real_pairs_dir):
+    """--plan finetune: the start travels as fp16 weights, is rebuilt there, and the run fine-tunes it with
+    run R's pulls; the real pairs that travel leave the validation pages out."""
+    from training.real_validation import held_out
+
+    res = subprocess.run([sys.executable, "scripts/device_train.py", "dry-run", "--plan", "finetune", "--keep",
+                          str(tmp_path)], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    assert "packed the start" in res.stdout and "restored the start" in (tmp_path / "remote-runs" / "start.log").read_text()
+    cfg = json.loads((tmp_path / "runs" / "gpu-p2p-tv-ft" / "config.json").read_text())
+    start = tmp_path / "remote-runs" / "start"
+    assert cfg["initialised_from"]["checkpoint"] == str(start / "generator.keras")
+    assert cfg["freeze_norm"] and cfg["lambda_start_penalty"] == 10 and cfg["lambda_start_outputs"] == 100
+    assert cfg["start_outputs_data"] == [str(tmp_path / "device" / "data" / "scenes")]
+    packed = {p.name for p in (tmp_path / "device" / "data" / "real" / "train").glob("*.jpg")}
+    val = held_out(sorted(p.name for p in (real_pairs_dir / "train").iterdir()))
+    assert packed and val and not packed & {Path(n).stem + ".jpg" for n in val}
+    from training.model_loading import load_keras_model
+
+    tiny, restored = (load_keras_model(tmp_path / d / "generator.keras") for d in ("tiny-start", "remote-runs/start"))
+    for before, after in zip(tiny.weights, restored.weights, strict=True):  # fp16 on the way, nothing lost else
+        np.testing.assert_allclose(np.asarray(after), np.asarray(before), rtol=1e-3, atol=1e-4)
