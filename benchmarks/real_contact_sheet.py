@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ganime_desktop.core.manifest import load_manifest
+from ganime_desktop.core.manifest import ManifestError, find_generator
 from ganime_desktop.core.pipeline import Colorizer
 from ganime_desktop.core.preprocess import to_gray
 from ganime_desktop.core.regions import segment
@@ -35,10 +35,10 @@ ROW_HEIGHT = 256
 def colorizer(spec_text: str) -> tuple[str, Colorizer]:
     """MANIFEST:NAME (or MANIFEST for its default generator) -> (label, colorizer)."""
     manifest, _, name = spec_text.partition(":")
-    specs = [s for s in load_manifest(manifest) if s.kind == "generator"]
-    spec = next((s for s in specs if (s.name == name if name else s.default)), None)
-    if spec is None:
-        raise SystemExit(f"no generator {name!r} in {manifest}")
+    try:
+        spec = find_generator(manifest, name or None)
+    except ManifestError as exc:
+        raise SystemExit(str(exc)) from None
     return f"{spec.name} ({Path(manifest).parent.name})", Colorizer(spec, device="cpu")
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from ganime_desktop.core.manifest import load_manifest  # noqa: E402  (run as a script)
+from ganime_desktop.core.manifest import ManifestError, find_generator  # noqa: E402  (run as a script)
 from ganime_desktop.core.pipeline import Colorizer  # noqa: E402
 from training.evaluate.pairs import load_pairs  # noqa: E402
 from training.metrics import blank_paper, delta_e2000, srgb_to_lab  # noqa: E402
@@ -51,8 +51,10 @@ def main() -> None:
     parser.add_argument("--manifest", type=Path, default=REPO / "assets" / "models" / "manifest.json")
     parser.add_argument("--name", default=None, help="a generator of the manifest (default: its default)")
     args = parser.parse_args()
-    generators = [s for s in load_manifest(args.manifest) if s.kind == "generator"]
-    spec = next(s for s in generators if (s.name == args.name if args.name else s.default))
+    try:
+        spec = find_generator(args.manifest, args.name)
+    except ManifestError as exc:
+        parser.error(str(exc))
     colorizer = Colorizer(spec, device="cpu")
     print(f"{spec.name} ({args.manifest}) on {args.data} {args.split}, raw, ΔE2000 to the truth")
     print(f"| pages | {' | '.join(COLUMNS)} |\n|---|{'---|' * len(COLUMNS)}")

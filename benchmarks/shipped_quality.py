@@ -17,7 +17,7 @@ import numpy as np
 
 from ganime_desktop.core.colour_modes import MODES, NETWORK_MODE, spoken
 from ganime_desktop.core.imageio import read_image
-from ganime_desktop.core.manifest import load_manifest
+from ganime_desktop.core.manifest import ManifestError, find_generator
 from ganime_desktop.core.pipeline import Colorizer
 from training.data import list_sources
 from training.metrics import mean_delta_e2000, paper_whiteness
@@ -36,10 +36,10 @@ def main() -> None:
                         help=f"the app's colour mode: {spoken(MODES)} (default: {NETWORK_MODE})")
     args = parser.parse_args()
     name, manifest = args.name, args.manifest
-    generators = [s for s in load_manifest(manifest) if s.kind == "generator"]
-    spec = next((s for s in generators if (s.name == name if name else s.default)), None)
-    if spec is None:
-        parser.error(f"no generator {name!r} in {manifest}; there are: {', '.join(s.name for s in generators)}")
+    try:
+        spec = find_generator(manifest, name)
+    except ManifestError as exc:
+        parser.error(str(exc))
     colorizer = Colorizer(spec, device="cpu")
     print(f"model {spec.name}, working size {spec.input.working_size}, mode {args.mode}")
     for split, sources in (("faces (8)", list_sources(DATA / "anime-faces", "color", "test")[:8]),

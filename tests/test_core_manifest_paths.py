@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from _onnx_models import make_model_dir
 
-from ganime_desktop.core.manifest import ManifestError, validate
+from ganime_desktop.core.manifest import ManifestError, find_generator, validate
 from ganime_desktop.core.registry import ModelRegistry
 
 
@@ -54,3 +54,13 @@ def test_a_symbolic_link_out_of_the_folder_is_refused(tmp_path):
     (folder / "tiny-a.onnx").symlink_to(outside)
     entry = ModelRegistry([folder]).verify("tiny-a")
     assert not entry.available and "outside" in entry.reason, entry.reason
+
+
+def test_find_generator_gives_the_named_or_the_default_one_and_names_the_file_otherwise(tmp_path):
+    """What the benchmarks and `python -m training from-onnx` use to pick a model from a manifest file."""
+    manifest = make_model_dir(tmp_path / "models", names=("tiny-a", "tiny-b")) / "manifest.json"
+    assert find_generator(manifest).name == "tiny-a"  # marked default
+    assert find_generator(manifest, "tiny-b").name == "tiny-b"
+    with pytest.raises(ManifestError, match="no generator 'tiny-c'; there are: tiny-a, tiny-b") as refused:
+        find_generator(manifest, "tiny-c")
+    assert str(manifest) in str(refused.value)

@@ -186,13 +186,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ganime_desktop.core.manifest import load_manifest
+    from ganime_desktop.core.manifest import ManifestError, find_generator
     from training.run_config import RunDir, write_json_atomic
 
-    specs = [s for s in load_manifest(args.model) if s.kind == "generator"]
-    spec = next((s for s in specs if (s.name == args.name if args.name else s.default)), None)
-    if spec is None:
-        raise TrainingError(f"no generator {args.name!r} in {args.model}: {', '.join(s.name for s in specs)}")
+    try:
+        spec = find_generator(args.model, args.name)
+    except ManifestError as exc:
+        raise TrainingError(str(exc)) from None
     provenance = spec.provenance
     cfg = {**provenance.get("config", {}), **_training_flags(provenance.get("command", ""))}
     if cfg.get("approach") != "pix2pix":

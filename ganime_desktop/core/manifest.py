@@ -292,6 +292,17 @@ def load_manifest(path: str | os.PathLike) -> list[ModelSpec]:
     return [_spec_from_json(m, path.parent) for m in data["models"]]
 
 
+def find_generator(path: str | os.PathLike, name: str | None = None) -> ModelSpec:
+    """The generator ``name`` of a manifest file, or its default generator when ``name`` is None; a
+    ManifestError naming the file and the generators it has when there is none such."""
+    generators = [s for s in load_manifest(path) if s.kind == "generator"]
+    spec = next((s for s in generators if (s.name == name if name else s.default)), None)
+    if spec is None:
+        wanted = f"generator {name!r}" if name else "default generator"
+        raise ManifestError(f"{path}: no {wanted}; there are: {', '.join(s.name for s in generators) or 'none'}")
+    return spec
+
+
 def read_manifest_entries(path: str | os.PathLike) -> tuple[list[ModelSpec], list[RefusedEntry]]:
     """A manifest as the app reads it: every valid entry, and each invalid one refused on its own
     (one bad path in a user's manifest must not disable the folder's other models). Raises
