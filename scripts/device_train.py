@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the training package, here and there (only imported where used)
 DEVICE_DIR = REPO / ".device"
 PART_BYTES = 15 * 2**20
 # Wheels the GPU machine lacks (it has numpy, h5py, ml-dtypes, absl-py, rich, packaging, opencv, jax).
@@ -89,7 +90,6 @@ def _encode_jpeg(src: Path, dst: Path, short_side: int, quality: int, paged: boo
     import cv2
     import numpy as np
 
-    sys.path.insert(0, str(REPO))
     from training.data import fit_long_side, read_rgb, resize_short_side
 
     rgb = read_rgb(src)
@@ -112,7 +112,6 @@ def pack(out: Path, shared: Path, faces: int, short_side: int, quality: int, whe
     that generator, and the real pairs without the validation pages that choose among fine-tunes."""
     from concurrent.futures import ThreadPoolExecutor
 
-    sys.path.insert(0, str(REPO))
     from training.real_validation import held_out
 
     if out.exists():
@@ -149,13 +148,14 @@ def pack_start(run: Path, out: Path) -> None:
     import numpy as np
 
     from training.model_loading import generator_from_config, load_run_generator, read_config
+    from training.run_config import write_json_atomic
 
-    model = load_run_generator(run)
+    model, cfg = load_run_generator(run), read_config(run)
     weights = [np.asarray(w).astype(np.float16) for w in model.get_weights()]
     out.mkdir(parents=True, exist_ok=True)
     np.savez(out / "weights.npz", *weights)
-    (out / "config.json").write_text(json.dumps(read_config(run), indent=2) + "\n")
-    rounded = generator_from_config(read_config(run))
+    write_json_atomic(out / "config.json", cfg)
+    rounded = generator_from_config(cfg)
     rounded.set_weights([w.astype(np.float32) for w in weights])
     x = np.random.default_rng(0).uniform(-1, 1, (1, 128, 128, rounded.input_shape[-1])).astype(np.float32)
     diff = float(np.abs(np.asarray(model(x, training=False)) - np.asarray(rounded(x, training=False))).max())
@@ -167,16 +167,16 @@ def restore_start(packed: Path, run: Path) -> None:
     """(on the GPU machine) The packed start as a run folder that --init-from reads."""
     import numpy as np
 
-    from training.model_loading import generator_from_config
-    from training.run_config import RunDir
+    from training.model_loading import generator_from_config, read_config
+    from training.run_config import RunDir, write_json_atomic
 
-    cfg = json.loads((packed / "config.json").read_text())
+    cfg, start = read_config(packed), RunDir(run)
     model = generator_from_config(cfg)
     with np.load(packed / "weights.npz") as stored:
         model.set_weights([stored[f"arr_{i}"].astype(np.float32) for i in range(len(stored.files))])
     run.mkdir(parents=True, exist_ok=True)
-    (run / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
-    RunDir(run).save_model(model, "generator.keras")
+    write_json_atomic(start.config_path, cfg)
+    start.save_model(model, "generator.keras")
     log(f"restored the start as {run / 'generator.keras'}")
 
 
@@ -338,7 +338,6 @@ def _relocate_data(config_path: Path, shared: Path) -> None:
 
 def _tiny_start(run: Path) -> Path:
     """A small untrained generator with the dry run's networks, standing in for the shipped model."""
-    sys.path.insert(0, str(REPO))
     from training.model_loading import generator_from_config
     from training.run_config import RunDir
 
@@ -407,11 +406,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.cmd == "pack":
         finetune = args.plan == "finetune"
-        if finetune and args.start is None:
-            parser.error("--plan finetune needs --start RUN: the run folder to fine-tune")
+        if finetune != (args.start is not None):  # a start alone would travel for nothing
+            parser.error("--plan finetune and --start RUN (the run folder to fine-tune) go together")
         faces = args.faces or (FINETUNE_FACES if finetune else 1200)
-        pack(DEVICE_DIR, args.shared, faces, args.short_side, args.quality, wheels=True,
-             start=args.start if finetune else None)
+        pack(DEVICE_DIR, args.shared, faces, args.short_side, args.quality, wheels=True, start=args.start)
         return 0
     if args.cmd == "remote":
         plan, shares = PLANS[args.plan]
@@ -422,7 +420,6 @@ def main(argv: list[str] | None = None) -> int:
         unpack(args.folder, args.runs_dir, args.shared)
         return 0
     if args.cmd == "restore-start":
-        sys.path.insert(0, str(REPO))
         restore_start(args.packed, args.run)
         return 0
     return dry_run(args.shared, args.keep, args.plan)

@@ -327,6 +327,13 @@ def test_device_script_dry_run_trains_returns_and_unpacks(tmp_path):
     assert hint_cfg["hints"] is True and hint_cfg["hint_placement"] == "parts" and hint_cfg["lambda_hint_region"] > 0
 
 
+def test_device_script_packs_a_start_only_for_the_fine_tune_plan():
+    for args in (["--plan", "finetune"], ["--start", "runs/x"]):
+        res = subprocess.run([sys.executable, "scripts/device_train.py", "pack", *args], cwd=REPO, env=_env(),
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 2 and "--plan finetune and --start RUN" in res.stderr, (args, res.stderr[-500:])
+
+
 @pytest.mark.slow
 def test_device_script_fine_tune_plan_starts_from_the_packed_generator(tmp_path, real_pairs_dir):
     """--plan finetune: the start travels as fp16 weights, is rebuilt there, and the run fine-tunes it with
