@@ -32,7 +32,7 @@ from training.model_loading import (
 STATE_FILE = "state.json"
 EVAL_DIR = "eval"
 # Config keys worth keeping in the manifest's provenance (the rest stay in the run directory).
-CONFIG_EXCERPT_KEYS = (*ARCHITECTURE_KEYS, "load_size", "size_multiple", "tv_loss", "lambda_tv", "lambda_l1", "lambda_cycle",
+CONFIG_EXCERPT_KEYS = (*ARCHITECTURE_KEYS, "load_size", "size_multiple", "tv_loss", "lambda_tv", "lambda_l1", "l1_space", "lambda_cycle",
                        "lambda_identity", "batch_size", "lr", "data_format", "split", "seed", "max_steps",
                        "no_hint_prob", "gan_loss", "lambda_perceptual")
 

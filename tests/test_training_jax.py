@@ -47,6 +47,46 @@ def test_keras_ops_losses_equal_tensorflow_reference():
     assert float(losses.average(tf.constant([1.0, 2.0, 3.0]), 6)) == pytest.approx(1.0)
 
 
+def test_lab_l1_is_taken_in_the_space_colourings_are_scored_in():
+    from training.metrics import srgb_to_lab
+
+    rng = np.random.default_rng(0)
+    colours = rng.integers(0, 256, (2, 500, 3)).astype(np.uint8)
+    colours[:, :3] = [[255, 255, 255], [0, 0, 0], [2, 1, 3]]  # white, black, the cube root's and gamma's steep ends
+    model_range = tf.constant(colours.astype("float32") / 127.5 - 1.0)
+    lab = np.asarray(losses.lab_of_model_rgb(model_range)) * losses.LAB_SCALE
+    np.testing.assert_allclose(lab, srgb_to_lab(colours), atol=2e-3)
+    expected = np.abs(srgb_to_lab(colours[0]) - srgb_to_lab(colours[1])).mean() / losses.LAB_SCALE
+    got = losses.colour_l1(model_range[:1], model_range[1:], "lab")
+    assert float(got[0]) == pytest.approx(expected, rel=1e-4)
+    np.testing.assert_allclose(losses.colour_l1(model_range[:1], model_range[1:], "rgb"),
+                               losses.l1(model_range[:1], model_range[1:]))
+    # weighted as CIEDE2000 weighs at the target's colour: lightness by S_L, a* b* by S_C
+    target = srgb_to_lab(colours[1])
+    s_l = 1 + 0.015 * (target[:, 0] - 50) ** 2 / np.sqrt(20 + (target[:, 0] - 50) ** 2)
+    s_c = 1 + 0.045 * np.hypot(target[:, 1], target[:, 2])
+    weighted = np.abs(srgb_to_lab(colours[0]) - target) / np.stack([s_l, s_c, s_c], axis=1)
+    got_weighted = losses.colour_l1(model_range[:1], model_range[1:], "lab-weighted")
+    assert float(got_weighted[0]) == pytest.approx(weighted.mean() / losses.LAB_SCALE, rel=1e-4)
+    distance = np.sqrt((weighted**2).sum(axis=1)).mean() / losses.LAB_SCALE / 3
+    got_distance = losses.colour_l1(model_range[:1], model_range[1:], "lab-distance")
+    assert float(got_distance[0]) == pytest.approx(distance, rel=1e-4)
+    from training.pix2pix import Pix2Pix  # --l1-space reaches the trainers' L1 (both steps call Pix2Pix.l1)
+
+    for space, want in (("lab", got), ("lab-weighted", got_weighted), ("lab-distance", got_distance),
+                        ("rgb", losses.l1(model_range[:1], model_range[1:]))):
+        tuned = Pix2Pix({"batch_size": 1, "l1_space": space}).l1(model_range[:1], model_range[1:])
+        np.testing.assert_allclose(tuned, want)
+    with tf.GradientTape() as tape:
+        tape.watch(model_range)
+        total = tf.reduce_sum(losses.colour_l1(model_range, tf.zeros_like(model_range), "lab")
+                              + losses.colour_l1(model_range, model_range[::-1], "lab-weighted")
+                              + losses.colour_l1(model_range, model_range, "lab-distance"))  # 0 apart
+    assert np.isfinite(tape.gradient(total, model_range).numpy()).all()  # none inf or NaN at the clamped ends
+    with pytest.raises(ValueError, match="colour space"):
+        losses.colour_l1(model_range, model_range, "hsv")
+
+
 def _two_pairs_setup(faces_dir: Path) -> str:
     """Code that loads two test faces as one 64 px batch and a tiny pix2pix config ``CFG`` to vary."""
     return f"""
@@ -83,11 +123,13 @@ def fine_tune(cfg, name):
 
 
 @pytest.mark.slow
-def test_jax_steps_overfit_two_pairs(faces_dir):
-    code = _two_pairs_setup(faces_dir) + """
+@pytest.mark.parametrize("l1_space", ["rgb", "lab-weighted"])
+def test_jax_steps_overfit_two_pairs(faces_dir, l1_space):
+    code = _two_pairs_setup(faces_dir) + f"""
 assert keras.backend.backend() == "jax"
 from training.jax_trainer import make_step, initial_state, write_back
-cfg = CFG
+cfg = dict(CFG, l1_space={l1_space!r})
+""" + """
 keras.utils.set_random_seed(0)
 approach = Pix2Pix(cfg)
 approach.build()
@@ -347,7 +389,8 @@ def test_device_script_fine_tune_plan_starts_from_the_packed_generator(tmp_path,
     cfg = json.loads((tmp_path / "runs" / "gpu-p2p-tv-ft" / "config.json").read_text())
     start = tmp_path / "remote-runs" / "start"
     assert cfg["initialised_from"]["checkpoint"] == str(start / "generator.keras")
-    assert cfg["freeze_norm"] and cfg["lambda_start_penalty"] == 10 and cfg["lambda_start_outputs"] == 100
+    assert cfg["freeze_norm"] and cfg["lambda_start_penalty"] == 10 and cfg["lambda_start_outputs"] == 370
+    assert cfg["l1_space"] == "lab-distance" and cfg["lambda_l1"] == 370  # the shipped default's recipe (run Y)
     assert cfg["start_outputs_data"] == [str(tmp_path / "device" / "data" / "scenes")]
     packed = {p.name for p in (tmp_path / "device" / "data" / "real" / "train").glob("*.jpg")}
     val = held_out(sorted(p.name for p in (real_pairs_dir / "train").iterdir()))

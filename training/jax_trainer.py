@@ -115,7 +115,7 @@ def make_step(approach, cfg: dict[str, Any]):
             per_example = per_example + hint_weight * terms["g_hint_region"]
         if outputs_weight > 0:  # a drawn sketch learns the start's colouring in place of its truth
             teacher, held = kept
-            to_start = losses.l1(fake, teacher)
+            to_start = approach.l1(fake, teacher)
             terms["g_start_outputs"] = to_start * held
             per_example = per_example + held * (outputs_weight * to_start - l1_weight * terms["g_l1"])
         total = losses.average(per_example, batch_size)

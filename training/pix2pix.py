@@ -1,7 +1,8 @@
 """Pix2Pix (Isola et al. 2017) with the GANime paper's total-variation loss.
 
 G: U-Net, D: 70x70 PatchGAN on (sketch, colour). Loss:
-  G: BCE(D(s, G(s)), 1) + lambda_l1 * |G(s) - y|_1 + lambda_tv * TV(G(s))   (TV optional: l1 | l2)
+  G: BCE(D(s, G(s)), 1) + lambda_l1 * |G(s) - y|_1 + lambda_tv * TV(G(s))   (TV optional: l1 | l2;
+     the L1 in RGB, or with --l1-space lab in CIELAB / 50)
   D: BCE(D(s, y), 1) + BCE(D(s, G(s)), 0)
 Adam 2e-4, beta1 0.5, beta2 0.999, eps 1e-7 (the paper's defaults).
 
@@ -31,7 +32,7 @@ from training import architecture
 from training.approach import Approach, adam
 from training.architecture import Architecture
 from training.errors import TrainingError
-from training.losses import bce_logits, l1, per_example_mean, total_variation
+from training.losses import L1_SPACES, bce_logits, colour_l1, per_example_mean, total_variation
 
 PERCEPTUAL_LAYER = "block4_conv3"
 
@@ -79,6 +80,11 @@ class Pix2Pix(Approach):
                        help="with --lambda-start-outputs: only the drawn sketches of these --data folders learn "
                             "the start's colouring, the others their truth (default: every folder's)")
         g.add_argument("--lambda-l1", type=float, default=100.0, help="L1 weight (default: %(default)s)")
+        g.add_argument("--l1-space", default="rgb", choices=L1_SPACES,
+                       help="where the L1 to the truth (and --lambda-start-outputs' to the start) is taken: RGB as "
+                            "in Pix2Pix, CIELAB (scaled by 1/50), the space colourings are scored in, CIELAB with "
+                            "each difference divided by CIEDE2000's tolerance at the truth's colour, or that "
+                            "weighted difference's length per pixel (default: %(default)s)")
         g.add_argument("--tv-loss", default="none", choices=["none", "l1", "l2"],
                        help="total-variation loss: anisotropic l1 or isotropic l2 (default: %(default)s)")
         g.add_argument("--lambda-tv", type=float, default=1e-4, help="TV weight (default: %(default)s)")
@@ -141,6 +147,10 @@ class Pix2Pix(Approach):
     def wgan(self) -> bool:
         return self.cfg.get("gan_loss", "bce") == "wgan-gp"
 
+    def l1(self, fake, color):
+        """The per-example L1 to a target colouring, in the space --l1-space names."""
+        return colour_l1(fake, color, self.cfg.get("l1_space", "rgb"))
+
     def _perceptual_features(self):
         from training import vgg
 
@@ -159,7 +169,7 @@ class Pix2Pix(Approach):
     def generator_terms(self, fake, color, fake_logits) -> dict:
         """The generator's per-example loss terms (BCE adversarial, L1, TV), backend-neutral: the
         TensorFlow and the JAX steps both sum them with ``generator_total``."""
-        terms = {"g_gan": bce_logits(fake_logits, 1.0), "g_l1": l1(fake, color)}
+        terms = {"g_gan": bce_logits(fake_logits, 1.0), "g_l1": self.l1(fake, color)}
         if self.cfg["tv_loss"] != "none":
             terms["g_tv"] = total_variation(fake, self.cfg["tv_loss"])
         return terms
@@ -204,7 +214,7 @@ class Pix2Pix(Approach):
             fake_logits = self.discriminator(tf.concat([sketch, fake], -1), training=True)
             if self.wgan:
                 real_score, fake_score = per_example_mean(real_logits), per_example_mean(fake_logits)
-                terms = {"g_gan": -fake_score, "g_l1": l1(fake, color)}
+                terms = {"g_gan": -fake_score, "g_l1": self.l1(fake, color)}
                 if c["tv_loss"] != "none":
                     terms["g_tv"] = total_variation(fake, c["tv_loss"])
                 penalty = self._gradient_penalty(sketch, color, fake)
