@@ -66,11 +66,13 @@ PLAN = {
     "gpu-p2p-hints": ["--hints", "--hint-placement", "parts", "--lambda-hint-region", "50"],
 }
 
-# The fine-tune of the shipped default model at the GPU's batch: run R's recipe (docs/models.md,
-# "`pix2pix-tv` since session 14"; 1,700 steps at batch 4 on the CPU) with its flags and shares: the
+# The fine-tune of the shipped default model at the GPU's batch: run Y's recipe (docs/models.md,
+# "`pix2pix-tv` since session 16"; 1,700 steps at batch 4 on the CPU) with its flags and shares: the
 # batch norms frozen, L2-SP toward the start, the scenes' drawn sketches held to the start's colourings,
-# a small GAN weight. --init-from and --start-outputs-data are added where the folders are known.
-FINETUNE = {"gpu-p2p-tv-ft": ["--freeze-norm", "--lambda-start-penalty", "10", "--lambda-start-outputs", "100",
+# the L1 as the distance CIEDE2000 measures, a small GAN weight. --init-from and --start-outputs-data
+# are added where the folders are known.
+FINETUNE = {"gpu-p2p-tv-ft": ["--freeze-norm", "--lambda-start-penalty", "10", "--lambda-start-outputs", "370",
+                              "--l1-space", "lab-distance", "--lambda-l1", "370",
                               "--lr", "5e-5", "--d-lr", "1e-4", "--lambda-gan", "0.05"]}
 FINETUNE_SHARES = {"faces": 0.45, "fullbody": 0.15, "scenes": 0.15, "real": 0.25}
 FINETUNE_HELD = "scenes"  # the set whose drawn sketches learn the start's colourings
