@@ -2,7 +2,7 @@
 
 G: U-Net, D: 70x70 PatchGAN on (sketch, colour). Loss:
   G: BCE(D(s, G(s)), 1) + lambda_l1 * |G(s) - y|_1 + lambda_tv * TV(G(s))   (TV optional: l1 | l2;
-     the L1 in RGB, or with --l1-space lab in CIELAB / 50)
+     the L1 in RGB, or as --l1-space says: training/losses.py colour_l1)
   D: BCE(D(s, y), 1) + BCE(D(s, G(s)), 0)
 Adam 2e-4, beta1 0.5, beta2 0.999, eps 1e-7 (the paper's defaults).
 
